@@ -1,0 +1,3 @@
+from socklint.cli import main
+
+raise SystemExit(main())

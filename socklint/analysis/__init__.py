@@ -1,0 +1,1 @@
+"""Socket flow analysis: import resolution, the per-function flow interpreter, and its facts."""

@@ -1,0 +1,134 @@
+"""What socklint knows about the socket API: data, not code.
+
+Names are qualified through the file's imports (``import socket as so`` makes ``so.socket``
+``socket.socket``). Users extend these tables through ``[tool.socklint]``.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+# Calls that return a fresh socket the caller owns.
+FACTORIES = frozenset(
+    {
+        "socket.socket",
+        "socket.SocketType",
+        "_socket.socket",
+        "socket.create_connection",
+        "socket.create_server",
+        "socket.fromfd",
+        "socket.fromshare",
+        "ssl.wrap_socket",
+        "ssl.SSLSocket",
+    }
+)
+# Factories that return a pair of owned sockets.
+PAIR_FACTORIES = frozenset({"socket.socketpair", "_socket.socketpair"})
+# Factories that take over ownership of their first argument (``ssl.wrap_socket(s)``).
+WRAPPING_FACTORIES = frozenset({"ssl.wrap_socket"})
+# Methods that return a fresh socket when called on anything: ``ctx.wrap_socket(s)`` (takes
+# over ``s``), ``s.dup()``. ``accept()`` is a source only when its pair is unpacked or indexed.
+WRAP_METHODS = frozenset({"wrap_socket"})
+DUP_METHODS = frozenset({"dup"})
+ACCEPT_METHODS = frozenset({"accept", "_accept"})
+
+# Methods of a socket object. Calling one on a tracked socket is a "touching" call: it can
+# raise OSError (or a subclass: timeout, SSLError, ConnectionResetError, ...).
+CLOSE_METHODS = frozenset({"close", "detach"})
+SOCKET_METHODS = frozenset(
+    {
+        "accept", "bind", "connect", "connect_ex", "listen", "send", "sendall", "sendto",
+        "sendmsg", "sendfile", "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg",
+        "recvmsg_into", "setsockopt", "getsockopt", "settimeout", "setblocking", "makefile",
+        "shutdown", "getpeername", "getsockname", "fileno", "do_handshake", "unwrap", "read",
+        "write", "pending", "getpeercert", "selected_alpn_protocol", "version", "cipher",
+        "ioctl", "share", "set_inheritable", "get_inheritable",
+    }
+)
+# Socket methods that cannot raise in practice (no system call, or the result is cached).
+NONRAISING_SOCKET_METHODS = frozenset({"fileno", "gettimeout", "getblocking", "get_inheritable"})
+# A method on a socket whose result keeps the socket alive (the file object holds a reference).
+DERIVING_METHODS = frozenset({"makefile"})
+
+# Methods that store their argument in a container or hand it to a longer-lived owner.
+KEEPING_METHODS = frozenset(
+    {
+        "append", "appendleft", "add", "insert", "extend", "put", "put_nowait", "push",
+        "setdefault", "update", "register", "modify", "enter_context", "enter_async_context",
+        "callback", "push_async_callback", "submit", "map", "apply_async", "create_task",
+        "ensure_future", "run_in_executor", "run_coroutine_threadsafe", "call_soon",
+        "call_soon_threadsafe", "call_later", "call_at", "add_reader", "add_writer",
+        "start_new_thread", "spawn", "spawn_n", "start_soon", "start", "addCleanup",
+        "enterContext", "set_socket", "add_socket", "connect_accepted_socket",
+        "create_connection", "create_server", "create_unix_connection", "create_unix_server",
+        "create_datagram_endpoint", "start_server", "open_connection", "start_unix_server",
+        "open_unix_connection", "sock_accept", "set", "send_handle", "reduce_handle",
+        "finalize", "addfinalizer", "add_done_callback", "attach", "adopt",
+    }
+)
+# Plain functions (qualified or bare) that take ownership of a socket argument.
+KEEPING_FUNCTIONS = frozenset(
+    {
+        "atexit.register", "weakref.finalize", "_thread.start_new_thread",
+        "thread.start_new_thread", "asyncio.ensure_future", "asyncio.create_task",
+        "asyncio.open_connection", "asyncio.start_server", "asyncio.open_unix_connection",
+        "asyncio.start_unix_server", "asyncio.run_coroutine_threadsafe", "setattr",
+        "os.fdopen", "socket.socket", "socket.fromfd", "ssl.wrap_socket", "selectors.register",
+        "multiprocessing.reduction.send_handle", "copy.copy",
+    }
+)
+# Calls that never return normally (the process ends or SystemExit unwinds it).
+NORETURN = frozenset(
+    {"sys.exit", "os._exit", "os.abort", "exit", "quit", "os.execv", "os.execve", "os.execl",
+     "os.execvp", "os.execlp", "os.execvpe", "os.execle", "os.execlpe", "pytest.fail",
+     "pytest.skip", "unittest.SkipTest"}
+)
+# Builtins and functions that only look at their argument and cannot meaningfully raise:
+# not raise points, and never owners.
+INSPECTING_FUNCTIONS = frozenset(
+    {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
+     "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next"}
+)
+# Method names that only log or record: they swallow their own errors.
+LOGGING_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal",
+     "assertIsInstance", "assertIsNotNone", "assertTrue", "assertFalse", "assertEqual"}
+)
+# Calls that wrap without taking ownership; value passes through (``closing(s)``).
+PASS_THROUGH = frozenset({"contextlib.closing", "closing", "contextlib.nullcontext", "nullcontext"})
+# ``with suppress(E):`` swallows E raised in its body.
+SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
+# Keyword names that hand a socket to its new owner (asyncio's ``sock=``; socketserver's).
+OWNING_KEYWORDS = frozenset({"sock", "socket", "fileobj", "conn", "connection", "request", "fileno"})
+
+# Exception names: what socket I/O raises is OSError or a subclass of it.
+OSERROR_ALIASES = {
+    "socket.error": "OSError",
+    "socket.timeout": "TimeoutError",
+    "socket.gaierror": "OSError",
+    "socket.herror": "OSError",
+    "select.error": "OSError",
+    "ssl.SSLError": "OSError",
+    "ssl.SSLZeroReturnError": "OSError",
+    "ssl.SSLWantReadError": "OSError",
+    "ssl.SSLWantWriteError": "OSError",
+    "ssl.SSLSyscallError": "OSError",
+    "ssl.SSLEOFError": "OSError",
+    "ssl.SSLCertVerificationError": "OSError",
+    "ssl.CertificateError": "ValueError",
+    "IOError": "OSError",
+    "EnvironmentError": "OSError",
+    "WindowsError": "OSError",
+    "asyncio.TimeoutError": "TimeoutError",
+    "asyncio.CancelledError": "BaseException",
+    "concurrent.futures.TimeoutError": "TimeoutError",
+}
+
+
+def builtin_exception(name: str) -> type[BaseException] | None:
+    """The builtin exception class a (qualified) name denotes, if any."""
+    name = OSERROR_ALIASES.get(name, name)
+    obj = getattr(builtins, name, None)
+    if isinstance(obj, type) and issubclass(obj, BaseException):
+        return obj
+    return None

@@ -1,0 +1,96 @@
+"""The library entry point: bytes and settings in, diagnostics out.
+
+The CLI, the flake8 plugin and the language server only adapt :func:`check_source`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from socklint.codes import CODES
+from socklint.config import Settings
+from socklint.diagnostics import Diagnostic
+from socklint.source import DecodeError, decode, may_contain_findings, split_lines
+from socklint.suppress import is_suppressed
+
+
+def tool_diagnostic(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic(path, line, column, line, column, code, message, CODES[code].severity)
+
+
+def check_source(
+    path: str,
+    data: bytes,
+    settings: Settings | None = None,
+    *,
+    apply_noqa: bool = True,
+) -> list[Diagnostic]:
+    """Analyse one file's bytes. Never raises for any input: failures become SKL00x/SKL900."""
+    settings = settings or Settings()
+    text: str | None = None
+    try:
+        if not may_contain_findings(data, settings.socket_factories):
+            return []
+        try:
+            text = decode(data)
+        except DecodeError as exc:
+            diags = [tool_diagnostic(path, "SKL002", f"cannot decode the file: {exc}")]
+        else:
+            from socklint.engine import analyze_text
+
+            diags = analyze_text(path, text, settings)
+    except RecursionError:
+        diags = [tool_diagnostic(path, "SKL003", "analysis budget exceeded: the file nests too deeply to analyse")]
+    except Exception as exc:  # noqa: BLE001 - the one boundary that turns a bug into a diagnostic
+        summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:200] if str(exc) else type(exc).__name__
+        diags = [
+            tool_diagnostic(
+                path,
+                "SKL900",
+                f"internal error while analysing this file ({summary}); please report it with the file",
+            )
+        ]
+    return finalize(path, diags, text, settings, apply_noqa=apply_noqa)
+
+
+def finalize(
+    path: str, diags: list[Diagnostic], text: str | None, settings: Settings, *, apply_noqa: bool
+) -> list[Diagnostic]:
+    out = [d for d in diags if settings.is_enabled(d.code, path)]
+    if apply_noqa and out and text is not None:
+        lines = split_lines(text)
+        out = [
+            d
+            for d in out
+            if not (0 < d.line <= len(lines) and is_suppressed(lines[d.line - 1], d.code))
+        ]
+    # Deterministic: one order, whatever the traversal did.
+    return sorted(set(out), key=Diagnostic.sort_key)
+
+
+def check_file(path: str | os.PathLike[str], settings: Settings | None = None) -> list[Diagnostic]:
+    p = str(path)
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        settings = settings or Settings()
+        return finalize(p, [tool_diagnostic(p, "SKL002", f"cannot read the file: {exc.strerror or exc}")], None, settings, apply_noqa=False)
+    return check_source(p, data, settings)
+
+
+def iter_python_files(paths: Iterable[str], settings: Settings) -> Iterator[str]:
+    """Files to check, in a deterministic order. Explicit files are always checked."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d)))
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    if name.endswith((".py", ".pyi")) and not settings.is_excluded(full):
+                        yield full
+        else:
+            yield str(p)

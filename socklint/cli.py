@@ -1,0 +1,176 @@
+"""The ``socklint`` command. It only adapts the library: parse flags, load settings, format.
+
+Exit status: 0 no findings; 1 findings; 2 usage or configuration error; 3 socklint itself
+failed on at least one file (an SKL900 internal error), whatever else was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from socklint import __version__
+from socklint.api import check_file, check_source, iter_python_files
+from socklint.codes import CODES
+from socklint.config import ConfigError, Settings, load_settings, settings_as_dict
+from socklint.diagnostics import Diagnostic
+from socklint.reporting import FORMATTERS
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="socklint",
+        description="Find socket lifecycle bugs: leaks on error paths, risky SO_LINGER / "
+        "SO_REUSEADDR, missing shutdown. Reads code, never runs it.",
+        epilog="Exit status: 0 clean, 1 findings, 2 usage or configuration error, "
+        "3 internal error on some file. Docs: socklint rule CODE.",
+    )
+    p.add_argument("--version", action="version", version=f"socklint {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("check", help="check files and folders", description="Check Python files for socket lifecycle bugs.")
+    c.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .); - reads stdin")
+    c.add_argument("--select", type=_csv, help="codes or prefixes to report (e.g. SKL1,SKL201); replaces the configured list")
+    c.add_argument("--extend-select", type=_csv, default=[], help="codes or prefixes to add to the selection (opt-in rules)")
+    c.add_argument("--ignore", type=_csv, default=[], help="codes or prefixes not to report")
+    c.add_argument("--exclude", type=_csv, default=[], help="glob patterns of paths to skip")
+    c.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="output format (default: text)")
+    c.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    c.add_argument("--stdin-filename", default="<stdin>", help="the path to report for input read from -")
+    c.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of searching upwards")
+    c.add_argument("--show-settings", action="store_true", help="print the effective settings and exit")
+    c.add_argument("--no-source", action="store_true", help="text format: do not print the offending source line")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+
+    r = sub.add_parser("rule", help="print the documentation of a rule")
+    r.add_argument("code", help="a code (SKL101) or name (socket-leak-on-early-exit)")
+    sub.add_parser("rules", help="list every rule")
+    sub.add_parser("lsp", help="start the language server on stdio (needs the 'lsp' extra)")
+    return p
+
+
+def _settings_for(args: argparse.Namespace) -> Settings:
+    start = Path(args.config) if args.config else Path(args.paths[0] if args.paths and args.paths[0] != "-" else ".")
+    if args.config:
+        from socklint.config import settings_from_mapping, tomllib
+
+        data = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
+        settings = settings_from_mapping(data.get("tool", {}).get("socklint", {}), None, args.config)
+    else:
+        settings, _ = load_settings(start if start.exists() else Path("."))
+    overrides: dict[str, object] = {}
+    if args.select is not None:
+        overrides["select"] = tuple(args.select)
+    if args.extend_select:
+        overrides["extend_select"] = settings.extend_select + tuple(args.extend_select)
+    if args.ignore:
+        overrides["ignore"] = settings.ignore + tuple(args.ignore)
+    if args.exclude:
+        overrides["exclude"] = settings.exclude + tuple(args.exclude)
+    if overrides:
+        from socklint.config import settings_from_mapping
+
+        # Validate CLI codes with the same rules as the file.
+        settings_from_mapping({k.replace("_", "-"): list(v) for k, v in overrides.items() if isinstance(v, tuple)})
+        settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
+    return settings
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings_for(args)
+    except ConfigError as exc:
+        print(f"socklint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.show_settings:
+        print(json.dumps(settings_as_dict(settings), indent=2, sort_keys=True))
+        return EXIT_CLEAN
+    diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    if args.paths == ["-"]:
+        data = sys.stdin.buffer.read()
+        diags = check_source(args.stdin_filename, data, settings)
+        paths: list[str] = []
+    else:
+        missing = [p for p in args.paths if not Path(p).exists()]
+        if missing:
+            print(f"socklint: error: no such file or directory: {missing[0]}", file=sys.stderr)
+            return EXIT_USAGE
+        paths = list(iter_python_files(args.paths, settings))
+        for path in paths:
+            diags.extend(check_file(path, settings))
+    diags.sort(key=Diagnostic.sort_key)
+    if args.format == "text" and not args.no_source:
+        for d in diags:
+            if d.path not in sources:
+                try:
+                    from socklint.source import decode
+
+                    sources[d.path] = decode(Path(d.path).read_bytes()) if d.path in paths else ""
+                except Exception:  # noqa: BLE001 - source lines are decoration only
+                    sources[d.path] = ""
+    report = FORMATTERS[args.format](diags, sources)
+    if args.output:
+        from socklint.fileio import atomic_write_text
+
+        atomic_write_text(Path(args.output), report)
+    else:
+        sys.stdout.write(report)
+    if any(d.code == "SKL900" for d in diags):
+        return EXIT_INTERNAL
+    if diags and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _cmd_rule(code: str) -> int:
+    from socklint.codes import resolve
+    from socklint.docs import rule_doc
+
+    c = resolve(code)
+    if c not in CODES:
+        print(f"socklint: error: unknown rule {code!r}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(rule_doc(c))
+    return EXIT_CLEAN
+
+
+def _cmd_rules() -> int:
+    for c in CODES.values():
+        state = "on " if c.default_enabled else "off"
+        print(f"{c.code}  {state}  {c.severity.value:<7}  {c.name:<36}  {c.summary}")
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help/--version
+        return int(exc.code or 0)
+    if args.command == "check":
+        return _cmd_check(args)
+    if args.command == "rule":
+        return _cmd_rule(args.code)
+    if args.command == "rules":
+        return _cmd_rules()
+    if args.command == "lsp":
+        try:
+            from socklint.integrations.lsp import serve
+        except ImportError as exc:
+            print(f"socklint: error: the language server needs pygls: pip install 'flake8-socklint[lsp]' ({exc})", file=sys.stderr)
+            return EXIT_USAGE
+        serve()
+        return EXIT_CLEAN
+    parser.print_help()
+    return EXIT_USAGE

@@ -1,0 +1,221 @@
+"""Settings: defaults, ``[tool.socklint]`` in pyproject.toml, and code selection.
+
+Precedence: command-line flags > ``[tool.socklint]`` > defaults. Every key is validated, so no
+option is ever documented but silently ignored.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from socklint.codes import CODES, resolve
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix (exit status 2)."""
+
+
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    ".socklint_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("SKL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Teach the engine a project's own socket API (dotted or bare names).
+    socket_factories: tuple[str, ...] = ()
+    closers: tuple[str, ...] = ()
+    ownership_sinks: tuple[str, ...] = ()
+    borrowers: tuple[str, ...] = ()
+    # "socket-calls": SKL102 only for calls that touch the socket; "any-call" adds SKL106 findings.
+    exception_sources: str = "socket-calls"
+    target_windows: bool = False
+    max_function_steps: int = 200_000
+
+    def cache_key(self) -> str:
+        return repr(self)
+
+    def is_enabled(self, code: str, path: str | None = None) -> bool:
+        entry = CODES.get(code)
+        if entry is None:
+            return False
+        selectors = self.select + self.extend_select
+        sel = _longest_match(code, selectors)
+        ign = _longest_match(code, self.ignore + self._file_ignores(path))
+        if sel < 0 or ign >= sel:
+            return False
+        if not entry.default_enabled:
+            # Opt-in codes need an explicit choice: the full code, or SKL213 via target-windows.
+            if code == "SKL213" and self.target_windows:
+                return True
+            return any(resolve(s) == code or s.upper() == "ALL" for s in selectors)
+        return True
+
+    def _file_ignores(self, path: str | None) -> tuple[str, ...]:
+        if path is None or not self.per_file_ignores:
+            return ()
+        norm = path.replace(os.sep, "/")
+        out: list[str] = []
+        for pattern, codes in self.per_file_ignores:
+            if _path_matches(norm, pattern):
+                out.extend(codes)
+        return tuple(out)
+
+    def is_excluded(self, path: str) -> bool:
+        norm = path.replace(os.sep, "/")
+        return any(_path_matches(norm, p) for p in DEFAULT_EXCLUDE + self.exclude)
+
+
+def _path_matches(norm_path: str, pattern: str) -> bool:
+    parts = norm_path.split("/")
+    return (
+        fnmatch.fnmatch(norm_path, pattern)
+        or fnmatch.fnmatch(norm_path, "*/" + pattern)
+        or any(fnmatch.fnmatch(p, pattern) for p in parts)
+    )
+
+
+def _longest_match(code: str, selectors: tuple[str, ...]) -> int:
+    best = -1
+    for raw in selectors:
+        s = resolve(raw)
+        if s == "ALL":
+            best = max(best, 0)
+        elif code.startswith(s):
+            best = max(best, len(s))
+    return best
+
+
+_LIST_KEYS = {
+    "select": "select",
+    "extend-select": "extend_select",
+    "ignore": "ignore",
+    "exclude": "exclude",
+    "socket-factories": "socket_factories",
+    "closers": "closers",
+    "ownership-sinks": "ownership_sinks",
+    "borrowers": "borrowers",
+}
+
+
+def _validate_codes(key: str, values: tuple[str, ...]) -> None:
+    for v in values:
+        r = resolve(v)
+        if r == "ALL":
+            continue
+        if not any(c.startswith(r) for c in CODES):
+            raise ConfigError(f"{key}: {v!r} matches no socklint code (codes look like SKL101)")
+
+
+def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None, source: str = "") -> Settings:
+    """Validate a ``[tool.socklint]`` table and apply it over ``base``."""
+    where = f" in {source}" if source else ""
+    s = base or Settings()
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in _LIST_KEYS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"[tool.socklint] {key}{where}: expected a list of strings")
+            changes[_LIST_KEYS[key]] = tuple(value)
+            if key in ("select", "extend-select", "ignore"):
+                _validate_codes(key, tuple(value))
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)
+                for k, v in value.items()
+            ):
+                raise ConfigError(
+                    f"[tool.socklint] per-file-ignores{where}: expected a table of glob = [codes]"
+                )
+            for v in value.values():
+                _validate_codes(key, tuple(v))
+            changes["per_file_ignores"] = tuple(sorted((k, tuple(v)) for k, v in value.items()))
+        elif key == "exception-sources":
+            if value not in ("socket-calls", "any-call"):
+                raise ConfigError(
+                    f"[tool.socklint] exception-sources{where}: expected \"socket-calls\" or \"any-call\""
+                )
+            changes["exception_sources"] = value
+        elif key == "target-windows":
+            if not isinstance(value, bool):
+                raise ConfigError(f"[tool.socklint] target-windows{where}: expected true or false")
+            changes["target_windows"] = value
+        elif key == "max-function-steps":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1000:
+                raise ConfigError(f"[tool.socklint] max-function-steps{where}: expected an integer >= 1000")
+            changes["max_function_steps"] = value
+        else:
+            known = sorted(list(_LIST_KEYS) + ["per-file-ignores", "exception-sources", "target-windows", "max-function-steps"])
+            raise ConfigError(f"[tool.socklint] unknown key {key!r}{where} (known keys: {', '.join(known)})")
+    return replace(s, **changes)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.socklint] table, walking up from ``start``."""
+    cur = start.resolve()
+    if cur.is_file():
+        cur = cur.parent
+    for d in (cur, *cur.parents):
+        candidate = d / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{candidate}: cannot read: {exc}") from exc
+            if isinstance(data.get("tool"), dict) and "socklint" in data["tool"]:
+                return candidate
+    return None
+
+
+def load_settings(start: Path, base: Settings | None = None) -> tuple[Settings, Path | None]:
+    path = find_pyproject(start)
+    if path is None:
+        return base or Settings(), None
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    table = data["tool"]["socklint"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.socklint] must be a table")
+    return settings_from_mapping(table, base, str(path)), path
+
+
+def settings_as_dict(s: Settings) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(s):
+        v = getattr(s, f.name)
+        if f.name == "per_file_ignores":
+            v = {k: list(c) for k, c in v}
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[f.name.replace("_", "-")] = v
+    return out

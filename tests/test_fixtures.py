@@ -1,0 +1,38 @@
+"""Every fixture's inline markers are checked exactly, both ways."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from fixture_markers import parse
+from socklint.api import check_source
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
+
+
+def _annotate(path: Path, expected: Counter[tuple[int, str]], actual: Counter[tuple[int, str]]) -> str:
+    out = []
+    for i, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        exp = sorted(c for (ln, c) in expected if ln == i)
+        act = sorted(c for (ln, c) in actual if ln == i)
+        flag = "  " if exp == act else "!!"
+        out.append(f"{flag}{i:4} {line}    [expected {','.join(exp) or '-'} | got {','.join(act) or '-'}]" if exp or act else f"  {i:4} {line}")
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[str(p.relative_to(ROOT / "fixtures")) for p in FIXTURES])
+def test_fixture(path: Path) -> None:
+    exp = parse(path)
+    diags = check_source(str(path), path.read_bytes(), exp.settings, apply_noqa=True)
+    actual = Counter((d.line, d.code) for d in diags)
+    for key in exp.missing:
+        assert key not in actual, f"{key} is marked expect-missing but is now reported: update the marker\n" + _annotate(path, exp.expected, actual)
+    assert actual == exp.expected, "\n" + _annotate(path, exp.expected, actual)
+
+
+def test_enough_fixtures() -> None:
+    assert len(FIXTURES) >= 1
