@@ -1,0 +1,97 @@
+"""Facts the flow interpreter computes once per function; rules are queries over them.
+
+Nodes are libcst nodes of the function's snippet module; the engine turns them into positions
+only when a finding needs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import libcst as cst
+
+
+@dataclass
+class Resource:
+    """One socket-valued creation site (or a parameter, tracked for summaries and options)."""
+
+    rid: int
+    node: cst.CSTNode  # the creating call (or the parameter)
+    origin: str  # socket | create_connection | create_server | fromfd | socketpair | accept | dup | wrap | factory | param
+    callee: str  # how the creating call is spelled, for messages: "create_connection()"
+    name: Optional[str] = None  # first local name bound to it
+    sock_type: Optional[str] = None  # "stream" | "dgram" | "raw" | "seqpacket" | None (unknown)
+    family: Optional[str] = None  # "inet" | "inet6" | "unix" | None
+    role: Optional[str] = None  # "client" | "listener" | "server-conn" | None (derived from events)
+    reportable: bool = True  # parameters are tracked, never reported as leaks
+    managed: bool = False  # created directly as a with-item
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a witness path, as a persistent linked list (cheap to extend and share)."""
+
+    node: cst.CSTNode
+    note: str
+    prev: Optional["Step"] = None
+
+    def to_list(self) -> list[tuple[cst.CSTNode, str]]:
+        out: list[tuple[cst.CSTNode, str]] = []
+        s: Optional[Step] = self
+        while s is not None:
+            out.append((s.node, s.note))
+            s = s.prev
+        out.reverse()
+        return out
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something done to a socket-like receiver. ``rids`` are the tracked sockets the receiver
+    may be (empty for untracked receivers such as ``self.sock`` or ``server.socket``)."""
+
+    kind: str  # "method" (a call of a socket method), "close", "escape", "shutdown"
+    method: str  # method name ("setsockopt", "close", "shutdown", ...); "" for escapes
+    node: cst.CSTNode  # the Call node (or the statement for escapes)
+    rids: frozenset[int]
+    receiver: Optional[str]  # dotted text of the receiver ("sock", "self.sock") when simple
+    order: int  # program order of first interpretation
+    in_except: bool = False  # inside an except handler
+    guards: tuple[str, ...] = ()  # source text of enclosing if/while tests, innermost last
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A socket that may still be open, unowned, where control leaves the function."""
+
+    rid: int
+    kind: str  # "return" | "raise" | "end" | "continue" | "break" | "call" | "rebind"
+    node: cst.CSTNode  # the exit: return/raise/continue statement, raising call, rebinding
+    witness: Optional[Step]
+    touching: bool = True  # for kind == "call": the raising call uses the socket
+
+
+@dataclass
+class FunctionFacts:
+    func: Optional[cst.CSTNode]  # FunctionDef, or None for module-level code
+    name: str
+    resources: dict[int, Resource] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    leaks: list[Leak] = field(default_factory=list)
+    disposed: set[int] = field(default_factory=set)  # closed / handed off on some path
+    recv_loops: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)  # (while, recv call)
+    budget_exceeded: bool = False
+    last_line_node: Optional[cst.CSTNode] = None
+
+
+@dataclass
+class Finding:
+    """A rule's output. ``message`` may hold ``{0}``, ``{1}``... replaced by the line numbers
+    of ``refs``; trace notes likewise."""
+
+    code: str
+    node: cst.CSTNode
+    message: str
+    refs: tuple[cst.CSTNode, ...] = ()
+    trace: tuple[tuple[cst.CSTNode, str], ...] = ()
