@@ -1,10 +1,188 @@
-"""Orchestration: text -> ast scan -> libcst per candidate function -> facts -> rules -> diagnostics."""
+"""Orchestration: text -> ast scan -> libcst per candidate function -> facts -> rules -> diagnostics.
+
+libcst costs about ten times ``ast.parse`` per line, and its position metadata as much again,
+so the engine parses with libcst only the functions the ``ast`` scan marked as able to produce
+a finding, one snippet at a time, and computes positions only for snippets with findings.
+"""
 
 from __future__ import annotations
 
+import ast
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from socklint.analysis.facts import Finding, FunctionFacts
+from socklint.analysis.flow import FunctionAnalyzer, ModuleContext
+from socklint.analysis.scan import Snippet, scan
+from socklint.codes import CODES
 from socklint.config import Settings
-from socklint.diagnostics import Diagnostic
+from socklint.diagnostics import Diagnostic, TraceStep
+from socklint.rules import ALL_RULES, RuleContext
+from socklint.source import split_lines
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class _Parsed:
+    module: cst.Module
+    offset: int  # file line = snippet line + offset
+    positions: Optional[dict[cst.CSTNode, object]] = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _syntax_error(path: str, exc: BaseException) -> Diagnostic:
+    line = getattr(exc, "lineno", None) or 1
+    col = getattr(exc, "offset", None) or 1
+    msg = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+    return Diagnostic(path, max(1, int(line)), max(1, int(col)), max(1, int(line)), max(1, int(col)) + 1,
+                      "SKL001", f"syntax error: {msg}", CODES["SKL001"].severity)
 
 
 def analyze_text(path: str, text: str, settings: Settings) -> list[Diagnostic]:
-    return []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError) as exc:
+        return [_syntax_error(path, exc)]
+    except (RecursionError, MemoryError):
+        return [Diagnostic(path, 1, 1, 1, 2, "SKL001", "syntax error: the file nests too deeply to parse", CODES["SKL001"].severity)]
+
+    result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers))
+    if not result.snippets:
+        return []
+    lines = split_lines(text)
+    parsed: list[_Parsed] = []
+    diags: list[Diagnostic] = []
+
+    def code_for_factory(module: cst.Module):  # type: ignore[no-untyped-def]
+        def code_for(node: cst.CSTNode) -> str:
+            try:
+                s = module.code_for_node(node)
+            except Exception:  # noqa: BLE001 - code text is decoration
+                return "?"
+            s = _WS.sub(" ", s).strip()
+            return s if len(s) <= 60 else s[:57] + "..."
+
+        return code_for
+
+    rid_base = 0
+    for snip in result.snippets:
+        src, offset = _snippet_source(lines, snip)
+        try:
+            module = cst.parse_module(src)
+        except cst.ParserSyntaxError as exc:
+            diags.append(
+                Diagnostic(path, snip.start, 1, snip.start, 2, "SKL001",
+                           f"syntax error: socklint's parser (libcst) rejects this code: {str(exc).splitlines()[0]}",
+                           CODES["SKL001"].severity)
+            )
+            continue
+        p = _Parsed(module, offset)
+        code_for = code_for_factory(module)
+        ctx = ModuleContext(
+            result.imports,
+            result.summaries,
+            settings,
+            code_for,
+            factories=frozenset(settings.socket_factories),
+            closers=frozenset(settings.closers),
+            sinks=frozenset(settings.ownership_sinks),
+            borrowers=frozenset(settings.borrowers),
+        )
+        cst_funcs = _functions_preorder(module)
+        units: list[tuple[Optional[cst.FunctionDef], Sequence[cst.CSTNode], str, bool]] = []
+        if snip.module_level:
+            units.append((None, module.body, "<module>", True))
+            for fn, (afn, cand) in zip(cst_funcs, snip.functions):
+                if cand:
+                    units.append((fn, fn.body.body if isinstance(fn.body, cst.IndentedBlock) else fn.body.body, fn.name.value, False))
+        else:
+            for fn, (afn, cand) in zip(cst_funcs, snip.functions):
+                if cand:
+                    units.append((fn, fn.body.body, fn.name.value, False))
+        for fn, body, name, module_level in units:
+            analyzer = FunctionAnalyzer(ctx, fn, body, name, module_level=module_level, rid_base=rid_base)
+            facts = analyzer.run()
+            rid_base = analyzer.next_rid
+            if facts.budget_exceeded:
+                node = fn if fn is not None else module
+                p.findings.append(Finding("SKL003", node, f"analysis budget exceeded in `{name}` ({settings.max_function_steps} steps); it was not checked", ()))
+                continue
+            rctx = RuleContext(facts, result.imports, settings, tree, code_for)
+            for rule in ALL_RULES:
+                p.findings.extend(rule(rctx))
+        if p.findings:
+            parsed.append(p)
+
+    for p in parsed:
+        diags.extend(_to_diagnostics(path, p, code_for_factory(p.module)))
+    return diags
+
+
+def _snippet_source(lines: list[str], snip: Snippet) -> tuple[str, int]:
+    body = "".join(lines[snip.start - 1 : snip.end])
+    if not body.endswith(("\n", "\r")):
+        body += "\n"
+    if snip.indented:
+        # Keep columns exact: wrap the indented function in a block instead of dedenting.
+        return "if 1:\n" + body, snip.start - 2
+    return body, snip.start - 1
+
+
+def _functions_preorder(module: cst.Module) -> list[cst.FunctionDef]:
+    out: list[cst.FunctionDef] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef):
+            out.append(node)
+        if isinstance(node, cst.BaseExpression):
+            continue  # functions live in statements only
+        stack.extend(reversed(node.children))
+    return out
+
+
+def _to_diagnostics(path: str, p: _Parsed, code_for) -> list[Diagnostic]:  # type: ignore[no-untyped-def]
+    wrapper = MetadataWrapper(p.module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    out: list[Diagnostic] = []
+
+    def pos(node: cst.CSTNode) -> tuple[int, int, int, int]:
+        r = positions.get(node)
+        if r is None:
+            return (1 + max(p.offset, 0), 1, 1 + max(p.offset, 0), 1)
+        sl, sc = r.start.line + p.offset, r.start.column + 1
+        el, ec = r.end.line + p.offset, r.end.column + 1
+        if el != sl:
+            # Report the first line only: a finding spans what a reader should look at.
+            el, ec = sl, sc + 1
+        return sl, sc, el, ec
+
+    for f in p.findings:
+        sl, sc, el, ec = pos(f.node)
+        msg = f.message
+        for i, ref in enumerate(f.refs):
+            msg = msg.replace("{%d}" % i, str(pos(ref)[0]))
+        trace: list[TraceStep] = []
+        for node, note in f.trace:
+            if "{code}" in note:
+                note = note.replace("{code}", _step_code(node, code_for))
+            tl, tc, _, _ = pos(node)
+            trace.append(TraceStep(tl, tc, note))
+        out.append(Diagnostic(path, sl, sc, el, ec, f.code, msg, CODES[f.code].severity, tuple(trace)))
+    return out
+
+
+def _step_code(node: cst.CSTNode, code_for) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(node, (cst.If, cst.While)):
+        return str(code_for(node.test))
+    if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
+        return " " + str(code_for(node.type)) if node.type is not None else ""
+    return str(code_for(node))

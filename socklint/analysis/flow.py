@@ -1,0 +1,1439 @@
+"""The per-function flow analysis.
+
+An abstract interpreter over libcst statements. It is equivalent to a forward may-analysis over
+a control-flow graph with exception edges, but the graph is never materialised: structured
+control flow (if/match/loops/try/with) is interpreted in place, and *jumps* (return, raise,
+break, continue, a call that raises) are routed through a stack of frames (enclosing loops,
+``try`` handlers and ``finally`` blocks), the way the CPython compiler inlines ``finally`` for
+each kind of exit. States merge where branches join, so the cost is close to linear in the
+size of the function; loops iterate to a fixed point (the lattice is finite).
+
+The state tracks *obligations*: a socket this function owns and has not yet closed or handed
+off. Each obligation knows which local names may hold it and which must hold it (for narrowing
+on ``if sock is not None``), and one witness path (a persistent linked list of steps) that
+explains how control got here. An obligation that reaches the function's exit, or loses its
+last name, is a leak fact; rules decide how to report it.
+
+Obligations are keyed by ``(rid, exit)``: ``exit`` is ``None`` on the normal path, and an index
+into ``self.exits`` once the obligation rides on a jump (the return statement, the call that
+raised, ...). Keeping the key means a ``finally`` block can run once for all pending returns
+and still tell, afterwards, which return leaked which socket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional, Sequence, Union
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from socklint.analysis import model
+from socklint.analysis.facts import Event, FunctionFacts, Leak, Resource, Step
+from socklint.analysis.scan import ImportTable, Summaries
+from socklint.config import Settings
+
+Key = tuple[int, Optional[int]]
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+class Ob:
+    """An open, owned socket on some path."""
+
+    __slots__ = ("rid", "must", "may", "witness")
+
+    def __init__(self, rid: int, must: frozenset[str], may: frozenset[str], witness: Optional[Step]) -> None:
+        self.rid = rid
+        self.must = must
+        self.may = may
+        self.witness = witness
+
+    def copy(self) -> "Ob":
+        return Ob(self.rid, self.must, self.may, self.witness)
+
+
+class State:
+    __slots__ = ("obs", "env")
+
+    def __init__(self, obs: Optional[dict[Key, Ob]] = None, env: Optional[dict[str, frozenset[int]]] = None) -> None:
+        self.obs: dict[Key, Ob] = obs if obs is not None else {}
+        self.env: dict[str, frozenset[int]] = env if env is not None else {}
+
+    def copy(self) -> "State":
+        return State({k: o.copy() for k, o in self.obs.items()}, dict(self.env))
+
+    def same(self, other: "State") -> bool:
+        if self.obs.keys() != other.obs.keys() or self.env != other.env:
+            return False
+        for k, o in self.obs.items():
+            p = other.obs[k]
+            if o.must != p.must or o.may != p.may:
+                return False
+        return True
+
+
+def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
+    if a is None:
+        return b.copy() if b is not None else None
+    if b is None:
+        return a.copy()
+    out = a.copy()
+    for k, o in b.obs.items():
+        mine = out.obs.get(k)
+        if mine is None:
+            out.obs[k] = o.copy()
+        else:
+            mine.must = mine.must & o.must
+            mine.may = mine.may | o.may
+    for name, rids in b.env.items():
+        out.env[name] = out.env.get(name, frozenset()) | rids
+    return out
+
+
+def join_all(states: Iterable[Optional[State]]) -> Optional[State]:
+    out: Optional[State] = None
+    for s in states:
+        if s is None:
+            continue
+        out = s.copy() if out is None else join(out, s)
+    return out
+
+
+@dataclass
+class Val:
+    """The abstract value of an expression: which tracked sockets it may *be* (``rids``), which
+    are reachable from it (``reach``: inside a container, passed into the call that made it),
+    and, for tuples, its elements (for ``a, b = ...``)."""
+
+    rids: frozenset[int] = frozenset()
+    reach: frozenset[int] = frozenset()
+    contained: frozenset[int] = frozenset()
+    elems: Optional[tuple["Val", ...]] = None
+    accept_call: Optional[cst.Call] = None
+    pair_call: Optional[cst.Call] = None
+
+    @staticmethod
+    def of(rids: frozenset[int]) -> "Val":
+        return Val(rids, rids)
+
+
+EMPTY = Val()
+
+
+@dataclass
+class Exit:
+    kind: str  # return | raise | call | end | continue | assert
+    node: cst.CSTNode
+    touched: frozenset[int] = frozenset()
+    cls: str = "any"
+
+
+class LoopFrame:
+    def __init__(self) -> None:
+        self.breaks: list[State] = []
+        self.continues: list[State] = []
+        self.created: set[int] = set()
+
+
+class TryFrame:
+    """Collects exceptions raised in a ``try`` body (with their class) for its handlers."""
+
+    def __init__(self) -> None:
+        self.exc: list[tuple[State, str]] = []
+
+
+class FinallyFrame:
+    def __init__(self) -> None:
+        # (kind, state, cls or None, loop target or None)
+        self.pending: list[tuple[str, State, str, Optional[LoopFrame]]] = []
+
+
+Frame = Union[LoopFrame, TryFrame, FinallyFrame]
+
+_OS = "os"
+_ANY = "any"
+
+
+@dataclass
+class ModuleContext:
+    imports: ImportTable
+    summaries: Summaries
+    settings: Settings
+    code_for: Callable[[cst.CSTNode], str]
+    factories: frozenset[str] = frozenset()
+    closers: frozenset[str] = frozenset()
+    sinks: frozenset[str] = frozenset()
+    borrowers: frozenset[str] = frozenset()
+    module_level_names: frozenset[str] = field(default_factory=frozenset)
+
+
+def _name_of(node: cst.CSTNode) -> Optional[str]:
+    try:
+        return get_full_name_for_node(node)
+    except Exception:  # noqa: BLE001 - odd nodes simply have no dotted name
+        return None
+
+
+def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _const_true(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name) and node.value == "True":
+        return True
+    if isinstance(node, cst.Integer) and node.value not in ("0", "0x0", "0o0", "0b0"):
+        return True
+    return False
+
+
+def _callee_text(call: cst.Call) -> str:
+    f = call.func
+    if isinstance(f, cst.Attribute):
+        return f"{f.attr.value}()"
+    n = _name_of(f)
+    return f"{n}()" if n else "call"
+
+
+class FunctionAnalyzer:
+    def __init__(
+        self,
+        ctx: ModuleContext,
+        func: Optional[Union[cst.FunctionDef, cst.CSTNode]],
+        body: Sequence[cst.CSTNode],
+        name: str,
+        *,
+        module_level: bool = False,
+        rid_base: int = 0,
+    ) -> None:
+        self.ctx = ctx
+        self.func = func
+        self.body = body
+        self.facts = FunctionFacts(func, name)
+        self.module_level = module_level
+        self.frames: list[Frame] = []
+        self.exits: list[Exit] = []
+        self.rid_by_node: dict[int, int] = {}
+        self.next_rid = rid_base
+        self.steps = 0
+        self.budget = ctx.settings.max_function_steps
+        self.global_names: set[str] = set()
+        self.event_keys: set[tuple[str, int]] = set()
+        self.leak_keys: set[tuple[int, str, int]] = set()
+        self.order = 0
+        self.handler_depth = 0
+        self.guards: list[cst.BaseExpression] = []
+        self.targets: frozenset[str] = frozenset()
+        self.stmt_node: Optional[cst.CSTNode] = None
+        self.caught_cls: list[str] = []
+
+    # ------------------------------------------------------------------ entry
+    def run(self) -> FunctionFacts:
+        st = State()
+        if isinstance(self.func, cst.FunctionDef):
+            self._bind_params(self.func, st)
+        try:
+            out = self.exec_block(self.body, st)
+            if out is not None:
+                last = self._last_stmt(self.body)
+                self.facts.last_line_node = last
+                ei = self._exit("end", last)
+                self._rekey(out, ei)
+                self._at_function_exit(out)
+        except BudgetExceeded:
+            self.facts.budget_exceeded = True
+            self.facts.leaks.clear()
+        return self.facts
+
+    def _last_stmt(self, body: Sequence[cst.CSTNode]) -> cst.CSTNode:
+        node = body[-1]
+        # The last *line* of the function body: descend into the last compound statement.
+        while True:
+            if isinstance(node, cst.SimpleStatementLine):
+                return node
+            inner = getattr(node, "orelse", None) or getattr(node, "finalbody", None) or getattr(node, "body", None)
+            if isinstance(node, cst.Try) and node.finalbody is not None:
+                inner = node.finalbody
+            elif isinstance(node, (cst.If, cst.For, cst.While, cst.Try)) and getattr(node, "orelse", None) is not None:
+                inner = node.orelse
+            elif isinstance(node, cst.Try) and node.handlers:
+                inner = node.handlers[-1]
+            if inner is None:
+                return node
+            blk = getattr(inner, "body", inner)
+            if isinstance(blk, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                seq = blk.body
+            elif isinstance(blk, Sequence) and not isinstance(blk, (str, bytes)):
+                seq = blk
+            else:
+                return node
+            if not seq:
+                return node
+            nxt = seq[-1]
+            if isinstance(node, cst.SimpleStatementSuite):
+                return node
+            node = nxt
+            if not isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement, cst.BaseSmallStatement)):
+                return node
+
+    def _bind_params(self, fn: cst.FunctionDef, st: State) -> None:
+        params = fn.params
+        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            name = p.name.value
+            if name in ("self", "cls"):
+                continue
+            rid = self._new_rid(p)
+            self.facts.resources[rid] = Resource(rid, p, "param", name, name=name, reportable=False)
+            st.env[name] = frozenset({rid})
+
+    # ------------------------------------------------------------------ helpers
+    def _tick(self, n: int = 1) -> None:
+        self.steps += n
+        if self.steps > self.budget:
+            raise BudgetExceeded()
+
+    def _new_rid(self, node: cst.CSTNode) -> int:
+        rid = self.rid_by_node.get(id(node))
+        if rid is None:
+            rid = self.next_rid
+            self.next_rid += 1
+            self.rid_by_node[id(node)] = rid
+        return rid
+
+    def _exit(self, kind: str, node: cst.CSTNode, touched: frozenset[int] = frozenset(), cls: str = _ANY) -> int:
+        self.exits.append(Exit(kind, node, touched, cls))
+        return len(self.exits) - 1
+
+    def _rekey(self, st: State, ei: int, only_normal: bool = True) -> None:
+        """Attach every obligation on the normal path to jump ``ei``."""
+        new: dict[Key, Ob] = {}
+        for (rid, cur), ob in st.obs.items():
+            key: Key = (rid, ei) if cur is None or not only_normal else (rid, cur)
+            if key in new:
+                prev = new[key]
+                prev.must &= ob.must
+                prev.may |= ob.may
+            else:
+                new[key] = ob
+        st.obs = new
+
+    def _unkey(self, st: State, kinds: tuple[str, ...]) -> None:
+        """Bring obligations riding on jumps of ``kinds`` back to the normal path."""
+        new: dict[Key, Ob] = {}
+        for (rid, cur), ob in st.obs.items():
+            key: Key = (rid, None) if cur is not None and self.exits[cur].kind in kinds else (rid, cur)
+            if key in new:
+                prev = new[key]
+                prev.must &= ob.must
+                prev.may |= ob.may
+            else:
+                new[key] = ob
+        st.obs = new
+
+    def _step(self, st: State, node: cst.CSTNode, note: str) -> None:
+        for ob in st.obs.values():
+            ob.witness = Step(node, note, ob.witness)
+
+    def _record_leak(self, rid: int, ei: Optional[int], ob: Ob, kind: str, node: cst.CSTNode, touching: bool = True) -> None:
+        res = self.facts.resources.get(rid)
+        if res is None or not res.reportable:
+            return
+        k = (rid, kind, id(node))
+        if k in self.leak_keys:
+            return
+        self.leak_keys.add(k)
+        self.facts.leaks.append(Leak(rid, kind, node, ob.witness, touching))
+
+    def _at_function_exit(self, st: State) -> None:
+        for (rid, ei), ob in st.obs.items():
+            if ei is None:
+                continue
+            ex = self.exits[ei]
+            if ex.kind == "assert":
+                continue
+            touching = rid in ex.touched if ex.kind == "call" else True
+            self._record_leak(rid, ei, ob, ex.kind, ex.node, touching)
+
+    def _event(self, kind: str, method: str, node: cst.CSTNode, rids: frozenset[int], receiver: Optional[str]) -> None:
+        k = (kind, id(node))
+        if k in self.event_keys:
+            return
+        self.event_keys.add(k)
+        self.order += 1
+        guards = tuple(self.ctx.code_for(g) for g in self.guards) if self.guards else ()
+        self.facts.events.append(Event(kind, method, node, rids, receiver, self.order, self.handler_depth > 0, guards))
+
+    def _dispose(self, st: State, rids: Iterable[int], node: cst.CSTNode, kind: str) -> None:
+        rids = frozenset(rids)
+        if not rids:
+            return
+        for key in [k for k in st.obs if k[0] in rids]:
+            del st.obs[key]
+        for rid in rids:
+            self.facts.disposed.add(rid)
+        if kind == "escape":
+            self._event("escape", "", node, rids, None)
+
+    def _holders(self, st: State, name: str) -> frozenset[int]:
+        return st.env.get(name, frozenset())
+
+    # ------------------------------------------------------------------ jumps
+    def jump(self, kind: str, st: State, cls: str = _ANY, target: Optional[LoopFrame] = None, start: Optional[int] = None) -> None:
+        i = (len(self.frames) if start is None else start) - 1
+        while i >= 0:
+            f = self.frames[i]
+            if isinstance(f, FinallyFrame):
+                f.pending.append((kind, st, cls, target))
+                return
+            if kind == "raise" and isinstance(f, TryFrame):
+                f.exc.append((st, cls))
+                return
+            if kind in ("break", "continue") and f is target:
+                assert isinstance(f, LoopFrame)
+                (f.breaks if kind == "break" else f.continues).append(st)
+                return
+            i -= 1
+        if kind in ("raise", "return"):
+            self._at_function_exit(st)
+
+    def raise_point(self, st: State, node: cst.CSTNode, touched: frozenset[int], cls: str) -> None:
+        """The call ``node`` may raise here, with the state as it is now."""
+        if not st.obs and not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
+            return
+        if not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
+            # Fast path: nothing can intercept, so the exception leaves the function.
+            note = f"`{_callee_text(node)}` raises" if isinstance(node, cst.Call) else "raises"
+            for (rid, cur), ob in st.obs.items():
+                if cur is not None and self.exits[cur].kind != "continue":
+                    continue
+                w = Step(node, note, ob.witness)
+                self._record_leak(rid, None, Ob(rid, ob.must, ob.may, w), "call", node, rid in touched)
+            return
+        exc = st.copy()
+        ei = self._exit("call", node, touched, cls)
+        note = f"`{_callee_text(node)}` raises" if isinstance(node, cst.Call) else "raises"
+        self._step(exc, node, note)
+        self._rekey(exc, ei)
+        self.jump("raise", exc, cls)
+
+    # ------------------------------------------------------------------ blocks
+    def exec_block(self, stmts: Sequence[cst.CSTNode], st: Optional[State]) -> Optional[State]:
+        for s in stmts:
+            if st is None:
+                return None
+            st = self.exec_stmt(s, st)
+        return st
+
+    def _body(self, node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+        b = getattr(node, "body", None)
+        if isinstance(b, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+            return b.body
+        if isinstance(b, Sequence):
+            return b
+        return ()
+
+    def exec_stmt(self, s: cst.CSTNode, st: State) -> Optional[State]:
+        self._tick()
+        if isinstance(s, cst.SimpleStatementLine):
+            for small in s.body:
+                if st is None:
+                    return None
+                self.stmt_node = s
+                st = self.exec_small(small, s, st)
+                if st is not None:
+                    self._drop_temporaries(st, s)
+            return st
+        if isinstance(s, cst.If):
+            return self.exec_if(s, st)
+        if isinstance(s, cst.For):
+            return self.exec_for(s, st)
+        if isinstance(s, cst.While):
+            return self.exec_while(s, st)
+        if isinstance(s, (cst.Try, cst.TryStar)):
+            return self.exec_try(s, st)
+        if isinstance(s, cst.With):
+            return self.exec_with(s, st)
+        if isinstance(s, cst.FunctionDef):
+            self._capture(st, s, s.body)
+            self._rebind(st, s.name.value, EMPTY, s)
+            return st
+        if isinstance(s, cst.ClassDef):
+            self._capture(st, s, s.body)
+            self._rebind(st, s.name.value, EMPTY, s)
+            return st
+        if isinstance(s, cst.Match):
+            return self.exec_match(s, st)
+        if isinstance(s, cst.SimpleStatementSuite):
+            return self.exec_block(s.body, st)
+        # Unknown statement: conservatively evaluate the expressions it contains.
+        for child in s.children:
+            if isinstance(child, cst.BaseExpression):
+                self.ev(child, st)
+        return st
+
+    def _drop_temporaries(self, st: State, stmt: cst.CSTNode) -> None:
+        dropped = [k for k, ob in st.obs.items() if k[1] is None and not ob.may]
+        for k in dropped:
+            ob = st.obs.pop(k)
+            self._record_leak(k[0], None, ob, "drop", stmt)
+
+    # ------------------------------------------------------------------ small statements
+    def exec_small(self, s: cst.BaseSmallStatement, line: cst.SimpleStatementLine, st: State) -> Optional[State]:
+        if isinstance(s, cst.Expr):
+            v = s.value
+            if isinstance(v, cst.Call) and self._is_noreturn(v):
+                self.ev(v, st)
+                return None
+            self.ev(v, st)
+            return st
+        if isinstance(s, cst.Assign):
+            names = frozenset(n for t in s.targets for n in self._target_names(t.target))
+            self.targets = names
+            val = self.ev(s.value, st)
+            self.targets = frozenset()
+            for t in s.targets:
+                self._assign(st, t.target, val, s)
+            return st
+        if isinstance(s, cst.AnnAssign):
+            if s.value is not None:
+                self.targets = frozenset(self._target_names(s.target))
+                val = self.ev(s.value, st)
+                self.targets = frozenset()
+                self._assign(st, s.target, val, s)
+            return st
+        if isinstance(s, cst.AugAssign):
+            self.ev(s.value, st)
+            self.ev(s.target, st)
+            return st
+        if isinstance(s, cst.Return):
+            if s.value is not None:
+                v = self.ev(s.value, st)
+                self._dispose(st, v.reach | v.rids, s, "escape")
+            ei = self._exit("return", s)
+            self._rekey(st, ei)
+            self.jump("return", st)
+            return None
+        if isinstance(s, cst.Raise):
+            cls = _ANY
+            if s.exc is not None:
+                self.ev(s.exc, st)
+                cls = self._raised_class(s.exc)
+            elif self.caught_cls:
+                cls = self.caught_cls[-1]
+            if s.cause is not None:
+                self.ev(s.cause, st)
+            ei = self._exit("raise", s, cls=cls)
+            self._rekey(st, ei)
+            self.jump("raise", st, cls)
+            return None
+        if isinstance(s, cst.Assert):
+            self.ev(s.test, st)
+            if _const_true(s.test):
+                return st
+            if isinstance(s.test, cst.Name) and s.test.value == "False":
+                ei = self._exit("assert", s)
+                self._rekey(st, ei)
+                self.jump("raise", st, "AssertionError")
+                return None
+            exc = st.copy()
+            ei = self._exit("assert", s, cls="AssertionError")
+            self._rekey(exc, ei)
+            self.jump("raise", exc, "AssertionError")
+            t, _ = self.narrow(st, s.test)
+            return t
+        if isinstance(s, cst.Break):
+            loop = self._innermost_loop()
+            if loop is not None:
+                self.jump("break", st, target=loop)
+            return None
+        if isinstance(s, cst.Continue):
+            loop = self._innermost_loop()
+            if loop is not None:
+                # A socket created in this loop and still open is lost when the next
+                # iteration rebinds its name: remember this exit on it.
+                ei = self._exit("continue", s)
+                new: dict[Key, Ob] = {}
+                for (rid, cur), ob in st.obs.items():
+                    key: Key = (rid, ei) if cur is None and rid in loop.created else (rid, cur)
+                    new[key] = ob
+                st.obs = new
+                self.jump("continue", st, target=loop)
+            return None
+        if isinstance(s, cst.Del):
+            for n in self._target_names(s.target):
+                self._rebind(st, n, EMPTY, s, deleted=True)
+            for node in _walk(s.target):
+                if isinstance(node, (cst.Attribute, cst.Subscript)):
+                    self.ev(node, st)
+                    break
+            return st
+        if isinstance(s, (cst.Global, cst.Nonlocal)):
+            for n in s.names:
+                self.global_names.add(n.name.value)
+            return st
+        if isinstance(s, (cst.Import, cst.ImportFrom)):
+            names = s.names if not isinstance(s.names, cst.ImportStar) else ()
+            for alias in names:
+                if alias.asname is not None:
+                    nm = _name_of(alias.asname.name)
+                else:
+                    nm = _name_of(alias.name)
+                    nm = nm.split(".")[0] if nm else None
+                if nm:
+                    self._rebind(st, nm, EMPTY, s)
+            return st
+        if isinstance(s, cst.Pass):
+            return st
+        # TypeAlias and future statements: evaluate what they contain.
+        for child in s.children:
+            if isinstance(child, cst.BaseExpression):
+                self.ev(child, st)
+        return st
+
+    def _innermost_loop(self) -> Optional[LoopFrame]:
+        for f in reversed(self.frames):
+            if isinstance(f, LoopFrame):
+                return f
+        return None
+
+    def _raised_class(self, exc: cst.BaseExpression) -> str:
+        node = exc.func if isinstance(exc, cst.Call) else exc
+        name = _name_of(node)
+        if not name:
+            return _ANY
+        q = self.ctx.imports.qualify(name)
+        b = model.builtin_exception(q)
+        if b is not None:
+            return _OS if issubclass(b, OSError) else b.__name__
+        if q in model.OSERROR_ALIASES:
+            return _OS
+        # A name bound in a handler (`except E as e: ... raise e`) re-raises what was caught.
+        if self.caught_cls and isinstance(node, cst.Name):
+            return self.caught_cls[-1]
+        return q
+
+    def _is_noreturn(self, call: cst.Call) -> bool:
+        name = _name_of(call.func)
+        if not name:
+            return False
+        return self.ctx.imports.qualify(name) in model.NORETURN or name in model.NORETURN
+
+    # ------------------------------------------------------------------ binding
+    def _target_names(self, t: cst.BaseExpression) -> list[str]:
+        if isinstance(t, cst.Name):
+            return [t.value]
+        if isinstance(t, (cst.Tuple, cst.List)):
+            out: list[str] = []
+            for e in t.elements:
+                out.extend(self._target_names(e.value))
+            return out
+        if isinstance(t, cst.StarredElement):
+            return self._target_names(t.value)
+        return []
+
+    def _assign(self, st: State, target: cst.BaseExpression, val: Val, stmt: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            if self.module_level or target.value in self.global_names:
+                # A global outlives the function: ownership handed off.
+                self._dispose(st, val.reach | val.rids, stmt, "escape")
+                st.env[target.value] = val.rids
+                return
+            if val.contained:
+                self._dispose(st, val.contained, stmt, "escape")
+            self._rebind(st, target.value, val, stmt)
+            return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            elts = [e for e in target.elements]
+            if val.accept_call is not None and len(elts) >= 1 and not any(isinstance(e, cst.StarredElement) for e in elts):
+                val = self._make_accept(st, val.accept_call)
+            if val.pair_call is not None and len(elts) == 2:
+                val = self._make_pair(st, val.pair_call)
+            if val.elems is not None and len(val.elems) == len(elts) and not any(isinstance(e, cst.StarredElement) for e in elts):
+                for e, v in zip(elts, val.elems):
+                    self._assign(st, e.value, v, stmt)
+                return
+            # Unknown shape: the sockets go somewhere we do not follow.
+            self._dispose(st, val.reach | val.rids, stmt, "escape")
+            for e in elts:
+                for n in self._target_names(e.value):
+                    self._rebind(st, n, EMPTY, stmt)
+            return
+        if isinstance(target, cst.StarredElement):
+            self._assign(st, target.value, Val(reach=val.reach, contained=val.reach), stmt)
+            return
+        # Attribute or subscript store: the object now owns the socket.
+        if isinstance(target, cst.Attribute):
+            self.ev(target.value, st)
+        elif isinstance(target, cst.Subscript):
+            self.ev(target.value, st)
+        self._dispose(st, val.reach | val.rids, stmt, "escape")
+
+    def _rebind(self, st: State, name: str, val: Val, node: cst.CSTNode, deleted: bool = False) -> None:
+        keep = val.rids
+        if name in self.global_names or self.module_level:
+            st.env[name] = val.rids
+            return
+        for key in list(st.obs):
+            ob = st.obs[key]
+            if name not in ob.may or ob.rid in keep:
+                continue
+            ob.may = ob.may - {name}
+            ob.must = ob.must - {name}
+            if not ob.may:
+                del st.obs[key]
+                rid, ei = key
+                if ei is not None and self.exits[ei].kind == "continue":
+                    self._record_leak(rid, ei, ob, "continue", self.exits[ei].node)
+                else:
+                    self._record_leak(rid, ei, ob, "delete" if deleted else "rebind", node)
+        st.env[name] = val.rids
+        definite = len(val.rids) == 1
+        for key, ob in st.obs.items():
+            if ob.rid in val.rids:
+                ob.may = ob.may | {name}
+                if definite:
+                    ob.must = ob.must | {name}
+        for rid in val.rids:
+            res = self.facts.resources.get(rid)
+            if res is not None and res.name is None:
+                res.name = name
+
+    # ------------------------------------------------------------------ resources
+    def _create(self, st: State, node: cst.CSTNode, origin: str, callee: str, args: Optional[cst.Call] = None) -> int:
+        rid = self._new_rid(node)
+        if rid not in self.facts.resources:
+            res = Resource(rid, node, origin, callee)
+            if args is not None:
+                self._classify(res, args)
+            self.facts.resources[rid] = res
+        for f in self.frames:
+            if isinstance(f, LoopFrame):
+                f.created.add(rid)
+        # The same creation site seen again (next loop iteration): the previous socket is
+        # lost unless something other than this statement's targets still holds it.
+        for key in [k for k in st.obs if k[0] == rid]:
+            ob = st.obs.pop(key)
+            if ob.may - self.targets:
+                continue
+            ei = key[1]
+            stmt = self.stmt_node or node
+            if ei is not None and self.exits[ei].kind == "continue":
+                self._record_leak(rid, ei, ob, "continue", self.exits[ei].node)
+            else:
+                self._record_leak(rid, ei, ob, "rebind", stmt)
+        witness = Step(node, "created", None)
+        if self.guards:
+            witness = Step(node, "created", None)
+        st.obs[(rid, None)] = Ob(rid, frozenset(), frozenset(), witness)
+        return rid
+
+    def _classify(self, res: Resource, call: cst.Call) -> None:
+        """Type and family from the creating call's arguments, where they are constants."""
+        if res.origin in ("create_connection",):
+            res.sock_type, res.role = "stream", "client"
+            return
+        if res.origin == "create_server":
+            res.sock_type, res.role = "stream", "listener"
+            return
+        if res.origin == "accept":
+            res.sock_type, res.role = "stream", "server-conn"
+            return
+        pos = [a for a in call.args if a.keyword is None and a.star == ""]
+        kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        fam = kw.get("family", pos[0].value if len(pos) > 0 else None)
+        typ = kw.get("type", pos[1].value if len(pos) > 1 else None)
+        if res.origin in ("socket", "fromfd", "socketpair"):
+            if res.origin == "fromfd":
+                fam = kw.get("family", pos[1].value if len(pos) > 1 else None)
+                typ = kw.get("type", pos[2].value if len(pos) > 2 else None)
+            if typ is None and res.origin in ("socket", "socketpair") and not pos and not kw:
+                res.sock_type = "stream"
+            for node, attr, table in (
+                (typ, "sock_type", {"SOCK_STREAM": "stream", "SOCK_DGRAM": "dgram", "SOCK_RAW": "raw", "SOCK_SEQPACKET": "seqpacket"}),
+                (fam, "family", {"AF_INET": "inet", "AF_INET6": "inet6", "AF_UNIX": "unix"}),
+            ):
+                if node is not None:
+                    n = _name_of(node)
+                    if n:
+                        last = n.rsplit(".", 1)[-1]
+                        if last in table:
+                            setattr(res, attr, table[last])
+            if res.sock_type is None and typ is None and res.origin == "socket":
+                res.sock_type = "stream"
+
+    def _make_accept(self, st: State, call: cst.Call) -> Val:
+        rid = self._create(st, call, "accept", _callee_text(call))
+        return Val(elems=(Val.of(frozenset({rid})), EMPTY))
+
+    def _make_pair(self, st: State, call: cst.Call) -> Val:
+        a = self._create(st, call, "socketpair", _callee_text(call), call)
+        # The second end needs its own identity: key it on the call's func node.
+        b = self._create(st, call.func, "socketpair", _callee_text(call), call)
+        return Val(elems=(Val.of(frozenset({a})), Val.of(frozenset({b}))))
+
+    # ------------------------------------------------------------------ expressions
+    def ev(self, e: cst.BaseExpression, st: State) -> Val:
+        self._tick()
+        if isinstance(e, cst.Name):
+            rids = self._holders(st, e.value)
+            return Val(rids, rids)
+        if isinstance(e, cst.Call):
+            return self.ev_call(e, st)
+        if isinstance(e, cst.Attribute):
+            self.ev(e.value, st)
+            return EMPTY
+        if isinstance(e, cst.Await):
+            v = self.ev(e.expression, st)
+            self.raise_point(st, e, v.reach, _ANY)
+            return v
+        if isinstance(e, (cst.Tuple, cst.List, cst.Set)):
+            vals = [self.ev(el.value, st) for el in e.elements]
+            reach = frozenset().union(*(v.reach | v.rids for v in vals)) if vals else frozenset()
+            elems = tuple(vals) if isinstance(e, (cst.Tuple, cst.List)) and not any(isinstance(el, cst.StarredElement) for el in e.elements) else None
+            return Val(frozenset(), reach, reach, elems)
+        if isinstance(e, cst.Dict):
+            reach: frozenset[int] = frozenset()
+            for el in e.elements:
+                if isinstance(el, cst.DictElement):
+                    self.ev(el.key, st)
+                    v = self.ev(el.value, st)
+                else:
+                    v = self.ev(el.value, st)
+                reach = reach | v.reach | v.rids
+            return Val(frozenset(), reach, reach)
+        if isinstance(e, cst.IfExp):
+            self.ev(e.test, st)
+            a = self.ev(e.body, st)
+            b = self.ev(e.orelse, st)
+            return Val(a.rids | b.rids, a.reach | b.reach, a.contained | b.contained)
+        if isinstance(e, cst.BooleanOperation):
+            a = self.ev(e.left, st)
+            b = self.ev(e.right, st)
+            return Val(a.rids | b.rids, a.reach | b.reach)
+        if isinstance(e, cst.NamedExpr):
+            v = self.ev(e.value, st)
+            if isinstance(e.target, cst.Name):
+                self._assign(st, e.target, v, self.stmt_node or e)
+            return v
+        if isinstance(e, cst.Subscript):
+            v = self.ev(e.value, st)
+            for el in e.slice:
+                if isinstance(el.slice, cst.Index):
+                    self.ev(el.slice.value, st)
+            if len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index):
+                idx = e.slice[0].slice.value
+                if isinstance(idx, cst.Integer) and idx.value == "0":
+                    if v.accept_call is not None:
+                        v = self._make_accept(st, v.accept_call)
+                    if v.elems:
+                        return v.elems[0]
+            return EMPTY
+        if isinstance(e, (cst.Lambda, cst.GeneratorExp)):
+            self._capture(st, e, e)
+            return EMPTY
+        if isinstance(e, (cst.ListComp, cst.SetComp, cst.DictComp)):
+            # Evaluated at once: uses inside borrow. Evaluate the pieces for their calls.
+            for child in _walk(e):
+                if isinstance(child, cst.Call):
+                    self._tick()
+            return EMPTY
+        if isinstance(e, cst.Yield):
+            if e.value is not None:
+                inner = e.value.item if isinstance(e.value, cst.From) else e.value
+                v = self.ev(inner, st)
+                self._dispose(st, v.reach | v.rids, e, "escape")
+            return EMPTY
+        if isinstance(e, (cst.UnaryOperation,)):
+            self.ev(e.expression, st)
+            return EMPTY
+        if isinstance(e, cst.BinaryOperation):
+            self.ev(e.left, st)
+            self.ev(e.right, st)
+            return EMPTY
+        if isinstance(e, cst.Comparison):
+            self.ev(e.left, st)
+            for c in e.comparisons:
+                self.ev(c.comparator, st)
+            return EMPTY
+        if isinstance(e, cst.StarredElement):
+            v = self.ev(e.value, st)
+            return Val(frozenset(), v.reach | v.rids, v.reach | v.rids)
+        if isinstance(e, (cst.FormattedString, cst.ConcatenatedString)):
+            for child in _walk(e):
+                if isinstance(child, cst.FormattedStringExpression):
+                    self.ev(child.expression, st)
+            return EMPTY
+        # Literals and anything else: evaluate sub-expressions for their effects.
+        if isinstance(e, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
+            return EMPTY
+        for child in e.children:
+            if isinstance(child, cst.BaseExpression):
+                self.ev(child, st)
+        return EMPTY
+
+    def _capture(self, st: State, node: cst.CSTNode, scope: cst.CSTNode) -> None:
+        """A nested def, class, lambda or generator refers to a local socket: it may outlive
+        this call, so ownership is shared with it."""
+        held = {n for n, r in st.env.items() if r}
+        if not held:
+            return
+        rids: set[int] = set()
+        for n in _walk(scope):
+            self._tick()
+            if isinstance(n, cst.Name) and n.value in held:
+                rids |= st.env[n.value]
+        if rids:
+            self._dispose(st, rids, node, "escape")
+
+    def ev_call(self, call: cst.Call, st: State) -> Val:
+        f = call.func
+        recv_val = EMPTY
+        method: Optional[str] = None
+        receiver_text: Optional[str] = None
+        if isinstance(f, cst.Attribute):
+            method = f.attr.value
+            recv_val = self.ev(f.value, st)
+            receiver_text = _name_of(f.value)
+        else:
+            self.ev(f, st)
+        name = _name_of(f)
+        qual = self.ctx.imports.qualify(name) if name else None
+        last = (name or "").rsplit(".", 1)[-1]
+
+        # Arguments, in order.
+        arg_vals: list[tuple[cst.Arg, Val]] = []
+        for a in call.args:
+            # `stack.callback(s.close)`, `self.addCleanup(s.close)`: a cleanup registered.
+            if isinstance(a.value, cst.Attribute) and a.value.attr.value in model.CLOSE_METHODS:
+                base = self.ev(a.value.value, st)
+                if base.rids:
+                    self._dispose(st, base.rids, call, "escape")
+                arg_vals.append((a, EMPTY))
+                continue
+            arg_vals.append((a, self.ev(a.value, st)))
+        arg_rids = frozenset().union(*(v.rids | v.reach for _, v in arg_vals)) if arg_vals else frozenset()
+
+        # --- sources
+        if qual is not None and (qual in model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories)):
+            origin = qual.rsplit(".", 1)[-1] if qual.startswith(("socket.", "_socket.")) else ("wrap" if qual in model.WRAPPING_FACTORIES else "factory")
+            if origin not in ("socket", "create_connection", "create_server", "fromfd", "fromshare", "SocketType"):
+                origin = "wrap" if qual in model.WRAPPING_FACTORIES else "factory"
+            if origin == "SocketType":
+                origin = "socket"
+            self.raise_point(st, call, arg_rids, _OS if origin != "wrap" else _ANY)
+            if origin == "wrap":
+                self._dispose(st, arg_rids, call, "escape")
+            else:
+                self._dispose(st, self._fresh_only(st, arg_rids), call, "escape")
+            rid = self._create(st, call, origin, _callee_text(call), call)
+            return Val.of(frozenset({rid}))
+        if qual is not None and qual in model.PAIR_FACTORIES:
+            self.raise_point(st, call, frozenset(), _OS)
+            return Val(pair_call=call)
+        if method is not None and method in model.WRAP_METHODS:
+            self.raise_point(st, call, arg_rids, _ANY)
+            self._dispose(st, arg_rids, call, "escape")
+            rid = self._create(st, call, "wrap", _callee_text(call), call)
+            return Val.of(frozenset({rid}))
+        if method is not None and method in model.ACCEPT_METHODS and not call.args:
+            self.raise_point(st, call, recv_val.rids, _OS)
+            self._event("method", method, call, recv_val.rids, receiver_text)
+            return Val(accept_call=call)
+        if method is not None and method in model.DUP_METHODS and not call.args and (recv_val.rids or self._sockety(receiver_text)):
+            self.raise_point(st, call, recv_val.rids, _OS)
+            self._event("method", method, call, recv_val.rids, receiver_text)
+            rid = self._create(st, call, "dup", _callee_text(call), call)
+            return Val.of(frozenset({rid}))
+        local_name = None
+        if name is not None and (name == last or name.startswith(("self.", "cls."))):
+            local_name = last
+        if local_name is not None and local_name in self.ctx.summaries.sources:
+            self.raise_point(st, call, arg_rids, _ANY)
+            rid = self._create(st, call, "factory", _callee_text(call), call)
+            return Val.of(frozenset({rid}))
+
+        # --- methods on a socket
+        if method is not None and (method in model.SOCKET_METHODS or method in model.CLOSE_METHODS):
+            self._event("method", method, call, recv_val.rids, receiver_text)
+        if method is not None and recv_val.rids:
+            if method in model.CLOSE_METHODS:
+                self._dispose(st, recv_val.rids, call, "close")
+                self._event("close", method, call, recv_val.rids, receiver_text)
+                return EMPTY
+            if method not in model.NONRAISING_SOCKET_METHODS:
+                cls = _OS if method in model.SOCKET_METHODS else _ANY
+                self.raise_point(st, call, recv_val.rids | arg_rids, cls)
+            if method in model.DERIVING_METHODS:
+                return Val(frozenset(), recv_val.rids, frozenset())
+            self._after_borrow(st, call, arg_vals, qual, method)
+            return EMPTY
+
+        # --- closing helpers, owners, borrowers
+        if (qual in model.NORETURN) or (name in model.NORETURN):
+            return EMPTY
+        if qual in model.PASS_THROUGH or last in ("closing", "nullcontext"):
+            return Val(arg_rids, arg_rids)
+        closer_params = self._closer_params(name, qual, local_name)
+        if closer_params is not None:
+            closed: set[int] = set()
+            for i, (a, v) in enumerate(arg_vals):
+                if a.keyword is None and (i in closer_params or closer_params == {-1}):
+                    closed |= v.rids
+            if closed:
+                self._dispose(st, closed, call, "close")
+                self._event("close", last or "close", call, frozenset(closed), None)
+                return EMPTY
+        if arg_rids:
+            if self._keeps(name, qual, method, last, local_name, call):
+                self.raise_point(st, call, arg_rids, _ANY)
+                self._dispose(st, arg_rids, call, "escape")
+                return EMPTY
+            owned_kw = frozenset().union(
+                *(v.rids | v.reach for a, v in arg_vals if a.keyword is not None and a.keyword.value in model.OWNING_KEYWORDS)
+            )
+            if owned_kw:
+                self._dispose(st, owned_kw, call, "escape")
+        if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or (method in model.LOGGING_METHODS):
+            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
+        self.raise_point(st, call, arg_rids, _ANY)
+        self._after_borrow(st, call, arg_vals, qual, method)
+        # The call's result may hold what was passed in (a coroutine, a wrapper): it is
+        # reachable from the result, which matters only if the result is handed off.
+        return Val(frozenset(), arg_rids, frozenset())
+
+    def _sockety(self, receiver: Optional[str]) -> bool:
+        return bool(receiver) and ("sock" in receiver.lower() or "conn" in receiver.lower())  # type: ignore[union-attr]
+
+    def _fresh_only(self, st: State, rids: frozenset[int]) -> set[int]:
+        out: set[int] = set()
+        for rid in rids:
+            for (r, ei), ob in st.obs.items():
+                if r == rid and ei is None and not ob.may:
+                    out.add(rid)
+        return out
+
+    def _after_borrow(self, st: State, call: cst.Call, arg_vals: list[tuple[cst.Arg, Val]], qual: Optional[str], method: Optional[str]) -> None:
+        """A fresh, unnamed socket passed to a call goes to the callee: nothing else could
+        ever close it, so the callee must own it (``serve(socket.socket())``)."""
+        fresh: set[int] = set()
+        for _, v in arg_vals:
+            fresh |= self._fresh_only(st, v.rids | v.reach)
+        if fresh:
+            self._dispose(st, fresh, call, "escape")
+
+    def _closer_params(self, name: Optional[str], qual: Optional[str], local_name: Optional[str]) -> Optional[set[int]]:
+        if name is None:
+            return None
+        if qual in self.ctx.closers or name in self.ctx.closers or (local_name and local_name in self.ctx.closers):
+            return {0}
+        if local_name is not None and local_name in self.ctx.summaries.closers:
+            return self.ctx.summaries.closers[local_name]
+        return None
+
+    def _keeps(self, name: Optional[str], qual: Optional[str], method: Optional[str], last: str, local_name: Optional[str], call: cst.Call) -> bool:
+        if qual in self.ctx.borrowers or (name and name in self.ctx.borrowers):
+            return False
+        if qual in self.ctx.sinks or (name and name in self.ctx.sinks) or (last and last in self.ctx.sinks):
+            return True
+        if qual in model.KEEPING_FUNCTIONS:
+            return True
+        if method is not None and method in model.KEEPING_METHODS:
+            return True
+        if local_name is not None and local_name in self.ctx.summaries.keepers:
+            return True
+        # A class: constructing an object around the socket hands it over (a wrapper owns it).
+        if last and last[0].isupper() and not last.isupper():
+            return True
+        return False
+
+    # ------------------------------------------------------------------ narrowing
+    def narrow(self, st: State, test: cst.BaseExpression) -> tuple[Optional[State], Optional[State]]:
+        t, f = st.copy(), st.copy()
+        self._narrow_into(test, t, f)
+        return t, f
+
+    def _falsy(self, st: State, name: str) -> None:
+        """On this edge ``name`` is None or falsy: no path where it holds an open socket."""
+        for key in [k for k, ob in st.obs.items() if name in ob.must]:
+            del st.obs[key]
+        st.env[name] = frozenset()
+
+    def _narrow_into(self, test: cst.BaseExpression, t: State, f: State) -> None:
+        if isinstance(test, cst.Name):
+            self._falsy(f, test.value)
+        elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            self._narrow_into(test.expression, f, t)
+        elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
+            comp = test.comparisons[0]
+            if _is_none(comp.comparator):
+                if isinstance(comp.operator, (cst.Is, cst.Equal)):
+                    self._falsy(t, test.left.value)
+                elif isinstance(comp.operator, (cst.IsNot, cst.NotEqual)):
+                    self._falsy(f, test.left.value)
+        elif isinstance(test, cst.BooleanOperation):
+            if isinstance(test.operator, cst.And):
+                # true edge: both true
+                self._narrow_into(test.left, t, State())
+                self._narrow_into(test.right, t, State())
+            else:
+                # false edge: both false
+                self._narrow_into(test.left, State(), f)
+                self._narrow_into(test.right, State(), f)
+
+    # ------------------------------------------------------------------ compound statements
+    def exec_if(self, node: cst.If, st: State) -> Optional[State]:
+        self.ev(node.test, st)
+        t, f = self.narrow(st, node.test)
+        if t is not None:
+            self._step(t, node, "`if {code}` is true")
+        self.guards.append(node.test)
+        out1 = self.exec_block(self._body(node), t)
+        self.guards.pop()
+        if node.orelse is None:
+            if f is not None:
+                self._step(f, node, "`if {code}` is false")
+            out2 = f
+        elif isinstance(node.orelse, cst.If):
+            if f is not None:
+                self._step(f, node, "`if {code}` is false")
+            out2 = self.exec_if(node.orelse, f) if f is not None else None
+        else:
+            if f is not None:
+                self._step(f, node, "`if {code}` is false")
+            out2 = self.exec_block(self._body(node.orelse), f)
+        return join(out1, out2)
+
+    def _loop(self, node: Union[cst.For, cst.While], entry: State, before_body: Callable[[State], tuple[Optional[State], Optional[State]]]) -> Optional[State]:
+        head: State = entry
+        frame = LoopFrame()
+        exit_state: Optional[State] = None
+        for _ in range(6):
+            frame.breaks, frame.continues = [], []
+            cur = head.copy()
+            into, out = before_body(cur)
+            exit_state = out
+            self.frames.append(frame)
+            try:
+                body_out = self.exec_block(self._body(node), into)
+            finally:
+                self.frames.pop()
+            new_head = join_all([entry, body_out, *frame.continues])
+            assert new_head is not None
+            if new_head.same(head):
+                break
+            head = new_head
+        if node.orelse is not None:
+            exit_state = self.exec_block(self._body(node.orelse), exit_state)
+        return join_all([exit_state, *frame.breaks])
+
+    def exec_while(self, node: cst.While, st: State) -> Optional[State]:
+        infinite = _const_true(node.test)
+        self._recv_loop_check(node, st)
+
+        def before(cur: State) -> tuple[Optional[State], Optional[State]]:
+            self.ev(node.test, cur)
+            t, f = self.narrow(cur, node.test)
+            return t, (None if infinite else f)
+
+        return self._loop(node, st, before)
+
+    def exec_for(self, node: cst.For, st: State) -> Optional[State]:
+        it = self.ev(node.iter, st)
+        if it.reach:
+            # Iterating over a collection of sockets: we do not follow elements.
+            self._dispose(st, it.reach, node, "escape")
+
+        def before(cur: State) -> tuple[Optional[State], Optional[State]]:
+            exit_state = cur.copy()
+            body = cur
+            for n in self._target_names(node.target):
+                self._rebind(body, n, EMPTY, node)
+            if node.asynchronous is not None:
+                self.raise_point(body, node, frozenset(), _ANY)
+            return body, exit_state
+
+        return self._loop(node, st, before)
+
+    def exec_try(self, node: Union[cst.Try, cst.TryStar], st: State) -> Optional[State]:
+        fin: Optional[FinallyFrame] = FinallyFrame() if node.finalbody is not None else None
+        if fin is not None:
+            self.frames.append(fin)
+        tf = TryFrame()
+        self.frames.append(tf)
+        try:
+            body_out = self.exec_block(self._body(node), st)
+        finally:
+            self.frames.pop()
+        outs: list[Optional[State]] = []
+        if node.orelse is not None:
+            outs.append(self.exec_block(self._body(node.orelse), body_out))
+        else:
+            outs.append(body_out)
+        remaining = list(tf.exc)
+        for h in node.handlers:
+            incoming: list[State] = []
+            rest: list[tuple[State, str]] = []
+            caught: list[str] = []
+            for exc_state, cls in remaining:
+                m = self._match(h, cls)
+                if m != "no":
+                    incoming.append(exc_state)
+                    caught.append(cls)
+                if m != "yes":
+                    rest.append((exc_state, cls))
+            remaining = rest
+            if not incoming:
+                continue
+            hs = join_all(incoming)
+            assert hs is not None
+            self._unkey(hs, ("call", "raise", "assert"))
+            self._step(hs, h, "caught by `except{code}`")
+            if h.name is not None:
+                for n in self._target_names(h.name.name):
+                    self._rebind(hs, n, EMPTY, h)
+            self.handler_depth += 1
+            self.caught_cls.append(caught[0] if len(set(caught)) == 1 else _ANY)
+            try:
+                outs.append(self.exec_block(self._body(h), hs))
+            finally:
+                self.handler_depth -= 1
+                self.caught_cls.pop()
+        for exc_state, cls in remaining:
+            self.jump("raise", exc_state, cls)
+        if fin is not None:
+            self.frames.pop()
+        normal = join_all(outs)
+        if node.finalbody is None or fin is None:
+            return normal
+        return self._run_finally(node.finalbody, normal, fin)
+
+    def _run_finally(self, finalbody: cst.Finally, normal: Optional[State], fin: FinallyFrame) -> Optional[State]:
+        groups: dict[tuple[str, str, int], tuple[str, str, Optional[LoopFrame], list[State]]] = {}
+        for kind, s, cls, target in fin.pending:
+            k = (kind, cls if kind == "raise" else "", id(target) if target is not None else 0)
+            if k not in groups:
+                groups[k] = (kind, cls, target, [])
+            groups[k][3].append(s)
+        result: Optional[State] = None
+        if normal is not None:
+            result = self.exec_block(self._body(finalbody), normal)
+        for kind, cls, target, states in groups.values():
+            joined = join_all(states)
+            if joined is None:
+                continue
+            out = self.exec_block(self._body(finalbody), joined)
+            if out is not None:
+                self.jump(kind, out, cls, target)
+        return result
+
+    def _match(self, h: Union[cst.ExceptHandler, cst.ExceptStarHandler], cls: str) -> str:
+        if h.type is None:
+            return "yes"
+        exprs: list[cst.BaseExpression] = []
+        if isinstance(h.type, cst.Tuple):
+            exprs = [e.value for e in h.type.elements]
+        else:
+            exprs = [h.type]
+        builtins_: list[type[BaseException]] = []
+        names: list[str] = []
+        unknown = False
+        for e in exprs:
+            n = _name_of(e)
+            if not n:
+                unknown = True
+                continue
+            q = self.ctx.imports.qualify(n)
+            names.append(q)
+            b = model.builtin_exception(q)
+            if b is None:
+                unknown = True
+            else:
+                builtins_.append(b)
+        if any(b in (BaseException, Exception) for b in builtins_):
+            return "yes"
+        if cls == _OS:
+            if any(issubclass(OSError, b) or issubclass(b, OSError) for b in builtins_):
+                return "yes"
+            return "yes" if unknown else "no"
+        if cls == _ANY:
+            return "maybe"
+        raised = model.builtin_exception(cls)
+        if raised is not None:
+            if any(issubclass(raised, b) for b in builtins_):
+                return "yes"
+            return "maybe" if unknown else "no"
+        if cls in names:
+            return "yes"
+        return "maybe" if unknown else "no"
+
+    def exec_with(self, node: cst.With, st: State) -> Optional[State]:
+        suppress_classes: list[str] = []
+        for item in node.items:
+            v = self.ev(item.item, st)
+            managed = v.rids
+            if isinstance(item.item, cst.Call):
+                n = _name_of(item.item.func)
+                if n and (self.ctx.imports.qualify(n) in model.SUPPRESS or n in model.SUPPRESS):
+                    suppress_classes.extend(self._names_of_args(item.item))
+            if managed:
+                for rid in managed:
+                    res = self.facts.resources.get(rid)
+                    if res is not None and res.node is item.item:
+                        res.managed = True
+                self._dispose(st, managed, node, "close")
+                self._event("close", "__exit__", node, managed, _name_of(item.item))
+            if node.asynchronous is not None:
+                self.raise_point(st, node, frozenset(), _ANY)
+            if item.asname is not None:
+                tgt = item.asname.name
+                if isinstance(tgt, cst.Name):
+                    st.env[tgt.value] = managed
+                    if not managed:
+                        self._rebind(st, tgt.value, EMPTY, node)
+                    else:
+                        for rid in managed:
+                            res = self.facts.resources.get(rid)
+                            if res is not None and res.name is None:
+                                res.name = tgt.value
+                else:
+                    self._assign(st, tgt, Val(managed, managed), node)
+        if suppress_classes:
+            tf = TryFrame()
+            self.frames.append(tf)
+            try:
+                out = self.exec_block(self._body(node), st)
+            finally:
+                self.frames.pop()
+            outs = [out]
+            for exc_state, cls in tf.exc:
+                if self._suppressed(cls, suppress_classes):
+                    self._unkey(exc_state, ("call", "raise", "assert"))
+                    outs.append(exc_state)
+                else:
+                    self.jump("raise", exc_state, cls)
+            return join_all(outs)
+        return self.exec_block(self._body(node), st)
+
+    def _names_of_args(self, call: cst.Call) -> list[str]:
+        out = []
+        for a in call.args:
+            n = _name_of(a.value)
+            out.append(self.ctx.imports.qualify(n) if n else "?")
+        return out
+
+    def _suppressed(self, cls: str, names: list[str]) -> bool:
+        for n in names:
+            b = model.builtin_exception(n)
+            if b in (BaseException, Exception):
+                return True
+            if cls == _OS and b is not None and (issubclass(OSError, b) or issubclass(b, OSError)):
+                return True
+            if cls == n:
+                return True
+        return False
+
+    def exec_match(self, node: cst.Match, st: State) -> Optional[State]:
+        self.ev(node.subject, st)
+        outs: list[Optional[State]] = []
+        irrefutable = False
+        for case in node.cases:
+            cs = st.copy()
+            if case.guard is not None:
+                self.ev(case.guard, cs)
+            pat = case.pattern
+            if isinstance(pat, cst.MatchAs) and pat.pattern is None and case.guard is None:
+                irrefutable = True
+            for n in _walk(pat):
+                if isinstance(n, cst.MatchAs) and n.name is not None:
+                    self._rebind(cs, n.name.value, EMPTY, case)
+            outs.append(self.exec_block(self._body(case), cs))
+        if not irrefutable:
+            outs.append(st)
+        return join_all(outs)
+
+    # ------------------------------------------------------------------ SKL105 facts
+    def _recv_loop_check(self, node: cst.While, st: State) -> None:
+        """A ``while`` loop that reads a stream socket must look at what ``recv`` returned:
+        ``b''`` (or 0 from ``recv_into``) is the peer's FIN, and nothing else will end it."""
+        recvs: list[tuple[cst.Call, Optional[str]]] = []
+        tested: set[str] = set()
+        direct_test = False
+        used_elsewhere: set[str] = set()
+        body_nodes = list(_walk(node.body))
+        for n in body_nodes:
+            self._tick()
+        for test_root in [node.test, *(x.test for x in body_nodes if isinstance(x, (cst.If, cst.While, cst.Assert, cst.IfExp)))]:
+            for t in _walk(test_root):
+                if isinstance(t, cst.Name):
+                    tested.add(t.value)
+                if isinstance(t, cst.Call) and isinstance(t.func, cst.Attribute) and t.func.attr.value in ("recv", "recv_into"):
+                    direct_test = True
+        if direct_test:
+            return
+        for n in body_nodes:
+            if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return
+            if isinstance(n, (cst.Return, cst.Yield)) and getattr(n, "value", None) is not None:
+                for t in _walk(n.value):  # type: ignore[arg-type]
+                    if isinstance(t, cst.Name):
+                        used_elsewhere.add(t.value)
+            if isinstance(n, cst.Call):
+                f = n.func
+                plain_sink = isinstance(f, cst.Attribute) and f.attr.value in ("append", "extend", "write", "send", "sendall", "join", "put", "feed")
+                if not plain_sink and not (isinstance(f, cst.Attribute) and f.attr.value in ("recv", "recv_into")):
+                    for a in n.args:
+                        for t in _walk(a.value):
+                            if isinstance(t, cst.Name):
+                                used_elsewhere.add(t.value)
+        for n in body_nodes:
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("recv", "recv_into"):
+                recv_rids = self.ev_peek(n.func.value, st)
+                if recv_rids and all(self.facts.resources[r].sock_type == "dgram" for r in recv_rids if r in self.facts.resources):
+                    continue
+                recvs.append((n, None))
+        if not recvs:
+            return
+        # Which names receive the result of recv?
+        assigned: dict[int, list[str]] = {}
+        for n in body_nodes:
+            if isinstance(n, (cst.Assign, cst.AnnAssign)) and isinstance(n.value, cst.Call):
+                targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+                names = [nm for t in targets for nm in self._target_names(t)]
+                assigned[id(n.value)] = names
+            if isinstance(n, cst.NamedExpr) and isinstance(n.value, cst.Call) and isinstance(n.target, cst.Name):
+                assigned[id(n.value)] = [n.target.value]
+        for call, _ in recvs:
+            names = assigned.get(id(call), [])
+            if any(nm in tested or nm in used_elsewhere for nm in names):
+                continue
+            if not names and self._inside_call_arg(call, body_nodes):
+                continue
+            self.facts.recv_loops.append((node, call))
+            return
+
+    def _inside_call_arg(self, call: cst.Call, body_nodes: list[cst.CSTNode]) -> bool:
+        """``handle(s.recv(n))``: the callee sees the data and may well end the loop."""
+        for n in body_nodes:
+            if isinstance(n, cst.Call) and n is not call:
+                f = n.func
+                if isinstance(f, cst.Attribute) and f.attr.value in ("append", "extend", "write", "join"):
+                    continue
+                for a in n.args:
+                    if a.value is call:
+                        return True
+        return False
+
+    def ev_peek(self, e: cst.BaseExpression, st: State) -> frozenset[int]:
+        if isinstance(e, cst.Name):
+            return st.env.get(e.value, frozenset())
+        return frozenset()

@@ -1,0 +1,134 @@
+"""SKL1xx: a socket's descriptor outlives every reference to it."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import libcst as cst
+
+from socklint.analysis.facts import Finding, Leak, Resource
+from socklint.rules.base import RuleContext
+
+MAX_TRACE = 24
+
+
+def _trace(ctx: RuleContext, res: Resource, leak: Leak, final_note: str) -> tuple[tuple[cst.CSTNode, str], ...]:
+    steps = leak.witness.to_list() if leak.witness is not None else []
+    out: list[tuple[cst.CSTNode, str]] = []
+    for node, note in steps:
+        if note == "created":
+            note = f"{ctx.describe(res)} created by `{res.callee}`"
+        out.append((node, note))
+    if len(out) > MAX_TRACE:
+        out = out[:1] + [(out[1][0], "...")] + out[-(MAX_TRACE - 2) :]
+    if leak.kind != "call":  # a raising call is already the witness's last step
+        out.append((leak.node, final_note))
+    return tuple(out)
+
+
+_EXIT_WORD = {"return": "`return`", "raise": "`raise`"}
+
+
+def check_leaks(ctx: RuleContext) -> Iterator[Finding]:
+    facts = ctx.facts
+    by_rid: dict[int, list[Leak]] = {}
+    for leak in facts.leaks:
+        by_rid.setdefault(leak.rid, []).append(leak)
+    for rid, leaks in by_rid.items():
+        res = facts.resources[rid]
+        if not res.reportable:
+            continue
+        who = ctx.describe(res)
+        if rid not in facts.disposed and any(l.kind != "call" or l.touching for l in leaks):
+            # Never closed, never handed off, on any path: one finding at the creation.
+            first = next(l for l in leaks if l.kind != "call" or l.touching)
+            yield Finding(
+                "SKL103",
+                res.node,
+                f"{who} is never closed and never handed off (it leaks a file descriptor until garbage collection)",
+                (),
+                _trace(ctx, res, first, _final_note(first, who)),
+            )
+            continue
+        seen_call = {True: False, False: False}
+        for leak in leaks:
+            if leak.kind in ("return", "raise", "end", "continue"):
+                if leak.kind == "end":
+                    where = f"when `{facts.name}` ends"
+                elif leak.kind == "continue":
+                    where = "at this `continue` (the next iteration loses it)"
+                else:
+                    where = f"at this {_EXIT_WORD[leak.kind]}"
+                yield Finding(
+                    "SKL101",
+                    leak.node,
+                    f"{who} (created at line {{0}}) is still open {where}",
+                    (res.node,),
+                    _trace(ctx, res, leak, _final_note(leak, who)),
+                )
+            elif leak.kind == "call":
+                if seen_call[leak.touching]:
+                    continue
+                seen_call[leak.touching] = True
+                callee = _callee(ctx, leak.node)
+                code = "SKL102" if leak.touching else "SKL106"
+                yield Finding(
+                    code,
+                    leak.node,
+                    f"{who} (created at line {{0}}) is left open if `{callee}` raises here; close it in `finally` or use `with`",
+                    (res.node,),
+                    _trace(ctx, res, leak, _final_note(leak, who)),
+                )
+            elif leak.kind in ("rebind", "delete"):
+                verb = "deleted" if leak.kind == "delete" else "rebound"
+                yield Finding(
+                    "SKL104",
+                    leak.node,
+                    f"{who} (created at line {{0}}) is still open when its name is {verb} here",
+                    (res.node,),
+                    _trace(ctx, res, leak, f"{who} {verb} while open"),
+                )
+            elif leak.kind == "drop":
+                yield Finding(
+                    "SKL103",
+                    res.node,
+                    f"{who} is never closed and never handed off (it leaks a file descriptor until garbage collection)",
+                    (),
+                    _trace(ctx, res, leak, "the last reference is dropped here"),
+                )
+
+
+def _callee(ctx: RuleContext, node: cst.CSTNode) -> str:
+    if isinstance(node, cst.Call):
+        f = node.func
+        if isinstance(f, cst.Attribute):
+            return f"{ctx.code_for(f)}()" if len(ctx.code_for(f)) <= 40 else f"{f.attr.value}()"
+        return f"{ctx.code_for(f)}()"
+    if isinstance(node, cst.Await):
+        return "await"
+    return ctx.code_for(node)
+
+
+def _final_note(leak: Leak, who: str) -> str:
+    return {
+        "return": f"returns here with {who} open",
+        "raise": f"raises here with {who} open",
+        "end": f"the function ends with {who} open",
+        "continue": f"continues with {who} open; the next iteration rebinds it",
+        "call": f"if this call raises, {who} is never closed",
+        "drop": "the last reference is dropped here",
+        "rebind": f"{who} rebound while open",
+        "delete": f"{who} deleted while open",
+    }.get(leak.kind, "leaves here")
+
+
+def check_recv_loops(ctx: RuleContext) -> Iterable[Finding]:
+    for loop, call in ctx.facts.recv_loops:
+        name = ctx.code_for(call.func)
+        yield Finding(
+            "SKL105",
+            call,
+            f"`{name}()` in this loop is never checked for end of stream (b'' / 0): once the peer closes, the loop spins or never ends",
+            (),
+            ((loop, "the loop"), (call, "the result is not tested for b''")),
+        )
