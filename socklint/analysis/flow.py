@@ -41,38 +41,75 @@ class BudgetExceeded(Exception):
 
 
 class Ob:
-    """An open, owned socket on some path."""
+    """An open, owned socket on some path. Besides the names that may / must hold it, it
+    carries path facts that hold on *every* path where it is open: names known truthy,
+    falsy or None there. Narrowing on a test that contradicts them drops the obligation,
+    which is how correlated flags (``completed = True`` ... ``if not completed: close``,
+    ``err = None`` ... ``if err is not None: raise err``) stay clean without enumerating
+    paths."""
 
-    __slots__ = ("rid", "must", "may", "witness")
+    __slots__ = ("rid", "must", "may", "witness", "truthy", "falsy", "nones")
 
-    def __init__(self, rid: int, must: frozenset[str], may: frozenset[str], witness: Optional[Step]) -> None:
+    def __init__(
+        self,
+        rid: int,
+        must: frozenset[str],
+        may: frozenset[str],
+        witness: Optional[Step],
+        truthy: frozenset[str] = frozenset(),
+        falsy: frozenset[str] = frozenset(),
+        nones: frozenset[str] = frozenset(),
+    ) -> None:
         self.rid = rid
         self.must = must
         self.may = may
         self.witness = witness
+        self.truthy = truthy
+        self.falsy = falsy
+        self.nones = nones
 
     def copy(self) -> "Ob":
-        return Ob(self.rid, self.must, self.may, self.witness)
+        return Ob(self.rid, self.must, self.may, self.witness, self.truthy, self.falsy, self.nones)
+
+    def meet(self, o: "Ob") -> None:
+        """Merge another path's view of the same obligation into this one."""
+        self.must &= o.must
+        self.may |= o.may
+        self.truthy &= o.truthy
+        self.falsy &= o.falsy
+        self.nones &= o.nones
+
+    def same(self, o: "Ob") -> bool:
+        return (self.must, self.may, self.truthy, self.falsy, self.nones) == (o.must, o.may, o.truthy, o.falsy, o.nones)
 
 
 class State:
-    __slots__ = ("obs", "env")
+    __slots__ = ("obs", "env", "derived", "truthy", "falsy", "nones")
 
-    def __init__(self, obs: Optional[dict[Key, Ob]] = None, env: Optional[dict[str, frozenset[int]]] = None) -> None:
-        self.obs: dict[Key, Ob] = obs if obs is not None else {}
-        self.env: dict[str, frozenset[int]] = env if env is not None else {}
+    def __init__(self) -> None:
+        self.obs: dict[Key, Ob] = {}
+        self.env: dict[str, frozenset[int]] = {}
+        # Names bound to values that reach a socket without being it (a coroutine or wrapper
+        # made from it): handing such a name off hands the socket off.
+        self.derived: dict[str, frozenset[int]] = {}
+        self.truthy: frozenset[str] = frozenset()
+        self.falsy: frozenset[str] = frozenset()
+        self.nones: frozenset[str] = frozenset()
 
     def copy(self) -> "State":
-        return State({k: o.copy() for k, o in self.obs.items()}, dict(self.env))
+        out = State()
+        out.obs = {k: o.copy() for k, o in self.obs.items()}
+        out.env = dict(self.env)
+        out.derived = dict(self.derived)
+        out.truthy, out.falsy, out.nones = self.truthy, self.falsy, self.nones
+        return out
 
     def same(self, other: "State") -> bool:
-        if self.obs.keys() != other.obs.keys() or self.env != other.env:
+        if self.obs.keys() != other.obs.keys() or self.env != other.env or self.derived != other.derived:
             return False
-        for k, o in self.obs.items():
-            p = other.obs[k]
-            if o.must != p.must or o.may != p.may:
-                return False
-        return True
+        if (self.truthy, self.falsy, self.nones) != (other.truthy, other.falsy, other.nones):
+            return False
+        return all(o.same(other.obs[k]) for k, o in self.obs.items())
 
 
 def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
@@ -86,10 +123,14 @@ def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
         if mine is None:
             out.obs[k] = o.copy()
         else:
-            mine.must = mine.must & o.must
-            mine.may = mine.may | o.may
+            mine.meet(o)
     for name, rids in b.env.items():
         out.env[name] = out.env.get(name, frozenset()) | rids
+    for name, rids in b.derived.items():
+        out.derived[name] = out.derived.get(name, frozenset()) | rids
+    out.truthy &= b.truthy
+    out.falsy &= b.falsy
+    out.nones &= b.nones
     return out
 
 
@@ -114,6 +155,7 @@ class Val:
     elems: Optional[tuple["Val", ...]] = None
     accept_call: Optional[cst.Call] = None
     pair_call: Optional[cst.Call] = None
+    const: Optional[str] = None  # "none" | "falsy" | "truthy" for literal constants
 
     @staticmethod
     def of(rids: frozenset[int]) -> "Val":
@@ -153,7 +195,8 @@ class FinallyFrame:
 
 Frame = Union[LoopFrame, TryFrame, FinallyFrame]
 
-_OS = "os"
+_OS = "os"  # OSError or any subclass (I/O: connect, recv, send, accept...)
+_OSCFG = "oscfg"  # plain OSError from configuration calls (setblocking, setsockopt...)
 _ANY = "any"
 
 
@@ -320,9 +363,7 @@ class FunctionAnalyzer:
         for (rid, cur), ob in st.obs.items():
             key: Key = (rid, ei) if cur is None or not only_normal else (rid, cur)
             if key in new:
-                prev = new[key]
-                prev.must &= ob.must
-                prev.may |= ob.may
+                new[key].meet(ob)
             else:
                 new[key] = ob
         st.obs = new
@@ -333,9 +374,7 @@ class FunctionAnalyzer:
         for (rid, cur), ob in st.obs.items():
             key: Key = (rid, None) if cur is not None and self.exits[cur].kind in kinds else (rid, cur)
             if key in new:
-                prev = new[key]
-                prev.must &= ob.must
-                prev.may |= ob.may
+                new[key].meet(ob)
             else:
                 new[key] = ob
         st.obs = new
@@ -697,6 +736,15 @@ class FunctionAnalyzer:
                 else:
                     self._record_leak(rid, ei, ob, "delete" if deleted else "rebind", node)
         st.env[name] = val.rids
+        derived = val.reach - val.rids
+        if derived:
+            st.derived[name] = derived
+        else:
+            st.derived.pop(name, None)
+        kind = val.const
+        if kind is None and val.rids:
+            kind = "truthy"  # socket objects are always true
+        self._set_fact(st, name, kind)
         definite = len(val.rids) == 1
         for key, ob in st.obs.items():
             if ob.rid in val.rids:
@@ -707,6 +755,19 @@ class FunctionAnalyzer:
             res = self.facts.resources.get(rid)
             if res is not None and res.name is None:
                 res.name = name
+
+    def _set_fact(self, st: State, name: str, kind: Optional[str]) -> None:
+        """``name`` now holds a value known to be None / falsy / truthy (or unknown)."""
+        one = frozenset({name})
+        for holder in (st, *st.obs.values()):
+            t, f, n = holder.truthy - one, holder.falsy - one, holder.nones - one
+            if kind == "none":
+                f, n = f | one, n | one
+            elif kind == "falsy":
+                f = f | one
+            elif kind == "truthy":
+                t = t | one
+            holder.truthy, holder.falsy, holder.nones = t, f, n
 
     # ------------------------------------------------------------------ resources
     def _create(self, st: State, node: cst.CSTNode, origin: str, callee: str, args: Optional[cst.Call] = None) -> int:
@@ -734,7 +795,7 @@ class FunctionAnalyzer:
         witness = Step(node, "created", None)
         if self.guards:
             witness = Step(node, "created", None)
-        st.obs[(rid, None)] = Ob(rid, frozenset(), frozenset(), witness)
+        st.obs[(rid, None)] = Ob(rid, frozenset(), frozenset(), witness, st.truthy, st.falsy, st.nones)
         return rid
 
     def _classify(self, res: Resource, call: cst.Call) -> None:
@@ -785,8 +846,10 @@ class FunctionAnalyzer:
     def ev(self, e: cst.BaseExpression, st: State) -> Val:
         self._tick()
         if isinstance(e, cst.Name):
+            if e.value in ("None", "False", "True"):
+                return Val(const="none" if e.value == "None" else ("falsy" if e.value == "False" else "truthy"))
             rids = self._holders(st, e.value)
-            return Val(rids, rids)
+            return Val(rids, rids | st.derived.get(e.value, frozenset()))
         if isinstance(e, cst.Call):
             return self.ev_call(e, st)
         if isinstance(e, cst.Attribute):
@@ -794,7 +857,17 @@ class FunctionAnalyzer:
             return EMPTY
         if isinstance(e, cst.Await):
             v = self.ev(e.expression, st)
-            self.raise_point(st, e, v.reach, _ANY)
+            fresh = self._fresh_only(st, v.rids)
+            if fresh:
+                # `sock = await self._connect_sock(...)`: the socket exists only once the
+                # await completes, so it cannot leak if the await raises.
+                hidden = {k: o for k, o in st.obs.items() if k[0] in fresh}
+                for k in hidden:
+                    del st.obs[k]
+                self.raise_point(st, e, v.reach - v.rids, _ANY)
+                st.obs.update(hidden)
+            else:
+                self.raise_point(st, e, v.reach, _ANY)
             return v
         if isinstance(e, (cst.Tuple, cst.List, cst.Set)):
             vals = [self.ev(el.value, st) for el in e.elements]
@@ -874,7 +947,11 @@ class FunctionAnalyzer:
                     self.ev(child.expression, st)
             return EMPTY
         # Literals and anything else: evaluate sub-expressions for their effects.
-        if isinstance(e, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)):
+        if isinstance(e, cst.Integer):
+            return Val(const="falsy" if e.value.strip("0xXoObB_") == "" else "truthy")
+        if isinstance(e, cst.SimpleString):
+            return Val(const="falsy" if len(e.raw_value) == 0 else "truthy")
+        if isinstance(e, (cst.Float, cst.Imaginary, cst.Ellipsis)):
             return EMPTY
         for child in e.children:
             if isinstance(child, cst.BaseExpression):
@@ -957,6 +1034,10 @@ class FunctionAnalyzer:
         local_name = None
         if name is not None and (name == last or name.startswith(("self.", "cls."))):
             local_name = last
+        if local_name is not None and local_name in self.ctx.summaries.async_funcs and local_name not in self.ctx.summaries.sources:
+            # Calling a coroutine function only builds the coroutine: it cannot fail, and
+            # the coroutine holds the arguments until it is awaited or scheduled.
+            return Val(frozenset(), arg_rids, frozenset())
         if local_name is not None and local_name in self.ctx.summaries.sources:
             self.raise_point(st, call, arg_rids, _ANY)
             rid = self._create(st, call, "factory", _callee_text(call), call)
@@ -965,13 +1046,26 @@ class FunctionAnalyzer:
         # --- methods on a socket
         if method is not None and (method in model.SOCKET_METHODS or method in model.CLOSE_METHODS):
             self._event("method", method, call, recv_val.rids, receiver_text)
-        if method is not None and recv_val.rids:
+        if method is not None and method in model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids:
+            # `transport = make_transport(sock); ...; transport.close()`: the object built
+            # around the socket owns it, and closing it closes the socket.
+            owned = recv_val.reach - recv_val.rids
+            self._dispose(st, owned, call, "close")
+            self._event("close", method, call, owned, receiver_text)
+            return EMPTY
+        if method is not None and recv_val.rids and (
+            method in model.SOCKET_METHODS
+            or method in model.CLOSE_METHODS
+            or any(self.facts.resources[r].origin != "param" for r in recv_val.rids if r in self.facts.resources)
+        ):
+            # A method of a socket (parameters are tracked too, but a parameter's unknown
+            # methods are just calls on some object).
             if method in model.CLOSE_METHODS:
                 self._dispose(st, recv_val.rids, call, "close")
                 self._event("close", method, call, recv_val.rids, receiver_text)
                 return EMPTY
             if method not in model.NONRAISING_SOCKET_METHODS:
-                cls = _OS if method in model.SOCKET_METHODS else _ANY
+                cls = (_OSCFG if method in model.CONFIG_SOCKET_METHODS else _OS) if method in model.SOCKET_METHODS else _ANY
                 self.raise_point(st, call, recv_val.rids | arg_rids, cls)
             if method in model.DERIVING_METHODS:
                 return Val(frozenset(), recv_val.rids, frozenset())
@@ -995,9 +1089,15 @@ class FunctionAnalyzer:
                 return EMPTY
         if arg_rids:
             if self._keeps(name, qual, method, last, local_name, call):
-                self.raise_point(st, call, arg_rids, _ANY)
+                # The new owner has the socket before anything in the call can fail.
                 self._dispose(st, arg_rids, call, "escape")
+                if method not in model.NONRAISING_KEEPERS:
+                    self.raise_point(st, call, frozenset(), _ANY)
                 return EMPTY
+            contained = frozenset().union(*(v.contained for _, v in arg_vals))
+            if contained:
+                # A container built around the socket and passed on: the callee keeps it.
+                self._dispose(st, contained, call, "escape")
             owned_kw = frozenset().union(
                 *(v.rids | v.reach for a, v in arg_vals if a.keyword is not None and a.keyword.value in model.OWNING_KEYWORDS)
             )
@@ -1054,6 +1154,9 @@ class FunctionAnalyzer:
         # A class: constructing an object around the socket hands it over (a wrapper owns it).
         if last and last[0].isupper() and not last.isupper():
             return True
+        # `Base.__init__(self, sock)` / `super().__init__(sock)`: the base class stores it.
+        if last == "__init__" or method == "__init__":
+            return True
         return False
 
     # ------------------------------------------------------------------ narrowing
@@ -1062,24 +1165,41 @@ class FunctionAnalyzer:
         self._narrow_into(test, t, f)
         return t, f
 
-    def _falsy(self, st: State, name: str) -> None:
-        """On this edge ``name`` is None or falsy: no path where it holds an open socket."""
-        for key in [k for k, ob in st.obs.items() if name in ob.must]:
+    def _edge(self, st: State, name: str, kind: str) -> None:
+        """On this edge ``name`` is known ``kind`` ("truthy", "falsy", "none", "notnone"):
+        drop every obligation whose path facts contradict it, then record the fact."""
+        drop = []
+        for key, ob in st.obs.items():
+            if kind == "truthy" and name in ob.falsy:
+                drop.append(key)
+            elif kind == "falsy" and (name in ob.truthy or name in ob.must):
+                drop.append(key)
+            elif kind == "none" and (name in ob.truthy or name in ob.must):
+                drop.append(key)
+            elif kind == "notnone" and name in ob.nones:
+                drop.append(key)
+        for key in drop:
             del st.obs[key]
-        st.env[name] = frozenset()
+        if kind in ("falsy", "none"):
+            st.env[name] = frozenset()
+        if kind != "notnone":
+            self._set_fact(st, name, kind)
 
     def _narrow_into(self, test: cst.BaseExpression, t: State, f: State) -> None:
         if isinstance(test, cst.Name):
-            self._falsy(f, test.value)
+            self._edge(t, test.value, "truthy")
+            self._edge(f, test.value, "falsy")
         elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             self._narrow_into(test.expression, f, t)
         elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
             comp = test.comparisons[0]
             if _is_none(comp.comparator):
                 if isinstance(comp.operator, (cst.Is, cst.Equal)):
-                    self._falsy(t, test.left.value)
+                    self._edge(t, test.left.value, "none")
+                    self._edge(f, test.left.value, "notnone")
                 elif isinstance(comp.operator, (cst.IsNot, cst.NotEqual)):
-                    self._falsy(f, test.left.value)
+                    self._edge(t, test.left.value, "notnone")
+                    self._edge(f, test.left.value, "none")
         elif isinstance(test, cst.BooleanOperation):
             if isinstance(test.operator, cst.And):
                 # true edge: both true
@@ -1265,6 +1385,10 @@ class FunctionAnalyzer:
             if any(issubclass(OSError, b) or issubclass(b, OSError) for b in builtins_):
                 return "yes"
             return "yes" if unknown else "no"
+        if cls == _OSCFG:
+            if any(issubclass(OSError, b) for b in builtins_):
+                return "yes"
+            return "yes" if unknown else "no"
         if cls == _ANY:
             return "maybe"
         raised = model.builtin_exception(cls)
@@ -1338,6 +1462,8 @@ class FunctionAnalyzer:
                 return True
             if cls == _OS and b is not None and (issubclass(OSError, b) or issubclass(b, OSError)):
                 return True
+            if cls == _OSCFG and b is not None and issubclass(OSError, b):
+                return True
             if cls == n:
                 return True
         return False
@@ -1362,76 +1488,82 @@ class FunctionAnalyzer:
         return join_all(outs)
 
     # ------------------------------------------------------------------ SKL105 facts
+    _BUFFER_SINKS = frozenset({"append", "extend", "write", "join", "feed"})
+
     def _recv_loop_check(self, node: cst.While, st: State) -> None:
         """A ``while`` loop that reads a stream socket must look at what ``recv`` returned:
-        ``b''`` (or 0 from ``recv_into``) is the peer's FIN, and nothing else will end it."""
-        recvs: list[tuple[cst.Call, Optional[str]]] = []
-        tested: set[str] = set()
-        direct_test = False
-        used_elsewhere: set[str] = set()
-        body_nodes = list(_walk(node.body))
-        for n in body_nodes:
+        ``b''`` (or 0 from ``recv_into``) is the peer's FIN, and nothing else will end it.
+        Reported only when the result provably goes nowhere but a buffer: appended, added
+        with ``+``/``+=``, or assigned to names never tested, returned or passed on."""
+        parent: dict[int, cst.CSTNode] = {}
+        recvs: list[cst.Call] = []
+        stack: list[cst.CSTNode] = [node.body]
+        while stack:
+            n = stack.pop()
             self._tick()
-        for test_root in [node.test, *(x.test for x in body_nodes if isinstance(x, (cst.If, cst.While, cst.Assert, cst.IfExp)))]:
-            for t in _walk(test_root):
-                if isinstance(t, cst.Name):
-                    tested.add(t.value)
-                if isinstance(t, cst.Call) and isinstance(t.func, cst.Attribute) and t.func.attr.value in ("recv", "recv_into"):
-                    direct_test = True
-        if direct_test:
-            return
-        for n in body_nodes:
-            if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 return
-            if isinstance(n, (cst.Return, cst.Yield)) and getattr(n, "value", None) is not None:
-                for t in _walk(n.value):  # type: ignore[arg-type]
-                    if isinstance(t, cst.Name):
-                        used_elsewhere.add(t.value)
-            if isinstance(n, cst.Call):
-                f = n.func
-                plain_sink = isinstance(f, cst.Attribute) and f.attr.value in ("append", "extend", "write", "send", "sendall", "join", "put", "feed")
-                if not plain_sink and not (isinstance(f, cst.Attribute) and f.attr.value in ("recv", "recv_into")):
-                    for a in n.args:
-                        for t in _walk(a.value):
-                            if isinstance(t, cst.Name):
-                                used_elsewhere.add(t.value)
-        for n in body_nodes:
-            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in ("recv", "recv_into"):
-                recv_rids = self.ev_peek(n.func.value, st)
-                if recv_rids and all(self.facts.resources[r].sock_type == "dgram" for r in recv_rids if r in self.facts.resources):
-                    continue
-                recvs.append((n, None))
+            for c in n.children:
+                parent[id(c)] = n
+                stack.append(c)
+            if (
+                isinstance(n, cst.Call)
+                and isinstance(n.func, cst.Attribute)
+                and n.func.attr.value in ("recv", "recv_into")
+                and n.args  # socket.recv(bufsize); multiprocessing's Connection.recv() takes none
+            ):
+                rids = self.ev_peek(n.func.value, st)
+                res = [self.facts.resources[r] for r in rids if r in self.facts.resources]
+                if res and all(r.sock_type == "dgram" for r in res):
+                    continue  # an empty datagram is a valid datagram
+                recvs.append(n)
         if not recvs:
             return
-        # Which names receive the result of recv?
-        assigned: dict[int, list[str]] = {}
-        for n in body_nodes:
-            if isinstance(n, (cst.Assign, cst.AnnAssign)) and isinstance(n.value, cst.Call):
-                targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
-                names = [nm for t in targets for nm in self._target_names(t)]
-                assigned[id(n.value)] = names
-            if isinstance(n, cst.NamedExpr) and isinstance(n.value, cst.Call) and isinstance(n.target, cst.Name):
-                assigned[id(n.value)] = [n.target.value]
-        for call, _ in recvs:
-            names = assigned.get(id(call), [])
-            if any(nm in tested or nm in used_elsewhere for nm in names):
-                continue
-            if not names and self._inside_call_arg(call, body_nodes):
-                continue
-            self.facts.recv_loops.append((node, call))
-            return
-
-    def _inside_call_arg(self, call: cst.Call, body_nodes: list[cst.CSTNode]) -> bool:
-        """``handle(s.recv(n))``: the callee sees the data and may well end the loop."""
-        for n in body_nodes:
-            if isinstance(n, cst.Call) and n is not call:
+        tested: set[str] = set()
+        used: set[str] = set()
+        for t in _walk(node.test):
+            if isinstance(t, cst.Name):
+                tested.add(t.value)
+            if isinstance(t, cst.Call) and isinstance(t.func, cst.Attribute) and t.func.attr.value in ("recv", "recv_into"):
+                return  # `while data := s.recv(n):` / `while s.recv_into(buf):`
+        for n in _walk(node.body):
+            if isinstance(n, (cst.If, cst.While, cst.Assert, cst.IfExp)):
+                for t in _walk(n.test):
+                    if isinstance(t, cst.Name):
+                        tested.add(t.value)
+            elif isinstance(n, (cst.Return, cst.Yield, cst.Raise)):
+                for t in _walk(n):
+                    if isinstance(t, cst.Name):
+                        used.add(t.value)
+            elif isinstance(n, cst.Call):
                 f = n.func
-                if isinstance(f, cst.Attribute) and f.attr.value in ("append", "extend", "write", "join"):
+                if isinstance(f, cst.Attribute) and f.attr.value in self._BUFFER_SINKS | {"recv", "recv_into"}:
                     continue
                 for a in n.args:
-                    if a.value is call:
-                        return True
-        return False
+                    for t in _walk(a.value):
+                        if isinstance(t, cst.Name):
+                            used.add(t.value)
+        for call in recvs:
+            p = parent.get(id(call))
+            # Climb through harmless wrappers: `chunk + s.recv(n)`, `(s.recv(n))`.
+            while isinstance(p, (cst.BinaryOperation,)):
+                p = parent.get(id(p))
+            if isinstance(p, cst.Arg):
+                outer = parent.get(id(p))
+                if isinstance(outer, cst.Call) and isinstance(outer.func, cst.Attribute) and outer.func.attr.value in self._BUFFER_SINKS:
+                    self.facts.recv_loops.append((node, call))
+                    return
+                continue  # handed to a function that may check it
+            if isinstance(p, cst.AugAssign):
+                self.facts.recv_loops.append((node, call))
+                return
+            if isinstance(p, (cst.Assign, cst.AnnAssign)):
+                targets = [t.target for t in p.targets] if isinstance(p, cst.Assign) else [p.target]
+                names = [nm for t in targets for nm in self._target_names(t)]
+                if names and not any(nm in tested or nm in used for nm in names):
+                    self.facts.recv_loops.append((node, call))
+                    return
+            # Anything else (a test, a return, a comparison) looks at the data.
 
     def ev_peek(self, e: cst.BaseExpression, st: State) -> frozenset[int]:
         if isinstance(e, cst.Name):

@@ -45,6 +45,12 @@ SOCKET_METHODS = frozenset(
         "ioctl", "share", "set_inheritable", "get_inheritable",
     }
 )
+# Configuration calls: they fail with a plain OSError (EBADF, EINVAL), never with the
+# BlockingIOError / ConnectionError family that I/O raises.
+CONFIG_SOCKET_METHODS = frozenset(
+    {"setsockopt", "getsockopt", "settimeout", "setblocking", "getpeername", "getsockname",
+     "set_inheritable", "ioctl", "bind", "listen"}
+)
 # Socket methods that cannot raise in practice (no system call, or the result is cached).
 NONRAISING_SOCKET_METHODS = frozenset({"fileno", "gettimeout", "getblocking", "get_inheritable"})
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
@@ -63,8 +69,14 @@ KEEPING_METHODS = frozenset(
         "create_connection", "create_server", "create_unix_connection", "create_unix_server",
         "create_datagram_endpoint", "start_server", "open_connection", "start_unix_server",
         "open_unix_connection", "sock_accept", "set", "send_handle", "reduce_handle",
-        "finalize", "addfinalizer", "add_done_callback", "attach", "adopt",
+        "finalize", "addfinalizer", "add_done_callback", "attach", "adopt", "set_result",
+        "put_item", "setitem", "__setitem__",
     }
+)
+# Keeping methods that cannot raise for lack of the socket: container stores.
+NONRAISING_KEEPERS = frozenset(
+    {"append", "appendleft", "add", "insert", "extend", "setdefault", "update", "put_nowait",
+     "set_result", "__setitem__", "callback", "push", "addCleanup", "enter_context"}
 )
 # Plain functions (qualified or bare) that take ownership of a socket argument.
 KEEPING_FUNCTIONS = frozenset(

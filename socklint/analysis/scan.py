@@ -77,6 +77,7 @@ class Summaries:
     sources: set[str] = field(default_factory=set)
     closers: dict[str, set[int]] = field(default_factory=dict)
     keepers: dict[str, set[int]] = field(default_factory=dict)
+    async_funcs: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -207,6 +208,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
         elif isinstance(node, ast.ClassDef):
             classes.append(node)
     summaries = _summarize(fns, imports, factories, closers)
+    summaries.async_funcs = {f.name for f in fns if isinstance(f, ast.AsyncFunctionDef)}
     trigger_names = {n.rsplit(".", 1)[-1] for n in factories} | summaries.sources
 
     def is_trigger(node: ast.AST) -> bool:
