@@ -108,6 +108,8 @@ LOGGING_METHODS = frozenset(
 )
 # Calls that wrap without taking ownership; value passes through (``closing(s)``).
 PASS_THROUGH = frozenset({"contextlib.closing", "closing", "contextlib.nullcontext", "nullcontext"})
+# ``with self.assertRaises(E):`` / ``with pytest.raises(E):``: the body is expected to fail.
+EXPECT_RAISES = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "raises", "assertWarns"})
 # ``with suppress(E):`` swallows E raised in its body.
 SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
 # Keyword names that hand a socket to its new owner (asyncio's ``sock=``; socketserver's).
