@@ -1,13 +1,16 @@
 """A cheap pass over the stdlib ``ast``: imports, module-local summaries, and which functions
-can produce a finding at all. Only those functions are handed to libcst (about ten times
-the cost of ``ast.parse`` per line), so files and functions without socket code cost little.
+can produce a finding at all. Only those functions are handed to libcst (about ten times the
+cost of ``ast.parse`` per line), so files and functions without socket code cost little.
+
+The whole scan is one iterative walk of the tree (no per-function re-walks): profiling showed
+repeated ``ast.iter_child_nodes`` walks costing more than the parse itself.
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Iterator, Union
+from typing import Iterator, Optional, Union
 
 from socklint.analysis import model
 
@@ -17,9 +20,10 @@ FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 TRIGGER_METHODS = frozenset(
     {"accept", "_accept", "dup", "wrap_socket", "setsockopt", "shutdown", "recv", "recv_into",
      "create_datagram_endpoint", "create_server", "detach", "socketpair", "create_connection",
-     "fromfd", "makefile", "bind", "listen"}
+     "fromfd", "fromshare", "makefile", "bind", "listen", "socket", "SocketType", "SSLSocket"}
 )
 TRIGGER_ATTRIBUTES = frozenset({"allow_reuse_address", "allow_reuse_port"})
+TRIGGER_KEYWORDS = frozenset({"reuse_address", "reuse_port"})
 
 
 class ImportTable:
@@ -59,7 +63,7 @@ class ImportTable:
         return f"{q}.{rest}" if rest else q
 
 
-def dotted_name(node: ast.expr) -> str | None:
+def dotted_name(node: ast.expr) -> Optional[str]:
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -70,9 +74,17 @@ def dotted_name(node: ast.expr) -> str | None:
     return None
 
 
+def _last_name(func: ast.expr) -> Optional[str]:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return None
+
+
 @dataclass
 class Summaries:
-    """Module-local facts about helpers, by bare function name and by method name."""
+    """Module-local facts about helpers, by bare function name (methods by method name)."""
 
     sources: set[str] = field(default_factory=set)
     closers: dict[str, set[int]] = field(default_factory=dict)
@@ -82,8 +94,8 @@ class Summaries:
 
 @dataclass
 class Snippet:
-    """A top-level-or-nested region handed to libcst: one maximal candidate function, or one
-    module-level statement."""
+    """A region handed to libcst: one outermost candidate function (with the functions nested
+    in it, in source order), or one module-level statement."""
 
     start: int  # first line (1-based, decorators included)
     end: int  # last line
@@ -101,63 +113,104 @@ class ScanResult:
     tree: ast.Module
 
 
-def _iter_nodes(root: ast.AST) -> Iterator[ast.AST]:
-    # Iterative: deeply nested input must not hit the recursion limit here.
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
+@dataclass
+class _Fn:
+    node: FuncNode
+    parent: int  # index of the enclosing function, -1 for none
+    params: dict[str, int]
+    trigger: bool = False
+    called: set[str] = field(default_factory=set)
+    returns: list[ast.expr] = field(default_factory=list)
+    assigned: dict[str, list[ast.Call]] = field(default_factory=dict)
 
 
-def _params(fn: FuncNode) -> list[str]:
+def _params(fn: FuncNode) -> dict[str, int]:
     a = fn.args
     names = [p.arg for p in getattr(a, "posonlyargs", [])] + [p.arg for p in a.args]
     if names and names[0] in ("self", "cls"):
         names = names[1:]
-    return names
+    return {p: i for i, p in enumerate(names)}
 
 
-def _summarize(fns: list[FuncNode], imports: ImportTable, factories: frozenset[str], extra_closers: frozenset[str]) -> Summaries:
-    s = Summaries()
-    # Closers and keepers: a parameter closed, or stored somewhere that outlives the call.
-    for fn in fns:
-        params = _params(fn)
-        if not params:
-            continue
-        index = {p: i for i, p in enumerate(params)}
-        for node in _iter_nodes(fn):
-            if isinstance(node, ast.Call):
-                f = node.func
-                if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in index:
-                    if f.attr in model.CLOSE_METHODS:
-                        s.closers.setdefault(fn.name, set()).add(index[f.value.id])
-                elif isinstance(f, ast.Attribute) and f.attr in model.KEEPING_METHODS:
-                    for arg in node.args:
-                        if isinstance(arg, ast.Name) and arg.id in index:
-                            s.keepers.setdefault(fn.name, set()).add(index[arg.id])
-                name = dotted_name(f)
-                if name and imports.qualify(name) in extra_closers:
-                    for arg in node.args[:1]:
-                        if isinstance(arg, ast.Name) and arg.id in index:
-                            s.closers.setdefault(fn.name, set()).add(index[arg.id])
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in index:
+def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: frozenset[str] = frozenset()) -> ScanResult:
+    imports = ImportTable()
+    classes: list[ast.ClassDef] = []
+    fns: list[_Fn] = []
+    summaries = Summaries()
+    trigger_names = set(TRIGGER_METHODS) | {n.rsplit(".", 1)[-1] for n in factories}
+    closer_lasts = {n.rsplit(".", 1)[-1] for n in closers}
+    top_trigger: dict[int, bool] = {}
+
+    # (node, enclosing function index, top-level statement index or -1)
+    stack: list[tuple[ast.AST, int, int]] = []
+    for i, stmt in enumerate(tree.body):
+        stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i))
+    while stack:
+        node, fi, ti = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            fns.append(_Fn(node, fi, _params(node)))
+            if isinstance(node, ast.AsyncFunctionDef):
+                summaries.async_funcs.add(node.name)
+            fi = len(fns) - 1
+            ti = -1  # a function inside a module-level statement is analysed on its own
+        elif isinstance(node, ast.Call):
+            last = _last_name(node.func)
+            hit = last is not None and last in trigger_names
+            if not hit and node.keywords:
+                hit = any(kw.arg in TRIGGER_KEYWORDS for kw in node.keywords)
+            if fi >= 0:
+                f = fns[fi]
+                if hit:
+                    f.trigger = True
+                if last is not None:
+                    f.called.add(last)
+                func = node.func
+                if f.params:
+                    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
+                        if func.attr in model.CLOSE_METHODS:
+                            summaries.closers.setdefault(f.node.name, set()).add(f.params[func.value.id])
+                    if isinstance(func, ast.Attribute) and func.attr in model.KEEPING_METHODS:
+                        for arg in node.args:
+                            if isinstance(arg, ast.Name) and arg.id in f.params:
+                                summaries.keepers.setdefault(f.node.name, set()).add(f.params[arg.id])
+                    if last in closer_lasts:
+                        for arg in node.args[:1]:
+                            if isinstance(arg, ast.Name) and arg.id in f.params:
+                                summaries.closers.setdefault(f.node.name, set()).add(f.params[arg.id])
+            elif ti >= 0 and hit:
+                top_trigger[ti] = True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.add(node)
+        elif isinstance(node, ast.ClassDef):
+            classes.append(node)
+        elif isinstance(node, ast.Attribute):
+            if node.attr in TRIGGER_ATTRIBUTES:
+                if fi >= 0:
+                    fns[fi].trigger = True
+                elif ti >= 0:
+                    top_trigger[ti] = True
+        elif fi >= 0 and isinstance(node, ast.Return) and node.value is not None:
+            fns[fi].returns.append(node.value)
+        elif fi >= 0 and isinstance(node, ast.Assign):
+            f = fns[fi]
+            if isinstance(node.value, ast.Call):
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        f.assigned.setdefault(t.id, []).append(node.value)
+            elif isinstance(node.value, ast.Name) and node.value.id in f.params:
                 if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
-                    s.keepers.setdefault(fn.name, set()).add(index[node.value.id])
-    # Sources: a function that returns a fresh socket (directly, or through a local name);
-    # iterate so that a helper returning another helper's socket is a source too.
-    changed = True
-    rounds = 0
-    while changed and rounds < 5:
-        changed = False
-        rounds += 1
-        for fn in fns:
-            if fn.name in s.sources:
-                continue
-            if _returns_fresh(fn, imports, factories, s.sources):
-                s.sources.add(fn.name)
-                changed = True
-    return s
+                    summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
+        for child in ast.iter_child_nodes(node):
+            stack.append((child, fi, ti))
+
+    _find_sources(fns, imports, factories, summaries)
+    if summaries.sources:
+        for f in fns:
+            if not f.trigger and f.called & summaries.sources:
+                f.trigger = True
+
+    snippets = _snippets(tree, fns, top_trigger)
+    return ScanResult(imports, summaries, snippets, classes, tree)
 
 
 def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[str], local_sources: set[str]) -> bool:
@@ -176,129 +229,59 @@ def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[st
     return False
 
 
-def _returns_fresh(fn: FuncNode, imports: ImportTable, factories: frozenset[str], local_sources: set[str]) -> bool:
-    fresh_names: set[str] = set()
-    returns: list[ast.expr] = []
-    for node in _iter_nodes(fn):
-        if node is not fn and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            continue
-        if isinstance(node, ast.Assign) and _is_source_call(node.value, imports, factories, local_sources):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    fresh_names.add(t.id)
-        elif isinstance(node, ast.Return) and node.value is not None:
-            returns.append(node.value)
-    for r in returns:
-        if _is_source_call(r, imports, factories, local_sources):
-            return True
-        if isinstance(r, ast.Name) and r.id in fresh_names:
-            return True
-    return False
-
-
-def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: frozenset[str] = frozenset()) -> ScanResult:
-    imports = ImportTable()
-    fns: list[FuncNode] = []
-    classes: list[ast.ClassDef] = []
-    for node in _iter_nodes(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.add(node)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            fns.append(node)
-        elif isinstance(node, ast.ClassDef):
-            classes.append(node)
-    summaries = _summarize(fns, imports, factories, closers)
-    summaries.async_funcs = {f.name for f in fns if isinstance(f, ast.AsyncFunctionDef)}
-    trigger_names = {n.rsplit(".", 1)[-1] for n in factories} | summaries.sources
-
-    def is_trigger(node: ast.AST) -> bool:
-        if isinstance(node, ast.Call):
-            f = node.func
-            if isinstance(f, ast.Attribute):
-                if f.attr in TRIGGER_METHODS or f.attr in trigger_names:
-                    return True
-            name = dotted_name(f)
-            if name is not None:
-                q = imports.qualify(name)
-                if q in model.FACTORIES or q in model.PAIR_FACTORIES or q in factories:
-                    return True
-                if name in trigger_names:
-                    return True
-            for kw in node.keywords:
-                if kw.arg in ("reuse_address", "reuse_port"):
-                    return True
-        elif isinstance(node, ast.Attribute) and node.attr in TRIGGER_ATTRIBUTES:
-            return True
-        return False
-
-    snippets: list[Snippet] = []
-
-    def visit_function(fn: FuncNode) -> tuple[list[tuple[FuncNode, bool]], bool]:
-        """Preorder list of (function, candidate) inside ``fn``; whether any is a candidate."""
-        own = False
-        nested: list[tuple[FuncNode, bool]] = []
-        stack: list[ast.AST] = list(ast.iter_child_nodes(fn))
-        inner: list[FuncNode] = []
-        while stack:
-            node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inner.append(node)
+def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str], s: Summaries) -> None:
+    """A function that returns a fresh socket (directly, or through a local name) is a source
+    at its call sites; iterate so that a helper returning another helper's socket counts."""
+    candidates = [f for f in fns if f.returns]
+    for _ in range(5):
+        changed = False
+        for f in candidates:
+            if f.node.name in s.sources:
                 continue
-            if not own and is_trigger(node):
-                own = True
-            stack.extend(ast.iter_child_nodes(node))
-        inner.sort(key=lambda n: (n.lineno, n.col_offset))
-        any_candidate = own
-        for sub in inner:
-            sub_list, sub_any = visit_function(sub)
-            nested.extend(sub_list)
-            any_candidate = any_candidate or sub_any
-        return [(fn, own), *nested], any_candidate
-
-    def start_line(fn: FuncNode) -> int:
-        return min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
-
-    # Walk statements (not expressions) to find maximal candidate functions and module code.
-    def walk_body(body: list[ast.stmt], module_level: bool) -> None:
-        for stmt in body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                fl, anyc = visit_function(stmt)
-                if anyc:
-                    end = stmt.end_lineno or stmt.lineno
-                    snippets.append(Snippet(start_line(stmt), end, stmt.col_offset > 0, fl))
-            elif isinstance(stmt, ast.ClassDef):
-                walk_body(stmt.body, False)
-            elif module_level:
-                if any(is_trigger(n) for n in _iter_nodes(stmt)):
-                    if isinstance(stmt, (ast.If, ast.Try, ast.With, ast.For, ast.While)) and _contains_def(stmt):
-                        # ``if __name__ == "__main__":`` blocks and guarded defs: analyse the
-                        # statement whole; its functions are found inside it.
-                        pass
-                    end = stmt.end_lineno or stmt.lineno
-                    fl = []
-                    for n in _iter_nodes(stmt):
-                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                            fl.append(n)
-                    fl.sort(key=lambda n: (n.lineno, n.col_offset))
-                    flat: list[tuple[FuncNode, bool]] = []
-                    for f in fl:
-                        flat.append((f, True))
-                    snippets.append(Snippet(stmt.lineno, end, False, flat, module_level=True))
-                else:
-                    # Functions defined inside module-level compound statements.
-                    for child in ast.iter_child_nodes(stmt):
-                        if isinstance(child, ast.stmt):
-                            pass
-                    inner_body: list[ast.stmt] = []
-                    for attr in ("body", "orelse", "finalbody"):
-                        inner_body.extend(getattr(stmt, attr, []) or [])
-                    for h in getattr(stmt, "handlers", []) or []:
-                        inner_body.extend(h.body)
-                    walk_body([s for s in inner_body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], False)
-
-    walk_body(tree.body, True)
-    return ScanResult(imports, summaries, snippets, classes, tree)
+            for r in f.returns:
+                fresh = _is_source_call(r, imports, factories, s.sources) or (
+                    isinstance(r, ast.Name)
+                    and any(_is_source_call(c, imports, factories, s.sources) for c in f.assigned.get(r.id, ()))
+                )
+                if fresh:
+                    s.sources.add(f.node.name)
+                    changed = True
+                    break
+        if not changed:
+            break
 
 
-def _contains_def(stmt: ast.stmt) -> bool:
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) for n in _iter_nodes(stmt))
+def _snippets(tree: ast.Module, fns: list[_Fn], top_trigger: dict[int, bool]) -> list[Snippet]:
+    # A function belongs to the snippet of its outermost candidate ancestor (itself included).
+    root_of: list[int] = []
+    for i, f in enumerate(fns):
+        # Parents are always recorded before their children (preorder walk).
+        parent_root = root_of[f.parent] if f.parent >= 0 else -1
+        root_of.append(parent_root if parent_root >= 0 else (i if f.trigger else -1))
+    members: dict[int, list[_Fn]] = {}
+    for i, f in enumerate(fns):
+        r = root_of[i]
+        if r >= 0:
+            members.setdefault(r, []).append(f)
+    snippets: list[Snippet] = []
+    for r, group in members.items():
+        root = fns[r].node
+        group.sort(key=lambda f: (f.node.lineno, f.node.col_offset))
+        start = min([root.lineno, *(d.lineno for d in root.decorator_list)])
+        snippets.append(
+            Snippet(start, root.end_lineno or root.lineno, root.col_offset > 0, [(f.node, f.trigger) for f in group])
+        )
+    for ti in sorted(top_trigger):
+        stmt = tree.body[ti]
+        snippets.append(Snippet(stmt.lineno, stmt.end_lineno or stmt.lineno, False, [], module_level=True))
+    snippets.sort(key=lambda s: s.start)
+    return snippets
+
+
+def iter_nodes(root: ast.AST) -> Iterator[ast.AST]:
+    """Iterative walk (deeply nested input must not hit the recursion limit)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
