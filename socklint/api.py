@@ -26,12 +26,19 @@ def check_source(
     settings: Settings | None = None,
     *,
     apply_noqa: bool = True,
+    check_syntax: bool = True,
 ) -> list[Diagnostic]:
-    """Analyse one file's bytes. Never raises for any input: failures become SKL00x/SKL900."""
+    """Analyse one file's bytes. Never raises for any input: failures become SKL00x/SKL900.
+
+    A file whose bytes contain no trigger token cannot produce a socket finding; it is still
+    decoded and parsed with ``ast`` (cheap) so that syntax errors are reported, unless
+    ``check_syntax`` is false (the flake8 plugin: flake8 reports E999 itself).
+    """
     settings = settings or Settings()
     text: str | None = None
     try:
-        if not may_contain_findings(data, settings.socket_factories):
+        deep = may_contain_findings(data, settings.socket_factories)
+        if not deep and not check_syntax:
             return []
         try:
             text = decode(data)
@@ -40,7 +47,7 @@ def check_source(
         else:
             from socklint.engine import analyze_text
 
-            diags = analyze_text(path, text, settings)
+            diags = analyze_text(path, text, settings, deep=deep)
     except RecursionError:
         diags = [tool_diagnostic(path, "SKL003", "analysis budget exceeded: the file nests too deeply to analyse")]
     except Exception as exc:  # noqa: BLE001 - the one boundary that turns a bug into a diagnostic

@@ -44,7 +44,8 @@ def _syntax_error(path: str, exc: BaseException) -> Diagnostic:
                       "SKL001", f"syntax error: {msg}", CODES["SKL001"].severity)
 
 
-def analyze_text(path: str, text: str, settings: Settings) -> list[Diagnostic]:
+def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True) -> list[Diagnostic]:
+    """``deep=False``: only check that the file parses (the prefilter ruled out findings)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -53,6 +54,8 @@ def analyze_text(path: str, text: str, settings: Settings) -> list[Diagnostic]:
         return [_syntax_error(path, exc)]
     except (RecursionError, MemoryError):
         return [Diagnostic(path, 1, 1, 1, 2, "SKL001", "syntax error: the file nests too deeply to parse", CODES["SKL001"].severity)]
+    if not deep:
+        return []
 
     result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers))
     if not result.snippets:

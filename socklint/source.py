@@ -46,16 +46,16 @@ def split_lines(text: str) -> list[str]:
 # from the default engine tables (socket / ssl factories, socketserver classes, asyncio
 # endpoints, option names). Configured factory names are added at call time.
 TRIGGERS: tuple[bytes, ...] = (
-    b"socket",
-    b"accept",
-    b"wrap_socket",
-    b"setsockopt",
+    b"socket",  # the module, socketserver, wrap_socket, create_connection imports
+    b"sock",  # setsockopt, parameters named sock/conn_sock handed in
+    b".accept(",
+    b".dup(",
     b"SO_",
     b"reuse_",
-    b"shutdown",
-    b"recv",
+    b".shutdown(",
+    b".recv(",
+    b".recv_into(",
     b"fromfd",
-    b"dup(",
 )
 
 
