@@ -36,8 +36,21 @@ TOOL_SECTIONS = ("What it means", "What to do")
 # leaves this set when its page lands; test_pending_pages_are_really_missing fails until it
 # is removed here, so the exemption cannot outlive its reason.
 PENDING = frozenset(
-    {"SKL201", "SKL202", "SKL203", "SKL211", "SKL212", "SKL213", "SKL214", "SKL215", "SKL216",
-     "SKL301", "SKL302", "SKL303", "SKL304"}
+    {
+        "SKL201",
+        "SKL202",
+        "SKL203",
+        "SKL211",
+        "SKL212",
+        "SKL213",
+        "SKL214",
+        "SKL215",
+        "SKL216",
+        "SKL301",
+        "SKL302",
+        "SKL303",
+        "SKL304",
+    }
 )
 
 LIFECYCLE = sorted(c for c in CODES if c.startswith("SKL1"))
@@ -48,11 +61,11 @@ WHY_TERMS = {
     "SKL102": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
     "SKL103": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
     "SKL104": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
-    "SKL105": ("CLOSE_WAIT", "CPU", "b\"\""),
+    "SKL105": ("CLOSE_WAIT", "CPU", 'b""'),
     "SKL106": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
 }
 
-_FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+_FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 def _page(code: str) -> str:
@@ -62,7 +75,7 @@ def _page(code: str) -> str:
 def _sections(text: str) -> dict[str, str]:
     """Level-2 headings to their bodies (up to the next level-2 heading)."""
     out: dict[str, str] = {}
-    parts = re.split(r"^## +(.+?)\s*$", text, flags=re.M)
+    parts = re.split(r"^## +(.+?)\s*$", text, flags=re.MULTILINE)
     for title, body in zip(parts[1::2], parts[2::2]):
         out[title.strip()] = body
     return out
@@ -90,7 +103,9 @@ def test_every_code_has_a_page_with_its_sections(code: str) -> None:
     assert page.is_file(), f"docs/rules/{code}.md is missing"
     text = _page(code)
     first = text.splitlines()[0]
-    assert first == f"# {code} {CODES[code].name}", f"title must be '# {code} {CODES[code].name}', got {first!r}"
+    assert first == f"# {code} {CODES[code].name}", (
+        f"title must be '# {code} {CODES[code].name}', got {first!r}"
+    )
     required = TOOL_SECTIONS if code in TOOL_CODES else RULE_SECTIONS
     found = _sections(text)
     missing = [s for s in required if s not in found]
@@ -137,7 +152,9 @@ def test_fixed_examples_produce_nothing(code: str) -> None:
     blocks = _python_blocks(_sections(_page(code))["Fixed example"])
     assert blocks, f"{code}: no ```python block under 'Fixed example'"
     for block in blocks:
-        assert _check(code, block) == [], f"{code}: a fixed example still produces findings:\n{block}"
+        assert _check(code, block) == [], (
+            f"{code}: a fixed example still produces findings:\n{block}"
+        )
 
 
 @pytest.mark.parametrize("code", LIFECYCLE)
