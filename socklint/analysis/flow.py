@@ -543,17 +543,21 @@ class FunctionAnalyzer:
         if isinstance(s, cst.Assign):
             names = frozenset(n for t in s.targets for n in self._target_names(t.target))
             self.targets = names
-            val = self.ev(s.value, st)
-            self.targets = frozenset()
-            for t in s.targets:
-                self._assign(st, t.target, val, s)
+            try:
+                val = self.ev(s.value, st)
+                for t in s.targets:
+                    self._assign(st, t.target, val, s)
+            finally:
+                self.targets = frozenset()
             return st
         if isinstance(s, cst.AnnAssign):
             if s.value is not None:
                 self.targets = frozenset(self._target_names(s.target))
-                val = self.ev(s.value, st)
-                self.targets = frozenset()
-                self._assign(st, s.target, val, s)
+                try:
+                    val = self.ev(s.value, st)
+                    self._assign(st, s.target, val, s)
+                finally:
+                    self.targets = frozenset()
             return st
         if isinstance(s, cst.AugAssign):
             self.ev(s.value, st)
@@ -1194,6 +1198,10 @@ class FunctionAnalyzer:
             self._set_fact(st, name, kind)
 
     def _narrow_into(self, test: cst.BaseExpression, t: State, f: State) -> None:
+        if isinstance(test, cst.NamedExpr) and isinstance(test.target, cst.Name):
+            test = test.target  # `if s := make():` tests the name just bound
+        elif isinstance(test, cst.Comparison) and isinstance(test.left, cst.NamedExpr) and isinstance(test.left.target, cst.Name):
+            test = test.with_changes(left=test.left.target)
         if isinstance(test, cst.Name):
             self._edge(t, test.value, "truthy")
             self._edge(f, test.value, "falsy")

@@ -52,7 +52,9 @@ CONFIG_SOCKET_METHODS = frozenset(
      "set_inheritable", "ioctl", "bind", "listen"}
 )
 # Socket methods that cannot raise in practice (no system call, or the result is cached).
-NONRAISING_SOCKET_METHODS = frozenset({"fileno", "gettimeout", "getblocking", "get_inheritable"})
+NONRAISING_SOCKET_METHODS = frozenset(
+    {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname"}
+)
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
 DERIVING_METHODS = frozenset({"makefile"})
 

@@ -120,6 +120,8 @@ class _Fn:
     params: dict[str, int]
     trigger: bool = False
     called: set[str] = field(default_factory=set)
+    # (callee's last name, argument position, parameter index): for closer chains
+    param_calls: list[tuple[str, int, int]] = field(default_factory=list)
     returns: list[ast.expr] = field(default_factory=list)
     assigned: dict[str, list[ast.Call]] = field(default_factory=dict)
 
@@ -140,6 +142,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
     trigger_names = set(TRIGGER_METHODS) | {n.rsplit(".", 1)[-1] for n in factories}
     closer_lasts = {n.rsplit(".", 1)[-1] for n in closers}
     top_trigger: dict[int, bool] = {}
+    top_called: dict[int, set[str]] = {}
 
     # (node, enclosing function index, top-level statement index or -1)
     stack: list[tuple[ast.AST, int, int]] = []
@@ -177,8 +180,15 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                         for arg in node.args[:1]:
                             if isinstance(arg, ast.Name) and arg.id in f.params:
                                 summaries.closers.setdefault(f.node.name, set()).add(f.params[arg.id])
-            elif ti >= 0 and hit:
-                top_trigger[ti] = True
+                    if last is not None:
+                        for pos, arg in enumerate(node.args):
+                            if isinstance(arg, ast.Name) and arg.id in f.params:
+                                f.param_calls.append((last, pos, f.params[arg.id]))
+            elif ti >= 0:
+                if hit:
+                    top_trigger[ti] = True
+                if last is not None:
+                    top_called.setdefault(ti, set()).add(last)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.add(node)
         elif isinstance(node, ast.ClassDef):
@@ -204,10 +214,20 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             stack.append((child, fi, ti))
 
     _find_sources(fns, imports, factories, summaries)
-    if summaries.sources:
+    _close_chains(fns, summaries)
+    # Names that call a socket factory under another name: local sources, and imports such
+    # as `from socket import create_connection as connect_to`.
+    extra = set(summaries.sources) | {
+        local for local, q in imports.names.items()
+        if q in model.FACTORIES or q in model.PAIR_FACTORIES or q in factories
+    }
+    if extra:
         for f in fns:
-            if not f.trigger and f.called & summaries.sources:
+            if not f.trigger and f.called & extra:
                 f.trigger = True
+        for ti, called in top_called.items():
+            if called & extra:
+                top_trigger[ti] = True
 
     snippets = _snippets(tree, fns, top_trigger)
     return ScanResult(imports, summaries, snippets, classes, tree)
@@ -247,6 +267,21 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
                     s.sources.add(f.node.name)
                     changed = True
                     break
+        if not changed:
+            break
+
+
+def _close_chains(fns: list[_Fn], s: Summaries) -> None:
+    """A helper that passes its parameter to a closing helper closes it too
+    (socketserver's ``shutdown_request`` -> ``close_request``)."""
+    for _ in range(5):
+        changed = False
+        for f in fns:
+            for callee, pos, param in f.param_calls:
+                closes = s.closers.get(callee)
+                if closes and pos in closes and param not in s.closers.get(f.node.name, set()):
+                    s.closers.setdefault(f.node.name, set()).add(param)
+                    changed = True
         if not changed:
             break
 
