@@ -5,4 +5,4 @@ from socklint.api import check_file, check_source
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, Severity, TraceStep
 
-__all__ = ["__version__", "check_source", "check_file", "Settings", "Diagnostic", "Severity", "TraceStep"]
+__all__ = ["Diagnostic", "Settings", "Severity", "TraceStep", "__version__", "check_file", "check_source"]

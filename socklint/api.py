@@ -6,8 +6,8 @@ The CLI, the flake8 plugin and the language server only adapt :func:`check_sourc
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from socklint.codes import CODES
 from socklint.config import Settings

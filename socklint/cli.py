@@ -10,8 +10,8 @@ import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from socklint import __version__
 from socklint.api import check_file, check_source, iter_python_files
@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings_for(args: argparse.Namespace) -> Settings:
     start = Path(args.config) if args.config else Path(args.paths[0] if args.paths and args.paths[0] != "-" else ".")
     if args.config:
-        from socklint.config import settings_from_mapping, tomllib
+        from socklint.config import settings_from_mapping
+        from socklint.config import tomllib  # type: ignore[attr-defined]
 
         data = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
         settings = settings_from_mapping(data.get("tool", {}).get("socklint", {}), None, args.config)

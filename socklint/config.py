@@ -9,16 +9,17 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from socklint.codes import CODES, resolve
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 
 class ConfigError(Exception):
@@ -176,7 +177,7 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
                 raise ConfigError(f"[tool.socklint] max-function-steps{where}: expected an integer >= 1000")
             changes["max_function_steps"] = value
         else:
-            known = sorted(list(_LIST_KEYS) + ["per-file-ignores", "exception-sources", "target-windows", "max-function-steps"])
+            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps"])
             raise ConfigError(f"[tool.socklint] unknown key {key!r}{where} (known keys: {', '.join(known)})")
     return replace(s, **changes)
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import ast
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Optional
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from socklint.analysis.facts import Finding, FunctionFacts
+from socklint.analysis.facts import Finding
 from socklint.analysis.flow import FunctionAnalyzer, ModuleContext
 from socklint.analysis.scan import Snippet, scan
 from socklint.codes import CODES
@@ -102,21 +103,21 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
         cst_funcs = _functions_preorder(module)
         units: list[tuple[Optional[cst.FunctionDef], Sequence[cst.CSTNode], str, bool]] = []
         if snip.module_level:
+            # Functions inside a module-level statement are snippets of their own.
             units.append((None, module.body, "<module>", True))
-            for fn, (afn, cand) in zip(cst_funcs, snip.functions):
-                if cand:
-                    units.append((fn, fn.body.body if isinstance(fn.body, cst.IndentedBlock) else fn.body.body, fn.name.value, False))
         else:
-            for fn, (afn, cand) in zip(cst_funcs, snip.functions):
+            for fn, (_afn, cand) in zip(cst_funcs, snip.functions):
                 if cand:
                     units.append((fn, fn.body.body, fn.name.value, False))
-        for fn, body, name, module_level in units:
-            analyzer = FunctionAnalyzer(ctx, fn, body, name, module_level=module_level, rid_base=rid_base)
+        for unit_fn, body, name, module_level in units:
+            analyzer = FunctionAnalyzer(ctx, unit_fn, body, name, module_level=module_level, rid_base=rid_base)
             facts = analyzer.run()
             rid_base = analyzer.next_rid
             if facts.budget_exceeded:
-                node = fn if fn is not None else module
-                p.findings.append(Finding("SKL003", node, f"analysis budget exceeded in `{name}` ({settings.max_function_steps} steps); it was not checked", ()))
+                node: cst.CSTNode = unit_fn if unit_fn is not None else module
+                p.findings.append(
+                    Finding("SKL003", node, f"analysis budget exceeded in `{name}` ({settings.max_function_steps} steps); it was not checked", ())
+                )
                 continue
             rctx = RuleContext(facts, result.imports, settings, tree, code_for)
             for rule in ALL_RULES:
@@ -172,7 +173,7 @@ def _to_diagnostics(path: str, p: _Parsed, code_for) -> list[Diagnostic]:  # typ
         sl, sc, el, ec = pos(f.node)
         msg = f.message
         for i, ref in enumerate(f.refs):
-            msg = msg.replace("{%d}" % i, str(pos(ref)[0]))
+            msg = msg.replace(f"{{{i}}}", str(pos(ref)[0]))
         trace: list[TraceStep] = []
         for node, note in f.trace:
             if "{code}" in note:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 from socklint.diagnostics import Diagnostic
 from socklint.source import split_lines

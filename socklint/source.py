@@ -25,8 +25,7 @@ def decode(data: bytes) -> str:
         text = data.decode(encoding)
     except (LookupError, UnicodeDecodeError) as exc:
         raise DecodeError(f"cannot decode as {encoding}: {exc}") from exc
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     return text
 
 

@@ -34,7 +34,7 @@ class Step:
 
     node: cst.CSTNode
     note: str
-    prev: Optional["Step"] = None
+    prev: Optional[Step] = None
 
     def to_list(self) -> list[tuple[cst.CSTNode, str]]:
         out: list[tuple[cst.CSTNode, str]] = []

@@ -22,8 +22,9 @@ and still tell, afterwards, which return leaked which socket.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import Callable, Optional, Union
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -48,7 +49,7 @@ class Ob:
     ``err = None`` ... ``if err is not None: raise err``) stay clean without enumerating
     paths."""
 
-    __slots__ = ("rid", "must", "may", "witness", "truthy", "falsy", "nones")
+    __slots__ = ("falsy", "may", "must", "nones", "rid", "truthy", "witness")
 
     def __init__(
         self,
@@ -68,10 +69,10 @@ class Ob:
         self.falsy = falsy
         self.nones = nones
 
-    def copy(self) -> "Ob":
+    def copy(self) -> Ob:
         return Ob(self.rid, self.must, self.may, self.witness, self.truthy, self.falsy, self.nones)
 
-    def meet(self, o: "Ob") -> None:
+    def meet(self, o: Ob) -> None:
         """Merge another path's view of the same obligation into this one."""
         self.must &= o.must
         self.may |= o.may
@@ -79,12 +80,12 @@ class Ob:
         self.falsy &= o.falsy
         self.nones &= o.nones
 
-    def same(self, o: "Ob") -> bool:
+    def same(self, o: Ob) -> bool:
         return (self.must, self.may, self.truthy, self.falsy, self.nones) == (o.must, o.may, o.truthy, o.falsy, o.nones)
 
 
 class State:
-    __slots__ = ("obs", "env", "derived", "truthy", "falsy", "nones")
+    __slots__ = ("derived", "env", "falsy", "nones", "obs", "truthy")
 
     def __init__(self) -> None:
         self.obs: dict[Key, Ob] = {}
@@ -96,7 +97,7 @@ class State:
         self.falsy: frozenset[str] = frozenset()
         self.nones: frozenset[str] = frozenset()
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         out = State()
         out.obs = {k: o.copy() for k, o in self.obs.items()}
         out.env = dict(self.env)
@@ -104,7 +105,7 @@ class State:
         out.truthy, out.falsy, out.nones = self.truthy, self.falsy, self.nones
         return out
 
-    def same(self, other: "State") -> bool:
+    def same(self, other: State) -> bool:
         if self.obs.keys() != other.obs.keys() or self.env != other.env or self.derived != other.derived:
             return False
         if (self.truthy, self.falsy, self.nones) != (other.truthy, other.falsy, other.nones):
@@ -152,13 +153,13 @@ class Val:
     rids: frozenset[int] = frozenset()
     reach: frozenset[int] = frozenset()
     contained: frozenset[int] = frozenset()
-    elems: Optional[tuple["Val", ...]] = None
+    elems: Optional[tuple[Val, ...]] = None
     accept_call: Optional[cst.Call] = None
     pair_call: Optional[cst.Call] = None
     const: Optional[str] = None  # "none" | "falsy" | "truthy" for literal constants
 
     @staticmethod
-    def of(rids: frozenset[int]) -> "Val":
+    def of(rids: frozenset[int]) -> Val:
         return Val(rids, rids)
 
 
@@ -485,14 +486,15 @@ class FunctionAnalyzer:
     def exec_stmt(self, s: cst.CSTNode, st: State) -> Optional[State]:
         self._tick()
         if isinstance(s, cst.SimpleStatementLine):
+            cur: Optional[State] = st
             for small in s.body:
-                if st is None:
+                if cur is None:
                     return None
                 self.stmt_node = s
-                st = self.exec_small(small, s, st)
-                if st is not None:
-                    self._drop_temporaries(st, s)
-            return st
+                cur = self.exec_small(small, s, cur)
+                if cur is not None:
+                    self._drop_temporaries(cur, s)
+            return cur
         if isinstance(s, cst.If):
             return self.exec_if(s, st)
         if isinstance(s, cst.For):
@@ -534,11 +536,11 @@ class FunctionAnalyzer:
     # ------------------------------------------------------------------ small statements
     def exec_small(self, s: cst.BaseSmallStatement, line: cst.SimpleStatementLine, st: State) -> Optional[State]:
         if isinstance(s, cst.Expr):
-            v = s.value
-            if isinstance(v, cst.Call) and self._is_noreturn(v):
-                self.ev(v, st)
+            value = s.value
+            if isinstance(value, cst.Call) and self._is_noreturn(value):
+                self.ev(value, st)
                 return None
-            self.ev(v, st)
+            self.ev(value, st)
             return st
         if isinstance(s, cst.Assign):
             names = frozenset(n for t in s.targets for n in self._target_names(t.target))
@@ -579,7 +581,7 @@ class FunctionAnalyzer:
             elif self.caught_cls:
                 cls = self.caught_cls[-1]
             if s.cause is not None:
-                self.ev(s.cause, st)
+                self.ev(s.cause.item, st)
             ei = self._exit("raise", s, cls=cls)
             self._rekey(st, ei)
             self.jump("raise", st, cls)
@@ -597,8 +599,8 @@ class FunctionAnalyzer:
             ei = self._exit("assert", s, cls="AssertionError")
             self._rekey(exc, ei)
             self.jump("raise", exc, "AssertionError")
-            t, _ = self.narrow(st, s.test)
-            return t
+            holds, _ = self.narrow(st, s.test)
+            return holds
         if isinstance(s, cst.Break):
             loop = self._innermost_loop()
             if loop is not None:
@@ -626,12 +628,12 @@ class FunctionAnalyzer:
                     break
             return st
         if isinstance(s, (cst.Global, cst.Nonlocal)):
-            for n in s.names:
-                self.global_names.add(n.name.value)
+            for item in s.names:
+                self.global_names.add(item.name.value)
             return st
         if isinstance(s, (cst.Import, cst.ImportFrom)):
-            names = s.names if not isinstance(s.names, cst.ImportStar) else ()
-            for alias in names:
+            aliases = s.names if not isinstance(s.names, cst.ImportStar) else ()
+            for alias in aliases:
                 if alias.asname is not None:
                     nm = _name_of(alias.asname.name)
                 else:
@@ -755,7 +757,7 @@ class FunctionAnalyzer:
             kind = "truthy"  # socket objects are always true
         self._set_fact(st, name, kind)
         definite = len(val.rids) == 1
-        for key, ob in st.obs.items():
+        for ob in st.obs.values():
             if ob.rid in val.rids:
                 ob.may = ob.may | {name}
                 if definite:
@@ -768,7 +770,8 @@ class FunctionAnalyzer:
     def _set_fact(self, st: State, name: str, kind: Optional[str]) -> None:
         """``name`` now holds a value known to be None / falsy / truthy (or unknown)."""
         one = frozenset({name})
-        for holder in (st, *st.obs.values()):
+        holders: list[Union[State, Ob]] = [st, *st.obs.values()]
+        for holder in holders:
             t, f, n = holder.truthy - one, holder.falsy - one, holder.nones - one
             if kind == "none":
                 f, n = f | one, n | one
@@ -884,15 +887,13 @@ class FunctionAnalyzer:
             elems = tuple(vals) if isinstance(e, (cst.Tuple, cst.List)) and not any(isinstance(el, cst.StarredElement) for el in e.elements) else None
             return Val(frozenset(), reach, reach, elems)
         if isinstance(e, cst.Dict):
-            reach: frozenset[int] = frozenset()
-            for el in e.elements:
-                if isinstance(el, cst.DictElement):
-                    self.ev(el.key, st)
-                    v = self.ev(el.value, st)
-                else:
-                    v = self.ev(el.value, st)
-                reach = reach | v.reach | v.rids
-            return Val(frozenset(), reach, reach)
+            dreach: frozenset[int] = frozenset()
+            for item in e.elements:
+                if isinstance(item, cst.DictElement):
+                    self.ev(item.key, st)
+                dv = self.ev(item.value, st)
+                dreach = dreach | dv.reach | dv.rids
+            return Val(frozenset(), dreach, dreach)
         if isinstance(e, cst.IfExp):
             self.ev(e.test, st)
             a = self.ev(e.body, st)
@@ -909,9 +910,9 @@ class FunctionAnalyzer:
             return v
         if isinstance(e, cst.Subscript):
             v = self.ev(e.value, st)
-            for el in e.slice:
-                if isinstance(el.slice, cst.Index):
-                    self.ev(el.slice.value, st)
+            for sub in e.slice:
+                if isinstance(sub.slice, cst.Index):
+                    self.ev(sub.slice.value, st)
             if len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index):
                 idx = e.slice[0].slice.value
                 if isinstance(idx, cst.Integer) and idx.value == "0":
@@ -931,7 +932,7 @@ class FunctionAnalyzer:
             return EMPTY
         if isinstance(e, cst.Yield):
             if e.value is not None:
-                inner = e.value.item if isinstance(e.value, cst.From) else e.value
+                inner: cst.BaseExpression = e.value.item if isinstance(e.value, cst.From) else e.value
                 v = self.ev(inner, st)
                 self._dispose(st, v.reach | v.rids, e, "escape")
             return EMPTY
@@ -1376,10 +1377,7 @@ class FunctionAnalyzer:
         if h.type is None:
             return "yes"
         exprs: list[cst.BaseExpression] = []
-        if isinstance(h.type, cst.Tuple):
-            exprs = [e.value for e in h.type.elements]
-        else:
-            exprs = [h.type]
+        exprs = [e.value for e in h.type.elements] if isinstance(h.type, cst.Tuple) else [h.type]
         builtins_: list[type[BaseException]] = []
         names: list[str] = []
         unknown = False

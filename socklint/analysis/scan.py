@@ -9,8 +9,9 @@ repeated ``ast.iter_child_nodes`` walks costing more than the parse itself.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import Optional, Union
 
 from socklint.analysis import model
 

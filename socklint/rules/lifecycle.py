@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
@@ -20,7 +20,7 @@ def _trace(ctx: RuleContext, res: Resource, leak: Leak, final_note: str) -> tupl
             note = f"{ctx.describe(res)} created by `{res.callee}`"
         out.append((node, note))
     if len(out) > MAX_TRACE:
-        out = out[:1] + [(out[1][0], "...")] + out[-(MAX_TRACE - 2) :]
+        out = [*out[:1], (out[1][0], "..."), *out[-(MAX_TRACE - 2):]]
     if leak.kind != "call":  # a raising call is already the witness's last step
         out.append((leak.node, final_note))
     return tuple(out)
@@ -124,7 +124,7 @@ def _final_note(leak: Leak, who: str) -> str:
 
 def check_recv_loops(ctx: RuleContext) -> Iterable[Finding]:
     for loop, call in ctx.facts.recv_loops:
-        name = ctx.code_for(call.func)
+        name = ctx.code_for(call.func) if isinstance(call, cst.Call) else "recv"
         yield Finding(
             "SKL105",
             call,
