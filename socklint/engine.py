@@ -81,6 +81,13 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
         src, offset = _snippet_source(lines, snip)
         try:
             module = cst.parse_module(src)
+        except RecursionError:
+            diags.append(
+                Diagnostic(path, snip.start, 1, snip.start, 2, "SKL003",
+                           "analysis budget exceeded: this code nests too deeply to analyse; it was not checked",
+                           CODES["SKL003"].severity)
+            )
+            continue
         except cst.ParserSyntaxError as exc:
             diags.append(
                 Diagnostic(path, snip.start, 1, snip.start, 2, "SKL001",

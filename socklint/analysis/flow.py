@@ -295,7 +295,8 @@ class FunctionAnalyzer:
                 ei = self._exit("end", last)
                 self._rekey(out, ei)
                 self._at_function_exit(out)
-        except BudgetExceeded:
+        except (BudgetExceeded, RecursionError):
+            # Too big or too deeply nested to analyse within budget: say so, never hang.
             self.facts.budget_exceeded = True
             self.facts.leaks.clear()
         return self.facts
