@@ -125,6 +125,9 @@ class _Fn:
     param_calls: list[tuple[str, int, int]] = field(default_factory=list)
     returns: list[ast.expr] = field(default_factory=list)
     assigned: dict[str, list[ast.Call]] = field(default_factory=dict)
+    # Names whose socket the function keeps or has cleaned up itself: `self.s = s`,
+    # `self.addCleanup(s.close)`. Returning such a socket does not give the caller ownership.
+    kept: set[str] = field(default_factory=set)
 
 
 def _params(fn: FuncNode) -> dict[str, int]:
@@ -166,6 +169,9 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                 f = fns[fi]
                 if hit:
                     f.trigger = True
+                for arg in node.args:
+                    if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
+                        f.kept.add(arg.value.id)
                 if last is not None:
                     f.called.add(last)
                 func = node.func
@@ -208,9 +214,11 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                 for t in node.targets:
                     if isinstance(t, ast.Name):
                         f.assigned.setdefault(t.id, []).append(node.value)
-            elif isinstance(node.value, ast.Name) and node.value.id in f.params:
+            elif isinstance(node.value, ast.Name):
                 if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
-                    summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
+                    f.kept.add(node.value.id)
+                    if node.value.id in f.params:
+                        summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
         for child in ast.iter_child_nodes(node):
             stack.append((child, fi, ti))
 
@@ -262,6 +270,7 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
             for r in f.returns:
                 fresh = _is_source_call(r, imports, factories, s.sources) or (
                     isinstance(r, ast.Name)
+                    and r.id not in f.kept
                     and any(_is_source_call(c, imports, factories, s.sources) for c in f.assigned.get(r.id, ()))
                 )
                 if fresh:
