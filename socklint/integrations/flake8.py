@@ -1,0 +1,85 @@
+"""flake8 plugin: ``flake8 --select SKL`` reports what ``socklint check`` reports.
+
+Division of labour: ``[tool.socklint]`` teaches the engine the project (socket factories,
+closers, borrowers, exception sources, target-windows, opt-in rules); flake8's own
+``select`` / ``ignore`` / ``per-file-ignores`` / ``# noqa`` decide what is shown. So socklint's
+select/ignore/per-file-ignores/exclude keys are not applied here: flake8 users already have
+flake8's, and applying both would make a code impossible to turn back on from flake8.
+
+Opt-in codes (``default_enabled=False`` in codes.py) stay opt-in under flake8 too: they are
+added to flake8's default ignore list, and the engine only produces them when they are chosen
+explicitly by full code, in flake8's ``select`` / ``extend-select`` or in ``[tool.socklint]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+from socklint import __version__
+from socklint.api import check_source
+from socklint.codes import CODES, resolve
+from socklint.config import Settings
+from socklint.integrations.common import SettingsCache, encode_source
+
+OPT_IN_CODES: tuple[str, ...] = tuple(c.code for c in CODES.values() if not c.default_enabled)
+
+
+class Plugin:
+    name = "flake8-socklint"
+    version = __version__
+
+    # Per process (flake8 -j forks workers that each build their own): settings per folder.
+    _settings_cache: ClassVar[SettingsCache] = SettingsCache()
+    # Opt-in codes the flake8 command line / config chose by full code.
+    _flake8_opt_in: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, tree: ast.AST | None, filename: str, lines: Sequence[str]) -> None:
+        # flake8 only treats a class as an AST plugin when it takes ``tree``; the engine
+        # parses the text itself (with libcst, and only when the prefilter lets it through).
+        self.filename = filename
+        self.lines = lines
+        # Loaded here, not in run(): flake8 turns an exception from the constructor into its
+        # clean "critical error" report (naming the bad key), instead of a traceback.
+        self.settings = self._settings()
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        option_manager.extend_default_ignore(list(OPT_IN_CODES))
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        chosen: list[str] = []
+        for group in (getattr(options, "select", None), getattr(options, "extend_select", None)):
+            for token in group or ():
+                code = resolve(str(token).strip())
+                if code in OPT_IN_CODES:
+                    chosen.append(code)
+        cls._flake8_opt_in = tuple(chosen)
+
+    def _settings(self) -> Settings:
+        # ConfigError propagates: flake8 then stops with the message naming the key, which is
+        # better than silently checking with settings the user did not write.
+        # flake8 names standard input "stdin" (or "-"): look for the config from the cwd.
+        configured = self._settings_cache.for_path(
+            self.filename if self.filename not in ("stdin", "-") else ""
+        )
+        opt_in = tuple(c for c in OPT_IN_CODES if configured.is_enabled(c)) + self._flake8_opt_in
+        return dataclasses.replace(
+            configured,
+            select=("SKL",),
+            extend_select=opt_in,
+            ignore=(),
+            per_file_ignores=(),
+            exclude=(),
+        )
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
+        data = encode_source("".join(self.lines))
+        diags = check_source(self.filename, data, self.settings, apply_noqa=False)
+        for d in diags:
+            # flake8 columns are 0-based; socklint's are 1-based.
+            yield d.line, max(d.column - 1, 0), f"{d.code} {d.message}", type(self)
