@@ -1,0 +1,174 @@
+"""The flake8 plugin through the real ``flake8`` program, compared with ``socklint check``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from frontend_sources import CLEAN, LEAK, NEVER_CLOSED, NO_SOCKETS
+
+from socklint.codes import CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
+BIN = Path(sys.executable).parent
+FLAKE8 = [
+    sys.executable,
+    "-m",
+    "flake8",
+    "--no-show-source",
+    "--format=%(path)s:%(row)d:%(col)d:%(code)s",
+]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def flake8(*args: str, cwd: Path | None = None) -> tuple[int, set[tuple[str, int, int, str]]]:
+    proc = subprocess.run(
+        [*FLAKE8, *args], capture_output=True, text=True, cwd=cwd, env=_env(), check=False
+    )
+    assert proc.returncode in (0, 1), proc.stderr + proc.stdout
+    found = set()
+    for line in proc.stdout.splitlines():
+        path, row, col, code = line.rsplit(":", 3)
+        found.add((os.path.normpath(path), int(row), int(col), code))
+    return proc.returncode, found
+
+
+def socklint(*args: str, cwd: Path | None = None) -> set[tuple[str, int, int, str]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "socklint", "check", "--format", "json", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=_env(),
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return {
+        (os.path.normpath(d["path"]), d["line"], d["column"], d["code"])
+        for d in json.loads(proc.stdout)
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "leak.py").write_text(LEAK, encoding="utf-8")
+    (tmp_path / "never.py").write_text(NEVER_CLOSED, encoding="utf-8")
+    (tmp_path / "clean.py").write_text(CLEAN, encoding="utf-8")
+    (tmp_path / "plain.py").write_text(NO_SOCKETS, encoding="utf-8")
+    return tmp_path
+
+
+def test_same_findings_as_socklint_check_on_every_fixture() -> None:
+    assert FIXTURES, "no fixtures to compare on"
+    paths = [str(p.relative_to(ROOT)) for p in FIXTURES]
+    expected = socklint(*paths, cwd=ROOT)
+    assert expected, "socklint reports nothing on the fixtures; the comparison would prove nothing"
+    _, got = flake8("--select", "SKL", *paths, cwd=ROOT)
+    assert got == expected
+
+
+def test_same_findings_on_small_project(project: Path) -> None:
+    expected = socklint(".", cwd=project)
+    assert expected
+    rc, got = flake8("--select", "SKL", ".", cwd=project)
+    assert rc == 1
+    assert got == expected
+    # -j2: the same result from worker processes.
+    assert flake8("-j2", "--select", "SKL", ".", cwd=project)[1] == expected
+
+
+def test_noqa_and_extend_ignore(project: Path) -> None:
+    _, before = flake8("--select", "SKL", "leak.py", cwd=project)
+    assert before
+    target = min(before)
+    line_no, code = target[1], target[3]
+    lines = LEAK.splitlines(keepends=True)
+    lines[line_no - 1] = lines[line_no - 1].rstrip("\n") + f"  # noqa: {code}\n"
+    (project / "leak.py").write_text("".join(lines), encoding="utf-8")
+    _, after = flake8("--select", "SKL", "leak.py", cwd=project)
+    assert target not in after
+    assert after == before - {target}
+
+    # --extend-ignore by full code and by prefix; note "S" (bandit users) hides SKL too.
+    _, ignored = flake8("--extend-ignore", code, "never.py", "leak.py", cwd=project)
+    assert code not in {c for *_, c in ignored}
+    rc, none = flake8("--extend-ignore", "S", "never.py", "leak.py", cwd=project)
+    assert rc == 0 and none == set()
+
+
+def test_opt_in_codes_are_default_ignored() -> None:
+    # The plugin tells flake8 which codes are opt-in, from codes.py.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "from flake8.options.manager import OptionManager\n"
+                "from socklint.integrations.flake8 import Plugin\n"
+                "m = OptionManager(version='x', plugin_versions='', parents=[], formatter_names=[])\n"
+                "Plugin.add_options(m)\n"
+                "print(','.join(m.extended_default_ignore))\n"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert set(proc.stdout.strip().split(",")) == {
+        c.code for c in CODES.values() if not c.default_enabled
+    }
+
+
+def test_config_error_names_the_key(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.socklint]\nselekt = ["SKL1"]\n', encoding="utf-8"
+    )
+    proc = subprocess.run(
+        [*FLAKE8, "leak.py"], capture_output=True, text=True, cwd=project, env=_env(), check=False
+    )
+    assert proc.returncode != 0
+    assert "selekt" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_engine_settings_come_from_pyproject(project: Path) -> None:
+    # A project's own factory: findings only because [tool.socklint] names it.
+    (project / "pyproject.toml").write_text(
+        '[tool.socklint]\nsocket-factories = ["mylib.open_channel"]\n', encoding="utf-8"
+    )
+    factory_src = "from mylib import open_channel\n\n\ndef use(host):\n    ch = open_channel(host)\n    if not host:\n        return None\n    ch.close()\n"
+    (project / "factory.py").write_text(factory_src, encoding="utf-8")
+    expected = socklint("factory.py", cwd=project)
+    assert expected, "socket-factories did not teach the engine the factory"
+    assert flake8("--select", "SKL", "factory.py", cwd=project)[1] == expected
+
+
+def test_file_without_socket_code_costs_next_to_nothing(tmp_path: Path) -> None:
+    # In-process: the plugin on 2000 lines of non-socket code must not parse them with libcst.
+    code = (
+        "import time, sys\n"
+        "from socklint.integrations.flake8 import Plugin\n"
+        f"lines = [{NO_SOCKETS!r}] * 2000\n"
+        "text = ''.join(lines).splitlines(True)\n"
+        "Plugin(None, 'plain.py', text)\n"
+        "t = time.perf_counter()\n"
+        "for _ in range(20): list(Plugin(None, 'plain.py', text).run())\n"
+        "print((time.perf_counter() - t) / 20)\n"
+        "print('libcst' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    per_file, libcst_loaded = proc.stdout.split()
+    assert libcst_loaded == "False"
+    assert float(per_file) < 0.005, per_file
