@@ -1,0 +1,105 @@
+"""The pre-commit hook through real ``pre-commit try-repo`` in a throwaway git repository.
+
+try-repo builds the hook from this checkout (including uncommitted changes to tracked files)
+into a fresh virtualenv, so it needs PyPI for socklint's dependencies: marked ``network``.
+CI runs it (the marker only lets someone offline deselect it with ``-m 'not network'``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from frontend_sources import CLEAN, NEVER_CLOSED
+
+from socklint.api import check_source
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.network
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # Hermetic: no user or system git configuration or hooks, a private pre-commit home.
+    empty = tmp_path / "gitconfig"
+    empty.write_text("", encoding="utf-8")
+    env.update(
+        GIT_CONFIG_GLOBAL=str(empty),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="socklint tests",
+        GIT_AUTHOR_EMAIL="tests@example.invalid",
+        GIT_COMMITTER_NAME="socklint tests",
+        GIT_COMMITTER_EMAIL="tests@example.invalid",
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        PRE_COMMIT_COLOR="never",
+    )
+    env.pop("PRE_COMMIT", None)
+    env.pop("SKIP", None)
+    return env
+
+
+def _git(*args: str, cwd: Path, env: dict[str, str]) -> None:
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture
+def user_repo(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout of socklint")
+    env = _env(tmp_path)
+    repo = tmp_path / "user-project"
+    repo.mkdir()
+    _git("init", "-q", ".", cwd=repo, env=env)
+    (repo / "leak.py").write_text(NEVER_CLOSED, encoding="utf-8")
+    (repo / "clean.py").write_text(CLEAN, encoding="utf-8")
+    (repo / "notes.txt").write_text(
+        "socket.socket() mentioned in prose, not Python\n", encoding="utf-8"
+    )
+    _git("add", ".", cwd=repo, env=env)
+    return repo, env
+
+
+def _try_repo(repo: Path, env: dict[str, str], *files: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "socklint", "--files", *files],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_hook_definition() -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "socklint"
+    assert hook["entry"] == "socklint check"
+    assert hook["language"] == "python"
+    assert hook["types"] == ["python"]
+
+
+def test_hook_fails_on_a_leak_and_passes_on_clean_code(
+    user_repo: tuple[Path, dict[str, str]],
+) -> None:
+    repo, env = user_repo
+    expected = check_source("leak.py", NEVER_CLOSED.encode("utf-8"))
+    assert expected and not check_source("clean.py", CLEAN.encode("utf-8"))
+
+    failing = _try_repo(repo, env, "leak.py", "clean.py", "notes.txt")
+    out = failing.stdout + failing.stderr
+    assert failing.returncode == 1, out
+    assert "socklint" in out and "Failed" in out
+    for d in expected:
+        assert f"leak.py:{d.line}:{d.column}: {d.code}" in out
+    assert "clean.py:" not in out and "notes.txt:" not in out  # types: [python]
+
+    passing = _try_repo(repo, env, "clean.py", "notes.txt")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "Passed" in passing.stdout
