@@ -59,42 +59,52 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _settings_for(args: argparse.Namespace) -> Settings:
-    start = Path(args.config) if args.config else Path(args.paths[0] if args.paths and args.paths[0] != "-" else ".")
-    if args.config:
-        from socklint.config import settings_from_mapping
-        from socklint.config import tomllib  # type: ignore[attr-defined]
+def _settings_for(args: argparse.Namespace) -> tuple[Settings, Path | None]:
+    """Effective settings and the pyproject.toml they came from.
 
-        data = tomllib.loads(Path(args.config).read_text(encoding="utf-8"))
-        settings = settings_from_mapping(data.get("tool", {}).get("socklint", {}), None, args.config)
+    Precedence: flags > [tool.socklint] > defaults. The file is --config, or the nearest
+    pyproject.toml with a [tool.socklint] table above the first path (for stdin: above
+    --stdin-filename). --select starts the selection over: the file's select, extend-select and
+    ignore are dropped (as in ruff), so the command line gets exactly the codes it names (minus
+    its own --ignore); per-file-ignores still apply. Without --select, the lists extend the file's.
+    """
+    from socklint.config import read_config_file, validate_codes
+
+    if args.config:
+        source: Path | None = Path(args.config)
+        settings = read_config_file(Path(args.config))
     else:
-        settings, _ = load_settings(start if start.exists() else Path("."))
+        first = args.paths[0] if args.paths else "."
+        start = Path(args.stdin_filename).parent if first == "-" else Path(first)
+        settings, source = load_settings(start if start.exists() else Path("."))
+    for option, values in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore)):
+        validate_codes(option, tuple(values or ()))
     overrides: dict[str, object] = {}
     if args.select is not None:
         overrides["select"] = tuple(args.select)
-    if args.extend_select:
-        overrides["extend_select"] = settings.extend_select + tuple(args.extend_select)
-    if args.ignore:
-        overrides["ignore"] = settings.ignore + tuple(args.ignore)
+        overrides["extend_select"] = tuple(args.extend_select)
+        overrides["ignore"] = tuple(args.ignore)
+    else:
+        if args.extend_select:
+            overrides["extend_select"] = settings.extend_select + tuple(args.extend_select)
+        if args.ignore:
+            overrides["ignore"] = settings.ignore + tuple(args.ignore)
     if args.exclude:
         overrides["exclude"] = settings.exclude + tuple(args.exclude)
     if overrides:
-        from socklint.config import settings_from_mapping
-
-        # Validate CLI codes with the same rules as the file.
-        settings_from_mapping({k.replace("_", "-"): list(v) for k, v in overrides.items() if isinstance(v, tuple)})
         settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
-    return settings
+    return settings, source
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     try:
-        settings = _settings_for(args)
+        settings, config_file = _settings_for(args)
     except ConfigError as exc:
         print(f"socklint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.show_settings:
-        print(json.dumps(settings_as_dict(settings), indent=2, sort_keys=True))
+        shown = {"config-file": str(config_file) if config_file else None, **settings_as_dict(settings)}
+        print(json.dumps(shown, indent=2, sort_keys=True))
         return EXIT_CLEAN
     diags: list[Diagnostic] = []
     sources: dict[str, str] = {}

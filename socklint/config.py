@@ -130,13 +130,13 @@ _LIST_KEYS = {
 }
 
 
-def _validate_codes(key: str, values: tuple[str, ...]) -> None:
+def _validate_codes(key: str, values: tuple[str, ...], where: str = "") -> None:
     for v in values:
         r = resolve(v)
         if r == "ALL":
             continue
-        if not any(c.startswith(r) for c in CODES):
-            raise ConfigError(f"{key}: {v!r} matches no socklint code (codes look like SKL101)")
+        if not r or not any(c.startswith(r) for c in CODES):
+            raise ConfigError(f"{key}{where}: {v!r} matches no socklint code (codes look like SKL101)")
 
 
 def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None, source: str = "") -> Settings:
@@ -150,7 +150,7 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
                 raise ConfigError(f"[tool.socklint] {key}{where}: expected a list of strings")
             changes[_LIST_KEYS[key]] = tuple(value)
             if key in ("select", "extend-select", "ignore"):
-                _validate_codes(key, tuple(value))
+                _validate_codes(f"[tool.socklint] {key}", tuple(value), where)
         elif key == "per-file-ignores":
             if not isinstance(value, dict) or not all(
                 isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)
@@ -159,8 +159,8 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
                 raise ConfigError(
                     f"[tool.socklint] per-file-ignores{where}: expected a table of glob = [codes]"
                 )
-            for v in value.values():
-                _validate_codes(key, tuple(v))
+            for pattern, v in value.items():
+                _validate_codes(f"[tool.socklint] per-file-ignores {pattern!r}", tuple(v), where)
             changes["per_file_ignores"] = tuple(sorted((k, tuple(v)) for k, v in value.items()))
         elif key == "exception-sources":
             if value not in ("socket-calls", "any-call"):
@@ -203,11 +203,30 @@ def load_settings(start: Path, base: Settings | None = None) -> tuple[Settings, 
     path = find_pyproject(start)
     if path is None:
         return base or Settings(), None
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    table = data["tool"]["socklint"]
+    return read_config_file(path, base), path
+
+
+def read_config_file(path: Path, base: Settings | None = None) -> Settings:
+    """Settings from one named pyproject.toml (``--config``, or the one discovery found).
+
+    A file without a [tool.socklint] table gives the defaults; a missing or unparsable file is
+    a ConfigError (exit 2), never a traceback.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"{path}: cannot read: {reason}") from exc
+    tool = data.get("tool", {})
+    table = tool.get("socklint", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.socklint] must be a table")
-    return settings_from_mapping(table, base, str(path)), path
+    return settings_from_mapping(table, base, str(path))
+
+
+def validate_codes(option: str, values: tuple[str, ...]) -> None:
+    """Check command-line code lists with the rules the file's lists follow."""
+    _validate_codes(option, values)
 
 
 def settings_as_dict(s: Settings) -> dict[str, Any]:
