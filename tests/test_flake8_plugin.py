@@ -104,6 +104,14 @@ def test_noqa_and_extend_ignore(project: Path) -> None:
     assert code not in {c for *_, c in ignored}
     rc, none = flake8("--extend-ignore", "S", "never.py", "leak.py", cwd=project)
     assert rc == 0 and none == set()
+    # ...and selecting SKL explicitly brings them back (the longer prefix wins).
+    _, back = flake8(
+        "--extend-ignore", "S", "--extend-select", "SKL", "never.py", "leak.py", cwd=project
+    )
+    assert {c for *_, c in back} == {
+        c for *_, c in flake8("never.py", "leak.py", cwd=project)[1] if c.startswith("SKL")
+    }
+    assert back
 
 
 def test_opt_in_codes_are_default_ignored() -> None:

@@ -21,8 +21,6 @@ from socklint.api import check_source
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.network
-
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
@@ -85,6 +83,7 @@ def test_hook_definition() -> None:
     assert hook["types"] == ["python"]
 
 
+@pytest.mark.network
 def test_hook_fails_on_a_leak_and_passes_on_clean_code(
     user_repo: tuple[Path, dict[str, str]],
 ) -> None:
@@ -103,3 +102,20 @@ def test_hook_fails_on_a_leak_and_passes_on_clean_code(
     passing = _try_repo(repo, env, "clean.py", "notes.txt")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Passed" in passing.stdout
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/integrations.md"])
+def test_documented_snippet_uses_the_hook(doc: str) -> None:
+    # The snippet users paste must name a hook this repository defines.
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    configs = [yaml.safe_load(b) for b in blocks if "repos:" in b]
+    assert configs, f"{doc} shows no .pre-commit-config.yaml snippet"
+    defined = {
+        h["id"]
+        for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    }
+    for cfg in configs:
+        (repo,) = cfg["repos"]
+        assert repo["repo"].startswith("https://") and repo["rev"]
+        assert {h["id"] for h in repo["hooks"]} <= defined
