@@ -180,3 +180,36 @@ def test_file_without_socket_code_costs_next_to_nothing(tmp_path: Path) -> None:
     per_file, libcst_loaded = proc.stdout.split()
     assert libcst_loaded == "False"
     assert float(per_file) < 0.005, per_file
+
+
+def test_declared_encoding_keeps_columns(tmp_path: Path) -> None:
+    # flake8 hands the plugin decoded text; re-encoding it as UTF-8 under a latin-1 cookie
+    # would shift every column after the "é" on that line.
+    src = "# -*- coding: latin-1 -*-\n" + NEVER_CLOSED.replace(
+        "    sock = socket", '    tag = "é"; sock = socket'
+    )
+    (tmp_path / "latin.py").write_bytes(src.encode("latin-1"))
+    expected = socklint("latin.py", cwd=tmp_path)
+    assert expected
+    assert flake8("--select", "SKL", "latin.py", cwd=tmp_path)[1] == expected
+    line = src.splitlines()[min(e[1] for e in expected) - 1]
+    assert "é" in line, "the finding is not on the line with the non-ASCII character"
+
+
+def test_stdin(project: Path) -> None:
+    expected = socklint("leak.py", cwd=project)
+    assert expected
+    proc = subprocess.run(
+        [*FLAKE8, "--select", "SKL", "--stdin-display-name", "leak.py", "-"],
+        input=LEAK,
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env=_env(),
+        check=False,
+    )
+    got = {
+        (p, int(r), int(c), code)
+        for p, r, c, code in (ln.rsplit(":", 3) for ln in proc.stdout.splitlines())
+    }
+    assert got == expected

@@ -10,6 +10,7 @@ by default), so every position goes through pygls' position codec.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import os
@@ -68,7 +69,8 @@ class SocklintServer(LanguageServer):
     def open_document(self, uri: str) -> TextDocument | None:
         # pygls keys its documents by the unquoted URI; get_text_document() would read a
         # closed file from disk instead of saying it is not open.
-        return self.workspace.text_documents.get(unquote(uri))
+        doc: TextDocument | None = self.workspace.text_documents.get(unquote(uri))
+        return doc
 
     # --- scheduling -------------------------------------------------------------------
 
@@ -78,7 +80,7 @@ class SocklintServer(LanguageServer):
             old.cancel()
         task = asyncio.get_running_loop().create_task(self._analyse(uri, delay))
         self.pending[uri] = task
-        task.add_done_callback(lambda t, uri=uri: self._forget(uri, t))
+        task.add_done_callback(functools.partial(self._forget, uri))
 
     def _forget(self, uri: str, task: asyncio.Task[None]) -> None:
         if self.pending.get(uri) is task:
