@@ -238,6 +238,26 @@ async def test_project_settings_apply(client: LanguageClient, tmp_path: Path) ->
 
 
 @pytest.mark.asyncio
+async def test_per_file_ignores_and_exclude_match_project_relative_paths(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "gen").mkdir()
+    path, uri = _write(tmp_path / "sub", "a.py", LEAK)
+    _, excluded_uri = _write(tmp_path / "gen", "b.py", LEAK)
+    codes = sorted({d.code for d in _expected(path, LEAK)})
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.socklint]\nper-file-ignores = {{ "sub/*.py" = ["{codes[0]}"] }}\nexclude = ["gen"]\n',
+        encoding="utf-8",
+    )
+    _open(client, uri, LEAK)
+    got = (await _next_publish(client, uri)).diagnostics
+    assert codes[0] not in {d.code for d in got}
+    _open(client, excluded_uri, LEAK)
+    assert not (await _next_publish(client, excluded_uri)).diagnostics
+
+
+@pytest.mark.asyncio
 async def test_bad_settings_are_shown(client: LanguageClient, tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.socklint]\nselekt = ["SKL1"]\n', encoding="utf-8"

@@ -13,7 +13,7 @@ import re
 import threading
 from pathlib import Path
 
-from socklint.config import Settings, find_pyproject, load_settings
+from socklint.config import Settings, find_pyproject, read_config_file
 
 # PEP 263: the cookie is only honoured on the first two lines.
 _COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
@@ -48,7 +48,7 @@ class SettingsCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_dir: dict[str, tuple[Path | None, float]] = {}
+        self._by_dir: dict[str, Path | None] = {}
         self._by_file: dict[Path | None, tuple[float, Settings]] = {}
 
     def clear(self) -> None:
@@ -56,25 +56,28 @@ class SettingsCache:
             self._by_dir.clear()
             self._by_file.clear()
 
-    def for_path(self, path: str) -> Settings:
-        """Settings for a file; raises ConfigError for a bad [tool.socklint]."""
+    def config_file(self, path: str) -> Path | None:
+        """The pyproject.toml whose [tool.socklint] governs ``path`` (None: defaults)."""
         folder = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
         if not os.path.isdir(folder):
             folder = os.getcwd()
         with self._lock:
-            hit = self._by_dir.get(folder)
-        if hit is None:
-            pyproject = find_pyproject(Path(folder))
-            with self._lock:
-                self._by_dir[folder] = (pyproject, 0.0)
-        else:
-            pyproject = hit[0]
+            if folder in self._by_dir:
+                return self._by_dir[folder]
+        pyproject = find_pyproject(Path(folder))
+        with self._lock:
+            self._by_dir[folder] = pyproject
+        return pyproject
+
+    def for_path(self, path: str) -> Settings:
+        """Settings for a file; raises ConfigError for a bad [tool.socklint]."""
+        pyproject = self.config_file(path)
         mtime = _mtime(pyproject)
         with self._lock:
             cached = self._by_file.get(pyproject)
         if cached is not None and cached[0] == mtime:
             return cached[1]
-        settings, _ = load_settings(pyproject if pyproject is not None else Path(folder))
+        settings = read_config_file(pyproject) if pyproject is not None else Settings()
         with self._lock:
             self._by_file[pyproject] = (mtime, settings)
         return settings

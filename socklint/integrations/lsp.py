@@ -121,17 +121,21 @@ class SocklintServer(LanguageServer):
         self._publish(uri, version, text, diags)
 
     def _report_path(self, path: str) -> str:
-        """The path used for per-file-ignores and exclude: relative to the workspace root,
-        like ``socklint check`` run from the project root reports it."""
-        root = self.workspace.root_path
-        if root:
+        """The path used for per-file-ignores and exclude, relative to the project (the folder
+        of the governing pyproject.toml, else the workspace root) the way ``socklint check``
+        run from the project root reports it. Outside both: just the file name, so folder
+        names above the project (``~/build/...``) never match an exclude pattern."""
+        config = self.settings_cache.config_file(path)
+        for root in (str(config.parent) if config else None, self.workspace.root_path):
+            if not root:
+                continue
             try:
                 rel = os.path.relpath(path, root)
             except ValueError:  # another drive on Windows
-                return path
+                continue
             if not rel.startswith(".."):
                 return rel
-        return path
+        return os.path.basename(path)
 
     def _show_config_error(self, message: str) -> None:
         if message in self.shown_errors:
