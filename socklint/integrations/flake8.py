@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -24,6 +25,7 @@ from socklint.api import check_source
 from socklint.codes import CODES, resolve
 from socklint.config import Settings
 from socklint.integrations.common import SettingsCache, encode_source
+from socklint.source import DecodeError, decode, may_contain_findings
 
 OPT_IN_CODES: tuple[str, ...] = tuple(c.code for c in CODES.values() if not c.default_enabled)
 
@@ -77,8 +79,25 @@ class Plugin:
             exclude=(),
         )
 
-    def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
+    def _source_bytes(self) -> bytes:
         data = encode_source("".join(self.lines))
+        if not may_contain_findings(data, self.settings.socket_factories):
+            return data  # the cheap path: check_source will skip it too
+        # flake8 decodes a file it cannot decode as declared as latin-1 instead of failing;
+        # socklint check reports such a file (SKL002). Hand over the bytes on disk then.
+        if self.filename not in ("stdin", "-") and os.path.isfile(self.filename):
+            try:
+                with open(self.filename, "rb") as fh:
+                    raw = fh.read()
+                decode(raw)
+            except DecodeError:
+                return raw
+            except OSError:
+                pass
+        return data
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
+        data = self._source_bytes()
         diags = check_source(self.filename, data, self.settings, apply_noqa=False)
         for d in diags:
             # flake8 columns are 0-based; socklint's are 1-based.
