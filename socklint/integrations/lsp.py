@@ -18,7 +18,6 @@ import re
 import tokenize
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -48,13 +47,6 @@ _SEVERITY = {
 }
 
 
-@dataclass
-class _Published:
-    version: int | None
-    source: str
-    diagnostics: list[Diagnostic]
-
-
 class SocklintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("socklint", __version__)
@@ -63,7 +55,6 @@ class SocklintServer(LanguageServer):
         # One analysis at a time per file is enough; two threads let a second file proceed.
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="socklint")
         self.pending: dict[str, asyncio.Task[None]] = {}
-        self.published: dict[str, _Published] = {}
         self.shown_errors: set[str] = set()
 
     def open_document(self, uri: str) -> TextDocument | None:
@@ -148,7 +139,6 @@ class SocklintServer(LanguageServer):
     # --- conversion ---------------------------------------------------------------------
 
     def _publish(self, uri: str, version: int | None, text: str, diags: list[Diagnostic]) -> None:
-        self.published[uri] = _Published(version, text, diags)
         lines = split_lines(text)
         codec = self.workspace.position_codec
         caps = self.client_capabilities.text_document
@@ -162,7 +152,6 @@ class SocklintServer(LanguageServer):
 
     def clear(self, uri: str) -> None:
         self.cancel(uri)
-        self.published.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
