@@ -99,7 +99,9 @@ class Plugin:
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
         data = self._source_bytes()
         # check_syntax=False: flake8 reports syntax errors itself (E999) and runs no plugin then.
-        diags = check_source(self.filename, data, self.settings, apply_noqa=False, check_syntax=False)
+        diags = check_source(
+            self.filename, data, self.settings, apply_noqa=False, check_syntax=False
+        )
         for d in diags:
             # flake8 columns are 0-based; socklint's are 1-based.
             yield d.line, max(d.column - 1, 0), f"{d.code} {d.message}", type(self)
