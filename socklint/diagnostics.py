@@ -45,8 +45,10 @@ class Diagnostic:
 
         return CODES[self.code].name
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        return (self.path, self.line, self.column, self.code, self.message)
+    def sort_key(self) -> tuple[str, int, int, str, str, tuple[tuple[int, int, str], ...]]:
+        # The trace is part of the key: two findings may differ only in their path, and the
+        # output must not depend on hash order.
+        return (self.path, self.line, self.column, self.code, self.message, tuple((t.line, t.column, t.note) for t in self.trace))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from socklint.analysis.facts import Finding
 from socklint.analysis.flow import FunctionAnalyzer, ModuleContext
-from socklint.analysis.scan import Snippet, scan
+from socklint.analysis.scan import ImportTable, ScanResult, Snippet, Summaries, scan
 from socklint.codes import CODES
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, TraceStep
@@ -52,13 +53,21 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
             warnings.simplefilter("ignore")
             tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as exc:
-        return [_syntax_error(path, exc)]
+        # Newer syntax than the running interpreter knows (PEP 695 under 3.11, say)? libcst's
+        # grammar is newer than most interpreters': if it parses, the file is valid.
+        fallback = _cst_fallback(text) if deep or isinstance(exc, SyntaxError) else None
+        if fallback is None:
+            return [_syntax_error(path, exc)]
+        if not deep:
+            return []
+        result = fallback
     except (RecursionError, MemoryError):
         return [Diagnostic(path, 1, 1, 1, 2, "SKL001", "syntax error: the file nests too deeply to parse", CODES["SKL001"].severity)]
-    if not deep:
-        return []
-
-    result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers))
+    else:
+        if not deep:
+            return []
+        result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers))
+    tree = result.tree
     if not result.snippets:
         return []
     lines = split_lines(text)
@@ -109,7 +118,10 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
         )
         cst_funcs = _functions_preorder(module)
         units: list[tuple[Optional[cst.FunctionDef], Sequence[cst.CSTNode], str, bool]] = []
-        if snip.module_level:
+        if snip.whole_module:
+            units.append((None, module.body, "<module>", True))
+            units.extend((fn, fn.body.body, fn.name.value, False) for fn in cst_funcs if isinstance(fn.body, cst.IndentedBlock))
+        elif snip.module_level:
             # Functions inside a module-level statement are snippets of their own.
             units.append((None, module.body, "<module>", True))
         else:
@@ -135,6 +147,47 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
     for p in parsed:
         diags.extend(_to_diagnostics(path, p, code_for_factory(p.module)))
     return diags
+
+
+def _cst_fallback(text: str) -> Optional[ScanResult]:
+    """A whole-module snippet for a file only libcst can parse: every function is analysed,
+    with imports read from the libcst tree and no module-local summaries."""
+    try:
+        module = cst.parse_module(text)
+    except Exception:  # noqa: BLE001 - any parser failure means: report the ast error
+        return None
+    imports = ImportTable()
+    for node in _statements(module):
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                if isinstance(small, cst.Import):
+                    for a in small.names:
+                        full = get_full_name_for_node(a.name) or ""
+                        alias = get_full_name_for_node(a.asname.name) if a.asname is not None else None
+                        imports.add(ast.Import(names=[ast.alias(name=full, asname=alias)]))
+                elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
+                    mod = get_full_name_for_node(small.module) or ""
+                    if isinstance(small.names, cst.ImportStar):
+                        imports.add(ast.ImportFrom(module=mod, names=[ast.alias(name="*")], level=0))
+                        continue
+                    for a in small.names:
+                        full = get_full_name_for_node(a.name) or ""
+                        alias = get_full_name_for_node(a.asname.name) if a.asname is not None else None
+                        imports.add(ast.ImportFrom(module=mod, names=[ast.alias(name=full, asname=alias)], level=0))
+    lines = split_lines(text)
+    snip = Snippet(1, max(1, len(lines)), False, [], whole_module=True)
+    return ScanResult(imports, Summaries(), [snip], [], ast.Module(body=[], type_ignores=[]))
+
+
+def _statements(module: cst.Module) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if not isinstance(node, cst.BaseExpression):
+            stack.extend(node.children)
+    return out
 
 
 def _snippet_source(lines: list[str], snip: Snippet) -> tuple[str, int]:

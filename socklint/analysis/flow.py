@@ -701,6 +701,11 @@ class FunctionAnalyzer:
                 return
             if val.contained:
                 self._dispose(st, val.contained, stmt, "escape")
+            carried = (val.reach - val.rids) & st.env.get(target.value, frozenset())
+            if carried:
+                # `sock = self.bind_socket(sock, addr)`, `sock = adapter.wrap(sock)`: the call
+                # returns the socket it was given, or a wrapper that owns it.
+                val = Val(val.rids | carried, val.reach, val.contained, val.elems)
             self._rebind(st, target.value, val, stmt)
             return
         if isinstance(target, (cst.Tuple, cst.List)):
@@ -1018,19 +1023,25 @@ class FunctionAnalyzer:
                 origin = "wrap" if qual in model.WRAPPING_FACTORIES else "factory"
             if origin == "SocketType":
                 origin = "socket"
-            self.raise_point(st, call, arg_rids, _OS if origin != "wrap" else _ANY)
             if origin == "wrap":
+                # ssl takes the socket over first: SSLSocket._create detaches it and closes
+                # it itself if the handshake fails (ssl.py, 3.7 to 3.13).
                 self._dispose(st, arg_rids, call, "escape")
+                self.raise_point(st, call, frozenset(), _ANY)
             else:
+                self.raise_point(st, call, arg_rids, _OS)
                 self._dispose(st, self._fresh_only(st, arg_rids), call, "escape")
             rid = self._create(st, call, origin, _callee_text(call), call)
             return Val.of(frozenset({rid}))
         if qual is not None and qual in model.PAIR_FACTORIES:
             self.raise_point(st, call, frozenset(), _OS)
             return Val(pair_call=call)
-        if method is not None and method in model.WRAP_METHODS:
-            self.raise_point(st, call, arg_rids, _ANY)
+        if method is not None and method in model.WRAP_METHODS and self._real_sockets(arg_rids):
+            # `ctx.wrap_socket(sock)`: ownership moves to the SSL socket before anything can
+            # fail (see above). Only a tracked socket argument makes this ssl's method: a
+            # project's own `wrap_socket()` may return anything.
             self._dispose(st, arg_rids, call, "escape")
+            self.raise_point(st, call, frozenset(), _ANY)
             rid = self._create(st, call, "wrap", _callee_text(call), call)
             return Val.of(frozenset({rid}))
         if method is not None and method in model.ACCEPT_METHODS and not call.args:
@@ -1050,7 +1061,13 @@ class FunctionAnalyzer:
             # the coroutine holds the arguments until it is awaited or scheduled.
             return Val(frozenset(), arg_rids, frozenset())
         if local_name is not None and local_name in self.ctx.summaries.sources:
-            self.raise_point(st, call, arg_rids, _ANY)
+            wrapped = self.ctx.summaries.wrappers.get(local_name, set())
+            taken = frozenset().union(
+                *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in wrapped)
+            ) if wrapped else frozenset()
+            # A helper returning `ctx.wrap_socket(param)` takes its argument over, as ssl does.
+            self._dispose(st, taken, call, "escape")
+            self.raise_point(st, call, arg_rids - taken, _ANY)
             # `test_wrap_socket(socket.socket())`: a helper that returns a fresh socket owns
             # the fresh socket it was given (it wraps it).
             self._dispose(st, self._fresh_only(st, arg_rids), call, "escape")
@@ -1124,6 +1141,9 @@ class FunctionAnalyzer:
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())
+
+    def _real_sockets(self, rids: frozenset[int]) -> frozenset[int]:
+        return frozenset(r for r in rids if r in self.facts.resources and self.facts.resources[r].origin != "param")
 
     def _sockety(self, receiver: Optional[str]) -> bool:
         return bool(receiver) and ("sock" in receiver.lower() or "conn" in receiver.lower())  # type: ignore[union-attr]
@@ -1405,6 +1425,10 @@ class FunctionAnalyzer:
                 return "yes"
             return "yes" if unknown else "no"
         if cls == _ANY:
+            if builtins_ and not unknown and all(not issubclass(b, Exception) for b in builtins_):
+                # `except KeyboardInterrupt:` / `SystemExit` / `GeneratorExit`: not what a
+                # call raises on its own.
+                return "no"
             return "maybe"
         raised = model.builtin_exception(cls)
         if raised is not None:
@@ -1539,6 +1563,9 @@ class FunctionAnalyzer:
                 and isinstance(n.func, cst.Attribute)
                 and n.func.attr.value in ("recv", "recv_into")
                 and n.args  # socket.recv(bufsize); multiprocessing's Connection.recv() takes none
+                and not any(a.keyword is not None for a in n.args)  # socket.recv takes no keywords
+                and not (isinstance(n.func.value, cst.Name) and n.func.value.value in ("self", "cls"))
+                and not any(c is n for _, c in self.facts.recv_loops)  # nested loops: report once
             ):
                 rids = self.ev_peek(n.func.value, st)
                 res = [self.facts.resources[r] for r in rids if r in self.facts.resources]

@@ -56,7 +56,7 @@ NONRAISING_SOCKET_METHODS = frozenset(
     {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname"}
 )
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
-DERIVING_METHODS = frozenset({"makefile"})
+DERIVING_METHODS = frozenset({"makefile", "unwrap"})
 
 # Methods that store their argument in a container or hand it to a longer-lived owner.
 KEEPING_METHODS = frozenset(

@@ -91,6 +91,8 @@ class Summaries:
     closers: dict[str, set[int]] = field(default_factory=dict)
     keepers: dict[str, set[int]] = field(default_factory=dict)
     async_funcs: set[str] = field(default_factory=set)
+    # Sources that wrap a parameter (`return ctx.wrap_socket(sock)`): they take it over.
+    wrappers: dict[str, set[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Snippet:
     indented: bool
     functions: list[tuple[FuncNode, bool]]  # preorder, with "is a candidate"
     module_level: bool = False
+    whole_module: bool = False  # libcst-only fallback: analyse every function of the module
 
 
 @dataclass
@@ -172,6 +175,8 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                 for arg in node.args:
                     if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
                         f.kept.add(arg.value.id)
+                    elif isinstance(arg, ast.Name) and isinstance(node.func, ast.Attribute) and node.func.attr in model.KEEPING_METHODS:
+                        f.kept.add(arg.id)  # `self.open_sockets.append(s); return s`
                 if last is not None:
                     f.called.add(last)
                 func = node.func
@@ -275,6 +280,8 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
                 )
                 if fresh:
                     s.sources.add(f.node.name)
+                    if isinstance(r, ast.Call) and r.args and isinstance(r.args[0], ast.Name) and r.args[0].id in f.params:
+                        s.wrappers.setdefault(f.node.name, set()).add(f.params[r.args[0].id])
                     changed = True
                     break
         if not changed:

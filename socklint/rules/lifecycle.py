@@ -41,7 +41,9 @@ def check_leaks(ctx: RuleContext) -> Iterator[Finding]:
         who = ctx.describe(res)
         if rid not in facts.disposed and any(l.kind != "call" or l.touching for l in leaks):
             # Never closed, never handed off, on any path: one finding at the creation.
-            first = next(l for l in leaks if l.kind != "call" or l.touching)
+            # Prefer the normal path as the witness: it shows the socket simply never closed.
+            order = {"end": 0, "return": 1, "drop": 2, "rebind": 3, "delete": 3, "continue": 4, "raise": 5, "call": 6}
+            first = min((l for l in leaks if l.kind != "call" or l.touching), key=lambda l: order.get(l.kind, 9))
             yield Finding(
                 "SKL103",
                 res.node,
