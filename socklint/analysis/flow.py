@@ -1136,7 +1136,8 @@ class FunctionAnalyzer:
                 self._dispose(st, owned_kw, call, "escape")
         if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or (method in model.LOGGING_METHODS):
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
-        self.raise_point(st, call, arg_rids, _ANY)
+        cls = _OS if local_name is not None and local_name in self.ctx.summaries.os_only and name == local_name else _ANY
+        self.raise_point(st, call, arg_rids, cls)
         self._after_borrow(st, call, arg_vals, qual, method)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.

@@ -93,6 +93,9 @@ class Summaries:
     async_funcs: set[str] = field(default_factory=set)
     # Sources that wrap a parameter (`return ctx.wrap_socket(sock)`): they take it over.
     wrappers: dict[str, set[int]] = field(default_factory=dict)
+    # Helpers that can raise nothing but OSError (socket calls on their parameters, or
+    # everything else inside `try: ... except OSError`): a cleanup `except OSError` covers them.
+    os_only: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -131,6 +134,10 @@ class _Fn:
     # Names whose socket the function keeps or has cleaned up itself: `self.s = s`,
     # `self.addCleanup(s.close)`. Returning such a socket does not give the caller ownership.
     kept: set[str] = field(default_factory=set)
+    # What the function can raise: only OSError unless `os_unsafe`, or a call in `os_calls`
+    # (module-local helpers) raises more.
+    os_unsafe: bool = False
+    os_calls: set[str] = field(default_factory=set)
 
 
 def _params(fn: FuncNode) -> dict[str, int]:
@@ -152,19 +159,33 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
     top_called: dict[int, set[str]] = {}
 
     # (node, enclosing function index, top-level statement index or -1)
-    stack: list[tuple[ast.AST, int, int]] = []
+    # (node, enclosing function, top-level statement or -1, inside a try that swallows OSError)
+    stack: list[tuple[ast.AST, int, int, bool]] = []
     for i, stmt in enumerate(tree.body):
-        stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i))
+        stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i, False))
     while stack:
-        node, fi, ti = stack.pop()
+        node, fi, ti, prot = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             fns.append(_Fn(node, fi, _params(node)))
             if isinstance(node, ast.AsyncFunctionDef):
                 summaries.async_funcs.add(node.name)
             fi = len(fns) - 1
             ti = -1  # a function inside a module-level statement is analysed on its own
+            prot = False
+        elif isinstance(node, ast.Try) and not prot and _catches_oserror(node):
+            # The try body's OSErrors are handled here: push it protected, the rest not.
+            for child in node.body:
+                stack.append((child, fi, ti, True))
+            for part in (node.handlers, node.orelse, node.finalbody):
+                for child in part:
+                    stack.append((child, fi, ti, False))
+            continue
+        elif isinstance(node, ast.Raise) and fi >= 0 and not prot:
+            fns[fi].os_unsafe = True
         elif isinstance(node, ast.Call):
             last = _last_name(node.func)
+            if fi >= 0 and not prot:
+                _classify_raise(fns[fi], node)
             hit = last is not None and last in trigger_names
             if not hit and node.keywords:
                 hit = any(kw.arg in TRIGGER_KEYWORDS for kw in node.keywords)
@@ -225,9 +246,10 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                     if node.value.id in f.params:
                         summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
         for child in ast.iter_child_nodes(node):
-            stack.append((child, fi, ti))
+            stack.append((child, fi, ti, prot))
 
     _find_sources(fns, imports, factories, summaries)
+    _find_os_only(fns, summaries)
     _close_chains(fns, summaries)
     # Names that call a socket factory under another name: local sources, and imports such
     # as `from socket import create_connection as connect_to`.
@@ -286,6 +308,50 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
                     break
         if not changed:
             break
+
+
+_OSERROR_CATCHERS = frozenset({"OSError", "IOError", "EnvironmentError", "error", "socket.error", "Exception", "BaseException"})
+
+
+def _catches_oserror(node: ast.Try) -> bool:
+    for h in node.handlers:
+        if h.type is None:
+            return True
+        types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+        if any((dotted_name(t) or "") in _OSERROR_CATCHERS for t in types):
+            # A handler that re-raises does not swallow.
+            if not any(isinstance(n, ast.Raise) for n in iter_nodes(h)):
+                return True
+    return False
+
+
+def _classify_raise(f: "_Fn", call: ast.Call) -> None:
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
+        if func.attr in model.SOCKET_METHODS:
+            return
+    if isinstance(func, ast.Name):
+        if func.id in model.INSPECTING_FUNCTIONS:
+            return
+        f.os_calls.add(func.id)
+        return
+    f.os_unsafe = True
+
+
+def _find_os_only(fns: list["_Fn"], s: Summaries) -> None:
+    unsafe_names = {f.node.name for f in fns if f.os_unsafe}
+    cand = {f.node.name for f in fns} - unsafe_names
+    by_name: dict[str, list[_Fn]] = {}
+    for f in fns:
+        by_name.setdefault(f.node.name, []).append(f)
+    changed = True
+    while changed:
+        changed = False
+        for name in list(cand):
+            if any(not (f.os_calls <= cand) for f in by_name[name]):
+                cand.discard(name)
+                changed = True
+    s.os_only = cand
 
 
 def _close_chains(fns: list[_Fn], s: Summaries) -> None:
