@@ -325,7 +325,7 @@ def _catches_oserror(node: ast.Try) -> bool:
     return False
 
 
-def _classify_raise(f: "_Fn", call: ast.Call) -> None:
+def _classify_raise(f: _Fn, call: ast.Call) -> None:
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
         if func.attr in model.SOCKET_METHODS:
@@ -338,7 +338,7 @@ def _classify_raise(f: "_Fn", call: ast.Call) -> None:
     f.os_unsafe = True
 
 
-def _find_os_only(fns: list["_Fn"], s: Summaries) -> None:
+def _find_os_only(fns: list[_Fn], s: Summaries) -> None:
     unsafe_names = {f.node.name for f in fns if f.os_unsafe}
     cand = {f.node.name for f in fns} - unsafe_names
     by_name: dict[str, list[_Fn]] = {}
