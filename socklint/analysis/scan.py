@@ -174,11 +174,11 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             prot = False
         elif isinstance(node, ast.Try) and not prot and _catches_oserror(node):
             # The try body's OSErrors are handled here: push it protected, the rest not.
-            for child in node.body:
-                stack.append((child, fi, ti, True))
-            for part in (node.handlers, node.orelse, node.finalbody):
-                for child in part:
-                    stack.append((child, fi, ti, False))
+            for stmt in node.body:
+                stack.append((stmt, fi, ti, True))
+            rest: list[ast.AST] = [*node.handlers, *node.orelse, *node.finalbody]
+            for other in rest:
+                stack.append((other, fi, ti, False))
             continue
         elif isinstance(node, ast.Raise) and fi >= 0 and not prot:
             fns[fi].os_unsafe = True
@@ -245,8 +245,8 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                     f.kept.add(node.value.id)
                     if node.value.id in f.params:
                         summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, fi, ti, prot))
+        for sub in ast.iter_child_nodes(node):
+            stack.append((sub, fi, ti, prot))
 
     _find_sources(fns, imports, factories, summaries)
     _find_os_only(fns, summaries)
