@@ -116,8 +116,11 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
             sinks=frozenset(settings.ownership_sinks),
             borrowers=frozenset(settings.borrowers),
         )
-        cst_funcs = _functions_preorder(module)
+        with_outer = _functions_with_outer(module)
+        cst_funcs = [fn for fn, _ in with_outer]
+        outer_of = {id(fn): outer for fn, outer in with_outer}
         units: list[tuple[Optional[cst.FunctionDef], Sequence[cst.CSTNode], str, bool]] = []
+        class_of: dict[int, Optional[str]] = {}
         if snip.whole_module:
             units.append((None, module.body, "<module>", True))
             units.extend((fn, fn.body.body, fn.name.value, False) for fn in cst_funcs if isinstance(fn.body, cst.IndentedBlock))
@@ -125,11 +128,16 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
             # Functions inside a module-level statement are snippets of their own.
             units.append((None, module.body, "<module>", True))
         else:
-            for fn, (_afn, cand) in zip(cst_funcs, snip.functions):
+            for fn, (afn, cand) in zip(cst_funcs, snip.functions):
+                class_of[id(fn)] = result.fn_class.get(id(afn))
                 if cand:
                     units.append((fn, fn.body.body, fn.name.value, False))
         for unit_fn, body, name, module_level in units:
-            analyzer = FunctionAnalyzer(ctx, unit_fn, body, name, module_level=module_level, rid_base=rid_base)
+            analyzer = FunctionAnalyzer(
+                ctx, unit_fn, body, name, module_level=module_level, rid_base=rid_base,
+                outer_params=outer_of.get(id(unit_fn), frozenset()) if unit_fn is not None else (),
+                cur_class=class_of.get(id(unit_fn)) if unit_fn is not None else None,
+            )
             facts = analyzer.run()
             rid_base = analyzer.next_rid
             if facts.budget_exceeded:
@@ -201,15 +209,23 @@ def _snippet_source(lines: list[str], snip: Snippet) -> tuple[str, int]:
 
 
 def _functions_preorder(module: cst.Module) -> list[cst.FunctionDef]:
-    out: list[cst.FunctionDef] = []
-    stack: list[cst.CSTNode] = [module]
+    return [fn for fn, _ in _functions_with_outer(module)]
+
+
+def _functions_with_outer(module: cst.Module) -> list[tuple[cst.FunctionDef, frozenset[str]]]:
+    """Functions in source order, each with the parameter names of its enclosing functions."""
+    out: list[tuple[cst.FunctionDef, frozenset[str]]] = []
+    stack: list[tuple[cst.CSTNode, frozenset[str]]] = [(module, frozenset())]
     while stack:
-        node = stack.pop()
+        node, outer = stack.pop()
+        inner = outer
         if isinstance(node, cst.FunctionDef):
-            out.append(node)
+            out.append((node, outer))
+            p = node.params
+            inner = outer | {a.name.value for a in (*p.posonly_params, *p.params, *p.kwonly_params)}
         if isinstance(node, cst.BaseExpression):
             continue  # functions live in statements only
-        stack.extend(reversed(node.children))
+        stack.extend((c, inner) for c in reversed(node.children))
     return out
 
 

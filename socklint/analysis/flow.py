@@ -198,7 +198,8 @@ Frame = Union[LoopFrame, TryFrame, FinallyFrame]
 
 _OS = "os"  # OSError or any subclass (I/O: connect, recv, send, accept...)
 _OSCFG = "oscfg"  # plain OSError from configuration calls (setblocking, setsockopt...)
-_ANY = "any"
+_ANY = "any"  # anything, from a call that uses a socket
+_OTHER = "other"  # anything, from a call that touches no socket
 
 
 @dataclass
@@ -241,6 +242,22 @@ def _const_true(node: cst.BaseExpression) -> bool:
     return False
 
 
+_MODULE_FACTORIES = frozenset({"socket", "create_connection", "create_server", "fromfd", "socketpair"})
+
+
+def _socket_module_factory(qual: str) -> bool:
+    parts = qual.split(".")
+    return len(parts) >= 2 and parts[-1] in _MODULE_FACTORIES and "socket" in parts[-2].lower() and parts[-2] not in ("self", "cls")
+
+
+def _looks_like_ssl_context(receiver: Optional[str]) -> bool:
+    """``ctx.wrap_socket(...)``, ``self._ssl_context.wrap_socket(...)``: an SSLContext by name."""
+    if not receiver:
+        return False
+    last = receiver.rsplit(".", 1)[-1].lower()
+    return "context" in last or "ctx" in last
+
+
 def _callee_text(call: cst.Call) -> str:
     f = call.func
     if isinstance(f, cst.Attribute):
@@ -259,6 +276,8 @@ class FunctionAnalyzer:
         *,
         module_level: bool = False,
         rid_base: int = 0,
+        outer_params: Iterable[str] = (),
+        cur_class: Optional[str] = None,
     ) -> None:
         self.ctx = ctx
         self.func = func
@@ -281,6 +300,8 @@ class FunctionAnalyzer:
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0
+        self.callable_params: frozenset[str] = frozenset(outer_params)
+        self.cur_class = cur_class
 
     # ------------------------------------------------------------------ entry
     def run(self) -> FunctionFacts:
@@ -334,7 +355,9 @@ class FunctionAnalyzer:
 
     def _bind_params(self, fn: cst.FunctionDef, st: State) -> None:
         params = fn.params
-        for p in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        own = [*params.posonly_params, *params.params, *params.kwonly_params]
+        self.callable_params = self.callable_params | {p.name.value for p in own}
+        for p in own:
             name = p.name.value
             if name in ("self", "cls"):
                 continue
@@ -450,6 +473,8 @@ class FunctionAnalyzer:
 
     def raise_point(self, st: State, node: cst.CSTNode, touched: frozenset[int], cls: str) -> None:
         """The call ``node`` may raise here, with the state as it is now."""
+        if cls == _ANY and not self._real_sockets(touched):
+            cls = _OTHER
         if not st.obs and not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
             return
         if not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
@@ -563,8 +588,10 @@ class FunctionAnalyzer:
                     self.targets = frozenset()
             return st
         if isinstance(s, cst.AugAssign):
-            self.ev(s.value, st)
+            v = self.ev(s.value, st)
             self.ev(s.target, st)
+            if v.contained:
+                self._dispose(st, v.contained, s, "escape")  # `sockets += [a, b]`
             return st
         if isinstance(s, cst.Return):
             if s.value is not None:
@@ -730,6 +757,9 @@ class FunctionAnalyzer:
         # Attribute or subscript store: the object now owns the socket.
         if isinstance(target, cst.Attribute):
             self.ev(target.value, st)
+            dotted = _name_of(target)
+            if dotted is not None:
+                self._set_fact(st, dotted, val.const if val.const is not None else ("truthy" if val.rids else None))
         elif isinstance(target, cst.Subscript):
             self.ev(target.value, st)
         self._dispose(st, val.reach | val.rids, stmt, "escape")
@@ -1017,6 +1047,10 @@ class FunctionAnalyzer:
         arg_rids = frozenset().union(*(v.rids | v.reach for _, v in arg_vals)) if arg_vals else frozenset()
 
         # --- sources
+        if qual is not None and not (qual in model.FACTORIES or qual in self.ctx.factories) and _socket_module_factory(qual):
+            # `gevent.socket.create_connection`, `trio.socket.socket`, `self.socket_module.socket`:
+            # a socket-like module's factory.
+            qual = "socket." + qual.rsplit(".", 1)[-1]
         if qual is not None and (qual in model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories)):
             origin = qual.rsplit(".", 1)[-1] if qual.startswith(("socket.", "_socket.")) else ("wrap" if qual in model.WRAPPING_FACTORIES else "factory")
             if origin not in ("socket", "create_connection", "create_server", "fromfd", "fromshare", "SocketType"):
@@ -1036,7 +1070,9 @@ class FunctionAnalyzer:
         if qual is not None and qual in model.PAIR_FACTORIES:
             self.raise_point(st, call, frozenset(), _OS)
             return Val(pair_call=call)
-        if method is not None and method in model.WRAP_METHODS and self._real_sockets(arg_rids):
+        if method is not None and method in model.WRAP_METHODS and (
+            self._real_sockets(arg_rids) or _looks_like_ssl_context(receiver_text)
+        ):
             # `ctx.wrap_socket(sock)`: ownership moves to the SSL socket before anything can
             # fail (see above). Only a tracked socket argument makes this ssl's method: a
             # project's own `wrap_socket()` may return anything.
@@ -1060,7 +1096,7 @@ class FunctionAnalyzer:
             # Calling a coroutine function only builds the coroutine: it cannot fail, and
             # the coroutine holds the arguments until it is awaited or scheduled.
             return Val(frozenset(), arg_rids, frozenset())
-        if local_name is not None and local_name in self.ctx.summaries.sources:
+        if local_name is not None and self.ctx.summaries.is_source(local_name, name != local_name, self.cur_class):
             wrapped = self.ctx.summaries.wrappers.get(local_name, set())
             taken = frozenset().union(
                 *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in wrapped)
@@ -1092,14 +1128,20 @@ class FunctionAnalyzer:
             # A method of a socket (parameters are tracked too, but a parameter's unknown
             # methods are just calls on some object).
             if method in model.CLOSE_METHODS:
-                self._dispose(st, recv_val.rids, call, "close")
+                # Everything the name may hold, or may own through a wrapper, is closed.
+                self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
                 self._event("close", method, call, recv_val.rids, receiver_text)
                 return EMPTY
-            if method not in model.NONRAISING_SOCKET_METHODS:
+            constant_timeout = method == "settimeout" and len(call.args) == 1 and (
+                isinstance(call.args[0].value, (cst.Integer, cst.Float)) or _is_none(call.args[0].value)
+            )
+            if method not in model.NONRAISING_SOCKET_METHODS and not constant_timeout:
                 cls = (_OSCFG if method in model.CONFIG_SOCKET_METHODS else _OS) if method in model.SOCKET_METHODS else _ANY
                 self.raise_point(st, call, recv_val.rids | arg_rids, cls)
             if method in model.DERIVING_METHODS:
                 return Val(frozenset(), recv_val.rids, frozenset())
+            if method in model.SELF_RETURNING_METHODS:
+                return Val(recv_val.rids, recv_val.rids)
             self._after_borrow(st, call, arg_vals, qual, method)
             return EMPTY
 
@@ -1137,8 +1179,9 @@ class FunctionAnalyzer:
         if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or (method in model.LOGGING_METHODS):
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
         cls = _OS if local_name is not None and local_name in self.ctx.summaries.os_only and name == local_name else _ANY
-        self.raise_point(st, call, arg_rids, cls)
+        # A fresh, unnamed socket belongs to the callee from the call on.
         self._after_borrow(st, call, arg_vals, qual, method)
+        self.raise_point(st, call, arg_rids, cls)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())
@@ -1186,6 +1229,10 @@ class FunctionAnalyzer:
             return True
         if local_name is not None and local_name in self.ctx.summaries.keepers:
             return True
+        # `callback(conn, addr)`: a callable handed to this function (a parameter, or a
+        # parameter of an enclosing function) is where the connection is meant to go.
+        if name is not None and name == last and name in self.callable_params:
+            return True
         # A class: constructing an object around the socket hands it over (a wrapper owns it).
         if last and last[0].isupper() and not last.isupper():
             return True
@@ -1228,6 +1275,11 @@ class FunctionAnalyzer:
         if isinstance(test, cst.Name):
             self._edge(t, test.value, "truthy")
             self._edge(f, test.value, "falsy")
+        elif isinstance(test, cst.Attribute) and (dotted := _name_of(test)) is not None:
+            # `if self.ciphers:` ... `if not self.ciphers:`: attributes narrow like names
+            # (until this function assigns them; calls are assumed not to change them).
+            self._edge(t, dotted, "truthy")
+            self._edge(f, dotted, "falsy")
         elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             self._narrow_into(test.expression, f, t)
         elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
@@ -1425,10 +1477,19 @@ class FunctionAnalyzer:
             if any(issubclass(OSError, b) for b in builtins_):
                 return "yes"
             return "yes" if unknown else "no"
-        if cls == _ANY:
+        if cls in (_ANY, _OTHER):
             if builtins_ and not unknown and all(not issubclass(b, Exception) for b in builtins_):
                 # `except KeyboardInterrupt:` / `SystemExit` / `GeneratorExit`: not what a
                 # call raises on its own.
+                return "no"
+            if (
+                cls == _OTHER
+                and builtins_
+                and not unknown
+                and all(not issubclass(b, Exception) or (issubclass(b, OSError) and b is not OSError) for b in builtins_)
+            ):
+                # `except socket.gaierror:` / `except ConnectionError:` around code that also
+                # calls `log()`: a call that touches no socket does not raise socket errors.
                 return "no"
             return "maybe"
         raised = model.builtin_exception(cls)
@@ -1600,6 +1661,8 @@ class FunctionAnalyzer:
                         if isinstance(t, cst.Name):
                             used.add(t.value)
         for call in recvs:
+            if self._leaves_loop_after(call, parent):
+                continue  # `x = s.recv(n); break`: the loop cannot spin on this read
             p = parent.get(id(call))
             # Climb through harmless wrappers: `chunk + s.recv(n)`, `(s.recv(n))`.
             while isinstance(p, (cst.BinaryOperation,)):
@@ -1620,6 +1683,25 @@ class FunctionAnalyzer:
                     self.facts.recv_loops.append((node, call))
                     return
             # Anything else (a test, a return, a comparison) looks at the data.
+
+    @staticmethod
+    def _leaves_loop_after(call: cst.CSTNode, parent: dict[int, cst.CSTNode]) -> bool:
+        """The statement holding ``call`` is followed, in its block, by a plain break/return."""
+        stmt: Optional[cst.CSTNode] = call
+        while stmt is not None and not isinstance(stmt, cst.SimpleStatementLine):
+            stmt = parent.get(id(stmt))
+        block = parent.get(id(stmt)) if stmt is not None else None
+        if stmt is None or not isinstance(block, cst.IndentedBlock):
+            return False
+        after = False
+        for sibling in block.body:
+            if sibling is stmt:
+                after = True
+                continue
+            if after and isinstance(sibling, cst.SimpleStatementLine):
+                if any(isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in sibling.body):
+                    return True
+        return False
 
     def ev_peek(self, e: cst.BaseExpression, st: State) -> frozenset[int]:
         if isinstance(e, cst.Name):

@@ -24,6 +24,8 @@ FACTORIES = frozenset(
 )
 # Factories that return a pair of owned sockets.
 PAIR_FACTORIES = frozenset({"socket.socketpair", "_socket.socketpair"})
+# (Modules that re-export the socket API -- gevent.socket, eventlet.green.socket, trio.socket,
+# `self.socket_module` -- are recognised by name in flow._socket_module_factory.)
 # Factories that take over ownership of their first argument (``ssl.wrap_socket(s)``).
 WRAPPING_FACTORIES = frozenset({"ssl.wrap_socket"})
 # Methods that return a fresh socket when called on anything: ``ctx.wrap_socket(s)`` (takes
@@ -56,7 +58,9 @@ NONRAISING_SOCKET_METHODS = frozenset(
     {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname"}
 )
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
-DERIVING_METHODS = frozenset({"makefile", "unwrap"})
+DERIVING_METHODS = frozenset({"makefile"})
+# Methods that return their receiver (``SSLSocket.unwrap()`` returns the same socket object).
+SELF_RETURNING_METHODS = frozenset({"unwrap"})
 
 # Methods that store their argument in a container or hand it to a longer-lived owner.
 KEEPING_METHODS = frozenset(
@@ -118,19 +122,23 @@ SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
 OWNING_KEYWORDS = frozenset({"sock", "socket", "fileobj", "conn", "connection", "request", "fileno"})
 
 # Exception names: what socket I/O raises is OSError or a subclass of it.
+class OSErrorSubclass(OSError):
+    """Stands for a specific OSError subclass of a module (socket.gaierror, ssl.SSLError)."""
+
+
 OSERROR_ALIASES = {
     "socket.error": "OSError",
     "socket.timeout": "TimeoutError",
-    "socket.gaierror": "OSError",
-    "socket.herror": "OSError",
+    "socket.gaierror": "OSErrorSubclass",
+    "socket.herror": "OSErrorSubclass",
     "select.error": "OSError",
-    "ssl.SSLError": "OSError",
-    "ssl.SSLZeroReturnError": "OSError",
-    "ssl.SSLWantReadError": "OSError",
-    "ssl.SSLWantWriteError": "OSError",
-    "ssl.SSLSyscallError": "OSError",
-    "ssl.SSLEOFError": "OSError",
-    "ssl.SSLCertVerificationError": "OSError",
+    "ssl.SSLError": "OSErrorSubclass",
+    "ssl.SSLZeroReturnError": "OSErrorSubclass",
+    "ssl.SSLWantReadError": "OSErrorSubclass",
+    "ssl.SSLWantWriteError": "OSErrorSubclass",
+    "ssl.SSLSyscallError": "OSErrorSubclass",
+    "ssl.SSLEOFError": "OSErrorSubclass",
+    "ssl.SSLCertVerificationError": "OSErrorSubclass",
     "ssl.CertificateError": "ValueError",
     "IOError": "OSError",
     "EnvironmentError": "OSError",
@@ -144,6 +152,8 @@ OSERROR_ALIASES = {
 def builtin_exception(name: str) -> type[BaseException] | None:
     """The builtin exception class a (qualified) name denotes, if any."""
     name = OSERROR_ALIASES.get(name, name)
+    if name == "OSErrorSubclass":
+        return OSErrorSubclass
     obj = getattr(builtins, name, None)
     if isinstance(obj, type) and issubclass(obj, BaseException):
         return obj

@@ -96,6 +96,23 @@ class Summaries:
     # Helpers that can raise nothing but OSError (socket calls on their parameters, or
     # everything else inside `try: ... except OSError`): a cleanup `except OSError` covers them.
     os_only: set[str] = field(default_factory=set)
+    # Class-aware view of `sources`: which classes define a method, and in which it returns
+    # a fresh socket (`self._setup_connection()` means this class's method first).
+    method_classes: dict[str, set[str]] = field(default_factory=dict)
+    method_sources: dict[str, set[str]] = field(default_factory=dict)
+    function_sources: set[str] = field(default_factory=set)
+
+    def is_source(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
+        if local_name not in self.sources:
+            return False
+        if not via_self:
+            return local_name in self.function_sources
+        classes = self.method_classes.get(local_name, set())
+        srcs = self.method_sources.get(local_name, set())
+        if cur_class is not None and cur_class in classes:
+            return cur_class in srcs
+        # Inherited or unknown class: only if every definition in this module is a source.
+        return bool(classes) and classes == srcs
 
 
 @dataclass
@@ -118,6 +135,7 @@ class ScanResult:
     snippets: list[Snippet]
     classes: list[ast.ClassDef]
     tree: ast.Module
+    fn_class: dict[int, Optional[str]] = field(default_factory=dict)  # id(ast function) -> class
 
 
 @dataclass
@@ -125,6 +143,7 @@ class _Fn:
     node: FuncNode
     parent: int  # index of the enclosing function, -1 for none
     params: dict[str, int]
+    cls: Optional[str] = None  # the enclosing class, for `self.method()` resolution
     trigger: bool = False
     called: set[str] = field(default_factory=set)
     # (callee's last name, argument position, parameter index): for closer chains
@@ -160,13 +179,13 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
 
     # (node, enclosing function index, top-level statement index or -1)
     # (node, enclosing function, top-level statement or -1, inside a try that swallows OSError)
-    stack: list[tuple[ast.AST, int, int, bool]] = []
+    stack: list[tuple[ast.AST, int, int, bool, Optional[str]]] = []
     for i, stmt in enumerate(tree.body):
-        stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i, False))
+        stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i, False, None))
     while stack:
-        node, fi, ti, prot = stack.pop()
+        node, fi, ti, prot, cls = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            fns.append(_Fn(node, fi, _params(node)))
+            fns.append(_Fn(node, fi, _params(node), cls=cls))
             if isinstance(node, ast.AsyncFunctionDef):
                 summaries.async_funcs.add(node.name)
             fi = len(fns) - 1
@@ -175,10 +194,10 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
         elif isinstance(node, ast.Try) and not prot and _catches_oserror(node):
             # The try body's OSErrors are handled here: push it protected, the rest not.
             for stmt in node.body:
-                stack.append((stmt, fi, ti, True))
+                stack.append((stmt, fi, ti, True, cls))
             rest: list[ast.AST] = [*node.handlers, *node.orelse, *node.finalbody]
             for other in rest:
-                stack.append((other, fi, ti, False))
+                stack.append((other, fi, ti, False, cls))
             continue
         elif isinstance(node, ast.Raise) and fi >= 0 and not prot:
             fns[fi].os_unsafe = True
@@ -226,6 +245,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             imports.add(node)
         elif isinstance(node, ast.ClassDef):
             classes.append(node)
+            cls = node.name
         elif isinstance(node, ast.Attribute):
             if node.attr in TRIGGER_ATTRIBUTES:
                 if fi >= 0:
@@ -246,7 +266,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                     if node.value.id in f.params:
                         summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
         for sub in ast.iter_child_nodes(node):
-            stack.append((sub, fi, ti, prot))
+            stack.append((sub, fi, ti, prot, cls))
 
     _find_sources(fns, imports, factories, summaries)
     _find_os_only(fns, summaries)
@@ -265,8 +285,17 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             if called & extra:
                 top_trigger[ti] = True
 
+    for f in fns:
+        if f.cls is not None:
+            summaries.method_classes.setdefault(f.node.name, set()).add(f.cls)
+            if f.node.name in summaries.sources and _fn_returns_fresh(f, imports, factories, summaries.sources):
+                summaries.method_sources.setdefault(f.node.name, set()).add(f.cls)
+        elif f.node.name in summaries.sources and _fn_returns_fresh(f, imports, factories, summaries.sources):
+            summaries.function_sources.add(f.node.name)
     snippets = _snippets(tree, fns, top_trigger)
-    return ScanResult(imports, summaries, snippets, classes, tree)
+    result = ScanResult(imports, summaries, snippets, classes, tree)
+    result.fn_class = {id(f.node): f.cls for f in fns}
+    return result
 
 
 def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[str], local_sources: set[str]) -> bool:
@@ -282,6 +311,17 @@ def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[st
             return True
     if isinstance(node.func, ast.Attribute) and node.func.attr in model.WRAP_METHODS:
         return True
+    return False
+
+
+def _fn_returns_fresh(f: _Fn, imports: ImportTable, factories: frozenset[str], sources: set[str]) -> bool:
+    for r in f.returns:
+        if _is_source_call(r, imports, factories, sources) or (
+            isinstance(r, ast.Name)
+            and r.id not in f.kept
+            and any(_is_source_call(c, imports, factories, sources) for c in f.assigned.get(r.id, ()))
+        ):
+            return True
     return False
 
 
@@ -371,16 +411,17 @@ def _close_chains(fns: list[_Fn], s: Summaries) -> None:
 
 def _snippets(tree: ast.Module, fns: list[_Fn], top_trigger: dict[int, bool]) -> list[Snippet]:
     # A function belongs to the snippet of its outermost candidate ancestor (itself included).
-    root_of: list[int] = []
+    # The snippet is the outermost function around a candidate: a nested function needs its
+    # enclosing function's parameters (a `callback` it hands sockets to).
+    top: list[int] = []
     for i, f in enumerate(fns):
         # Parents are always recorded before their children (preorder walk).
-        parent_root = root_of[f.parent] if f.parent >= 0 else -1
-        root_of.append(parent_root if parent_root >= 0 else (i if f.trigger else -1))
+        top.append(top[f.parent] if f.parent >= 0 else i)
+    wanted = {top[i] for i, f in enumerate(fns) if f.trigger}
     members: dict[int, list[_Fn]] = {}
     for i, f in enumerate(fns):
-        r = root_of[i]
-        if r >= 0:
-            members.setdefault(r, []).append(f)
+        if top[i] in wanted:
+            members.setdefault(top[i], []).append(f)
     snippets: list[Snippet] = []
     for r, group in members.items():
         root = fns[r].node
