@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -113,7 +114,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         diags = check_source(args.stdin_filename, data, settings)
         paths: list[str] = []
     else:
-        missing = [p for p in args.paths if not Path(p).exists()]
+        # lexists: a dangling symlink or a symlink loop is a file socklint cannot read (SKL002),
+        # not a missing argument.
+        missing = [p for p in args.paths if not os.path.lexists(p)]
         if missing:
             print(f"socklint: error: no such file or directory: {missing[0]}", file=sys.stderr)
             return EXIT_USAGE
@@ -131,17 +134,49 @@ def _cmd_check(args: argparse.Namespace) -> int:
                 except Exception:  # noqa: BLE001 - source lines are decoration only
                     sources[d.path] = ""
     report = FORMATTERS[args.format](diags, sources)
+    if any(d.code == "SKL900" for d in diags):
+        status = EXIT_INTERNAL
+    elif diags and not args.exit_zero:
+        status = EXIT_FINDINGS
+    else:
+        status = EXIT_CLEAN
     if args.output:
         from socklint.fileio import atomic_write_text
 
-        atomic_write_text(Path(args.output), report)
+        try:
+            atomic_write_text(Path(args.output), report)
+        except OSError as exc:
+            print(f"socklint: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
     else:
-        sys.stdout.write(report)
-    if any(d.code == "SKL900" for d in diags):
-        return EXIT_INTERNAL
-    if diags and not args.exit_zero:
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+        write_stdout(report)
+    return status
+
+
+def write_stdout(text: str) -> None:
+    """Write to stdout whatever its encoding: file names that are not valid UTF-8 arrive as lone
+    surrogates (os.fsdecode) and go out as their original bytes; a reader that went away
+    (``socklint check | head``) ends the output quietly."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    try:
+        if buffer is None:  # replaced by a text-only stream (tests, IDEs)
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        encoding = sys.stdout.encoding or "utf-8"
+        try:
+            data = text.encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode(encoding, "backslashreplace")
+        sys.stdout.flush()
+        buffer.write(data)
+        buffer.flush()
+    except BrokenPipeError:
+        # Python would print a second BrokenPipeError when it flushes stdout at exit: point
+        # stdout at /dev/null so that flush has nowhere to fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _cmd_rule(code: str) -> int:
@@ -152,7 +187,7 @@ def _cmd_rule(code: str) -> int:
     if c not in CODES:
         print(f"socklint: error: unknown rule {code!r}", file=sys.stderr)
         return EXIT_USAGE
-    sys.stdout.write(rule_doc(c))
+    write_stdout(rule_doc(c))
     return EXIT_CLEAN
 
 
