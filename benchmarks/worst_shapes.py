@@ -23,8 +23,8 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from socklint.api import check_source  # noqa: E402
-from socklint.config import Settings  # noqa: E402
+from socklint.api import check_source
+from socklint.config import Settings
 
 HEAD = "import socket\n\n\ndef shape(addr, x, items):\n    s = socket.socket()\n"
 

@@ -8,9 +8,12 @@ a finding, one snippet at a time, and computes positions only for snippets with 
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import sys
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -38,11 +41,17 @@ class _Parsed:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _syntax_error(path: str, exc: BaseException) -> Diagnostic:
+def _syntax_error(path: str, exc: BaseException, lines: list[str]) -> Diagnostic:
+    # CPython may point past the text (an error "at" the end of file is one line beyond it, an
+    # error at the end of a line one column beyond it) or give no position (NUL bytes):
+    # clamp into the file so every front end can show it.
     line = getattr(exc, "lineno", None) or 1
     col = getattr(exc, "offset", None) or 1
     msg = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
-    return Diagnostic(path, max(1, int(line)), max(1, int(col)), max(1, int(line)), max(1, int(col)) + 1,
+    line = min(max(1, int(line)), max(1, len(lines)))
+    width = len(lines[line - 1].rstrip("\r\n")) if lines else 0
+    col = min(max(1, int(col)), width + 1)
+    return Diagnostic(path, line, col, line, min(col + 1, width + 1) if width else col,
                       "SKL001", f"syntax error: {msg}", CODES["SKL001"].severity)
 
 
@@ -55,18 +64,98 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
     except (SyntaxError, ValueError) as exc:
         # Newer syntax than the running interpreter knows (PEP 695 under 3.11, say)? libcst's
         # grammar is newer than most interpreters': if it parses, the file is valid.
-        fallback = _cst_fallback(text) if deep or isinstance(exc, SyntaxError) else None
+        fallback = _cst_fallback(text) if (deep or isinstance(exc, SyntaxError)) and _safe_for_libcst(text) else None
         if fallback is None:
-            return [_syntax_error(path, exc)]
+            return [_syntax_error(path, exc, split_lines(text))]
         if not deep:
             return []
         result = fallback
     except (RecursionError, MemoryError):
-        return [Diagnostic(path, 1, 1, 1, 2, "SKL001", "syntax error: the file nests too deeply to parse", CODES["SKL001"].severity)]
+        # Valid Python can be too deep for the ast module (a 5,000-branch elif chain on 3.11, a
+        # long `a + b + ...`): not a syntax error, a limit of ours.
+        return [Diagnostic(path, 1, 1, 1, 1, "SKL003", "analysis budget exceeded: the file nests too deeply to parse; it was not checked", CODES["SKL003"].severity)]
     else:
         if not deep:
             return []
-        result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers))
+        result = None
+    # Only now, after ast.parse ran at the caller's limit: ast refusing deep input is what keeps
+    # it away from libcst's native parser, which overflows the C stack (SIGSEGV, no recovery)
+    # on expressions about 8,000 levels deep.
+    with recursion_headroom():
+        if result is None:
+            result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers))
+        return _analyze_result(path, text, result, settings)
+
+
+# libcst's visitors (positions, codegen) recurse about seven Python frames per nesting level:
+# 200 nested brackets, which CPython accepts, need ~1,400 frames, past the default limit of
+# 1,000. 5,000 leaves room for that and stays far from the C stack on 3.9/3.10, where every
+# Python call also uses C stack. Deeper input still ends as SKL003 through RecursionError.
+RECURSION_LIMIT = 5_000
+# Statements nested deeper than this (in ast nodes) are not handed to libcst at all: its native
+# parser has no depth guard on Python 3.9/3.10, where ast.parse accepts 100,000-deep `a + a + ...`.
+MAX_AST_DEPTH = 1_000
+
+
+@contextlib.contextmanager
+def recursion_headroom(limit: int = RECURSION_LIMIT) -> Iterator[None]:
+    """Raise the recursion limit while analysing, on the main thread only: other threads
+    (a language server's workers) may have small stacks (512 KiB on macOS)."""
+    old = sys.getrecursionlimit()
+    if old >= limit or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _too_deep(tree: ast.Module, start: int, end: int, cache: dict[int, bool]) -> bool:
+    """Whether a top-level statement overlapping lines start..end nests deeper than
+    MAX_AST_DEPTH (iteratively: the point is not to recurse)."""
+    for stmt in tree.body:
+        if stmt.lineno > end or (stmt.end_lineno or stmt.lineno) < start:
+            continue
+        key = id(stmt)
+        if key not in cache:
+            deep = False
+            stack: list[tuple[ast.AST, int]] = [(stmt, 1)]
+            while stack and not deep:
+                node, d = stack.pop()
+                deep = d > MAX_AST_DEPTH
+                stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
+            cache[key] = deep
+        if cache[key]:
+            return True
+    return False
+
+
+def _safe_for_libcst(text: str, limit: int = 5_000) -> bool:
+    """Whether a file ast rejected may go to libcst's native parser. Without an ast tree there
+    is no depth to measure, so measure what deep nesting needs: brackets past CPython's 200
+    levels, or a logical line long enough to chain thousands of operators (libcst crashes at
+    ~8,000 `a + a + ...` terms, ~4,000 nested lambdas). Strings and comments are not skipped:
+    that can only make the answer "no" (the ast error is reported), never unsafe."""
+    depth = run = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            if depth > 200:
+                return False
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        if ch == "\n" and depth == 0:
+            run = 0
+        else:
+            run += 1
+            if run > limit:
+                return False
+    return True
+
+
+def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings) -> list[Diagnostic]:
     tree = result.tree
     if not result.snippets:
         return []
@@ -86,7 +175,15 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
         return code_for
 
     rid_base = 0
+    depth_cache: dict[int, bool] = {}
     for snip in result.snippets:
+        if _too_deep(tree, snip.start, snip.end, depth_cache):
+            diags.append(
+                Diagnostic(path, snip.start, 1, snip.start, 1, "SKL003",
+                           f"analysis budget exceeded: this code nests more than {MAX_AST_DEPTH} levels deep; it was not checked",
+                           CODES["SKL003"].severity)
+            )
+            continue
         src, offset = _snippet_source(lines, snip)
         try:
             module = cst.parse_module(src)
@@ -202,7 +299,11 @@ def _snippet_source(lines: list[str], snip: Snippet) -> tuple[str, int]:
     body = "".join(lines[snip.start - 1 : snip.end])
     if not body.endswith(("\n", "\r")):
         body += "\n"
-    if snip.indented:
+    first = lines[snip.start - 1]
+    # The tokenizer restarts the indentation count at a form feed: "\fdef f():" is at column 0
+    # for the parser although ast gives it col_offset 1. Wrapping it would be a syntax error.
+    indent = first[: len(first) - len(first.lstrip(" \t\f"))].rsplit("\f", 1)[-1]
+    if snip.indented and indent:
         # Keep columns exact: wrap the indented function in a block instead of dedenting.
         return "if 1:\n" + body, snip.start - 2
     return body, snip.start - 1

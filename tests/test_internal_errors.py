@@ -36,11 +36,11 @@ def crash_on_b(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     real = socklint.engine.analyze_text
     seen: list[str] = []
 
-    def analyze_text(path, text, settings):  # type: ignore[no-untyped-def]
+    def analyze_text(path, text, settings, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(Path(path).name)
         if Path(path).name == "b.py":
             raise ValueError("no state for node 'sock'\nsecond line is dropped")
-        return real(path, text, settings)
+        return real(path, text, settings, **kwargs)
 
     monkeypatch.setattr(socklint.engine, "analyze_text", analyze_text)
     return seen
