@@ -49,6 +49,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"sock",  # setsockopt, parameters named sock/conn_sock handed in
     b"SSLSocket",  # a factory; "from ssl import SSLSocket" contains no lowercase "sock"
     b".accept(",
+    b"._accept(",  # conn, addr = self._accept(): an accept source in a file without "sock"
     b".dup(",
     b"SO_",
     b"reuse_",
