@@ -15,7 +15,7 @@ Every tool runs as a child process; runs are interleaved (tool A, B, C, A, B, C,
 load drift on a shared machine hits every tool alike. Measured per run: wall time, CPU time
 (user + sys of the child and all its descendants, from ``os.wait4``), the largest single
 process RSS (``ru_maxrss``) and the peak total RSS of the whole process tree (sampled from
-/proc every 20 ms: a multi-process tool's footprint is the sum of its processes).
+/proc every 50 ms: a multi-process tool's footprint is the sum of its processes).
 
 flake8 without the socklint plugin runs from a separate venv (``benchmarks/.cache/venv-flake8``,
 created on first use) holding the very same flake8, pycodestyle, pyflakes and mccabe versions:
@@ -140,6 +140,7 @@ def build_pypi_corpus() -> Path | None:
                 [PYTHON, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(target), spec],
                 capture_output=True,
                 text=True,
+                check=False,
             )
             if r.returncode != 0:
                 print(f"corpus pypi: cannot download {spec}: {r.stderr.strip()[-300:]}", flush=True)
@@ -235,13 +236,13 @@ def _rss_kib(pid: int) -> int:
 
 
 class TreeRssSampler(threading.Thread):
-    def __init__(self, pid: int, interval: float = 0.02) -> None:
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak_kib = pid, interval, 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             tree, todo = [], [self.pid]
             kids = _children_map()
             while todo:
@@ -249,10 +250,10 @@ class TreeRssSampler(threading.Thread):
                 tree.append(p)
                 todo.extend(kids.get(p, []))
             self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in tree))
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 
@@ -321,7 +322,7 @@ def ensure_flake8_venv() -> tuple[Path | None, str]:
         return venv, ""
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True)
-    r = subprocess.run([venv_bin(venv, "python"), "-m", "pip", "install", "--quiet", *pins], capture_output=True, text=True)
+    r = subprocess.run([venv_bin(venv, "python"), "-m", "pip", "install", "--quiet", *pins], capture_output=True, text=True, check=False)
     if r.returncode != 0:
         return None, f"cannot create the plugin-free flake8 venv: {r.stderr.strip()[-300:]}"
     stamp.write_text("\n".join(pins))
@@ -336,7 +337,7 @@ def plugin_status(workdir: Path) -> str:
         return "not available: socklint/integrations/flake8.py is not on this branch yet"
     probe = workdir / "probe.py"
     probe.write_text("import socket\n\n\ndef f(h):\n    s = socket.create_connection((h, 1))\n    s.sendall(b'x')\n    s.close()\n")
-    r = subprocess.run([PYTHON, "-m", "flake8", "--isolated", str(probe)], capture_output=True, text=True, cwd=workdir)
+    r = subprocess.run([PYTHON, "-m", "flake8", "--isolated", str(probe)], capture_output=True, text=True, cwd=workdir, check=False)
     if r.returncode not in (0, 1) or "SKL" not in r.stdout:
         return f"not available: flake8 with the plugin did not report SKL on a known leak (exit {r.returncode}: {(r.stderr or r.stdout).strip()[-200:]})"
     return ""
@@ -459,16 +460,34 @@ def compute_{i}(values, factor={factor}):
 '''
 
 
+LEAKY_FN = '''
+
+def probe_{i}(host, port):
+    """Connect, send a probe, read the banner (generated function {i}: leaks on error)."""
+    sock = socket.create_connection((host, port), timeout={timeout})
+    sock.sendall(b"PING\\r\\n")
+    banner = sock.recv({limit})
+    if not banner.startswith(b"+"):
+        raise ConnectionError("unexpected banner")
+    sock.close()
+    return banner
+'''
+
+
 def generate_large_file(lines: int = 3000, socket_functions: int = 50) -> str:
+    """A module of about ``lines`` lines: ``socket_functions`` functions that use sockets (one
+    in five leaks on an error path, so findings and positions are part of the timing) between
+    plain functions."""
     parts = ['"""Generated for the socklint benchmark: 3,000 lines, 50 socket functions."""\n\nimport socket\n']
     i = 0
     while sum(p.count("\n") for p in parts) < lines - 25:
         if i < socket_functions:
-            parts.append(SOCKET_FN.format(i=i, timeout=5 + i % 7, limit=1 << (10 + i % 10)))
+            template = LEAKY_FN if i % 5 == 4 else SOCKET_FN
+            parts.append(template.format(i=i, timeout=5 + i % 7, limit=1 << (10 + i % 10)))
         parts.append(PLAIN_FN.format(i=i, factor=2 + i % 5))
         i += 1
     text = "".join(parts)
-    assert text.count("def fetch_") == socket_functions, "file too short for the socket functions"
+    assert text.count("def fetch_") + text.count("def probe_") == socket_functions, "file too short"
     return text
 
 
@@ -482,7 +501,7 @@ def lsp_timing(runs: int) -> dict[str, object]:
     text = generate_large_file()
     settings = Settings()
     nlines = text.count("\n")
-    edit_line = text.splitlines().index(next(ln for ln in text.splitlines() if "def fetch_25(" in ln)) + 5
+    edit_line = text.splitlines().index(next(ln for ln in text.splitlines() if "def fetch_26(" in ln)) + 5
 
     def edited(k: int) -> str:
         lines = text.splitlines(keepends=True)
@@ -565,8 +584,8 @@ def tool_versions() -> dict[str, str]:
         except PackageNotFoundError:
             return "not installed"
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
     return {
         "socklint": f"{v('flake8-socklint')} (git {commit}{', uncommitted changes' if dirty else ''})",
         "libcst": v("libcst"),
@@ -624,7 +643,7 @@ def render(report: dict[str, object], args: argparse.Namespace) -> str:
         "Medians of the runs; runs of different tools are interleaved. *wall*: elapsed time. "
         "*CPU*: user + system time of the tool and all its child processes. *RSS max*: the largest "
         "single process; *RSS tree*: peak of the summed RSS of all the tool's processes (sampled "
-        "every 20 ms). Ratios compare medians of the same run of this script: absolute seconds "
+        "every 50 ms). Ratios compare medians of the same run of this script: absolute seconds "
         "move with machine load, ratios much less.\n"
     )
     md.append("## Machine and versions\n")
@@ -724,6 +743,55 @@ def render(report: dict[str, object], args: argparse.Namespace) -> str:
     return "\n".join(md)
 
 
+def _corpus_entry(name: str, description: str, path: Path, results: list[Result], tools: list[Tool]) -> dict[str, object]:
+    files, lines = corpus_lines(path)
+    return {
+        "name": name,
+        "description": description,
+        "files": files,
+        "lines": lines,
+        "results": [
+            {
+                "name": r.tool.name,
+                "label": r.tool.label,
+                "runs": len(r.samples),
+                "wall": r.median("wall"),
+                "spread": r.spread(),
+                "cpu": r.median("cpu"),
+                "max_rss": r.median("max_rss_mib"),
+                "tree_rss": r.median("tree_rss_mib"),
+                "lines": r.samples[-1].output_lines,
+                "samples": [s.__dict__ for s in r.samples],
+            }
+            for r in results
+        ],
+        "unavailable": {t.name: t.available for t in tools if t.available},
+    }
+
+
+def write_report(report: dict[str, object], args: argparse.Namespace, started: float, final: bool) -> None:
+    """Write after every stage, so an interrupted run still leaves its figures."""
+    report["machine"]["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())  # type: ignore[index]
+    report["duration_min"] = (time.time() - started) / 60
+    report["complete"] = final
+    (CACHE / "last-report.json").write_text(json.dumps(report, indent=2, default=str))
+    text = render(report, args)
+    if not final:
+        text = text.replace("# Performance\n", "# Performance\n\n**Partial results: the benchmark run was still in progress.**\n", 1)
+    if args.no_write:
+        if final:
+            print(text)
+        return
+    kept = ""
+    if DOC.exists():
+        old = DOC.read_text(encoding="utf-8")
+        if KEEP_MARKER in old:
+            kept = old[old.index(KEEP_MARKER) + len(KEEP_MARKER) :]
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(text + "\n" + KEEP_MARKER + (kept or "\n"), encoding="utf-8")
+    print(f"wrote {DOC.relative_to(ROOT)}", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     ap.add_argument("--runs", type=int, default=5, help="runs per tool and corpus (default 5)")
@@ -745,7 +813,6 @@ def main() -> int:
     workdir = CACHE / "work"
     workdir.mkdir(parents=True, exist_ok=True)
     tools = make_tools(workdir, only)
-
     report: dict[str, object] = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine_info(),
@@ -753,73 +820,43 @@ def main() -> int:
         "corpora": [],
     }
     wanted = args.corpora.split(",")
-    corpora: list[tuple[str, str, Path]] = []
+    corpora: list[dict[str, object]] = report["corpora"]  # type: ignore[assignment]
+
+    # Stages, most important first: the standard library carries every target.
     if "stdlib" in wanted:
-        corpora.append(("stdlib", f"CPython {STDLIB_VERSION} standard library, every .py, site-packages excluded", build_stdlib_corpus()))
-    if "pypi" in wanted:
-        p = build_pypi_corpus()
-        if p is not None:
-            corpora.append(("pypi", "socket-heavy PyPI packages: " + ", ".join(PYPI_PACKAGES), p))
-    for name, description, path in corpora:
-        files, lines = corpus_lines(path)
-        print(f"== {name}: {files} files, {lines} lines", flush=True)
-        results = run_tools(tools, path, args.runs, workdir)
-        report["corpora"].append(  # type: ignore[attr-defined]
-            {
-                "name": name,
-                "description": description,
-                "files": files,
-                "lines": lines,
-                "results": [
-                    {
-                        "name": r.tool.name,
-                        "label": r.tool.label,
-                        "runs": len(r.samples),
-                        "wall": r.median("wall"),
-                        "spread": r.spread(),
-                        "cpu": r.median("cpu"),
-                        "max_rss": r.median("max_rss_mib"),
-                        "tree_rss": r.median("tree_rss_mib"),
-                        "lines": r.samples[-1].output_lines,
-                        "samples": [s.__dict__ for s in r.samples],
-                    }
-                    for r in results
-                ],
-                "unavailable": {t.name: t.available for t in tools if t.available},
-            }
-        )
-    if not args.no_linearity and "stdlib" in wanted:
-        base = CORPORA / "stdlib"
-        cold = next(t for t in make_tools(workdir, {"socklint-cold"}))
-        rows = []
-        for k in (1, 2, 4):
-            corpus = base if k == 1 else build_copies(base, k)
-            res = run_tools([cold], corpus, args.runs, workdir)[0]
-            rows.append({"k": k, "files": corpus_lines(corpus)[0], "wall": res.median("wall"), "cpu": res.median("cpu")})
-        report["linearity"] = rows
+        stdlib = build_stdlib_corpus()
+        print(f"== stdlib: {corpus_lines(stdlib)}", flush=True)
+        results = run_tools(tools, stdlib, args.runs, workdir)
+        corpora.append(_corpus_entry("stdlib", f"CPython {STDLIB_VERSION} standard library, every .py, site-packages excluded", stdlib, results, tools))
+        write_report(report, args, started, final=False)
     if not args.no_lsp:
         print("== language server timing", flush=True)
         report["lsp"] = lsp_timing(max(args.runs, 5))
         print(f"  {report['lsp']}", flush=True)
+        write_report(report, args, started, final=False)
+    if not args.no_linearity and "stdlib" in wanted:
+        base = CORPORA / "stdlib"
+        cold = make_tools(workdir, {"socklint-cold"})
+        rows = []
+        for k in (1, 2, 4):
+            corpus = base if k == 1 else build_copies(base, k)
+            print(f"== linearity {k}x", flush=True)
+            res = run_tools(cold, corpus, args.runs, workdir)[0]
+            rows.append({"k": k, "files": corpus_lines(corpus)[0], "wall": res.median("wall"), "cpu": res.median("cpu")})
+        report["linearity"] = rows
+        write_report(report, args, started, final=False)
     if args.verify_prefilter:
         print("== prefilter verification", flush=True)
-        report["prefilter"] = verify_prefilter(CORPORA / "stdlib")
+        report["prefilter"] = verify_prefilter(build_stdlib_corpus())
         print(f"  {report['prefilter']}", flush=True)
-    report["machine"]["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())  # type: ignore[index]
-    report["duration_min"] = (time.time() - started) / 60
-    (CACHE / "last-report.json").write_text(json.dumps(report, indent=2, default=str))
-    text = render(report, args)
-    if args.no_write:
-        print(text)
-        return 0
-    kept = ""
-    if DOC.exists():
-        old = DOC.read_text(encoding="utf-8")
-        if KEEP_MARKER in old:
-            kept = old[old.index(KEEP_MARKER) + len(KEEP_MARKER) :]
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text + "\n" + KEEP_MARKER + (kept or "\n"), encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}", flush=True)
+        write_report(report, args, started, final=False)
+    if "pypi" in wanted:
+        pypi = build_pypi_corpus()
+        if pypi is not None:
+            print(f"== pypi: {corpus_lines(pypi)}", flush=True)
+            results = run_tools(tools, pypi, args.runs, workdir)
+            corpora.append(_corpus_entry("pypi", "socket-heavy PyPI packages: " + ", ".join(PYPI_PACKAGES), pypi, results, tools))
+    write_report(report, args, started, final=True)
     return 0
 
 

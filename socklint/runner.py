@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from socklint.api import check_file, check_source
@@ -22,6 +22,8 @@ from socklint.diagnostics import Diagnostic
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 2
+# Upper bound on files per task, so small files still spread over the workers.
+MAX_BATCH_FILES = 64
 
 
 def default_jobs() -> int:
@@ -43,8 +45,30 @@ def _init_worker(settings: Settings) -> None:
     _worker_settings = settings
 
 
-def _work(path: str, data: bytes) -> list[Diagnostic]:
-    return check_source(path, data, _worker_settings)
+def _work(batch: list[tuple[str, bytes]]) -> list[list[Diagnostic]]:
+    return [check_source(path, data, _worker_settings) for path, data in batch]
+
+
+def _batches(todo: list[tuple[int, str, bytes, str | None]], workers: int) -> list[list[tuple[int, str, bytes, str | None]]]:
+    """Group files into batches: one task per file costs about 1 ms of pickling and pipe
+    traffic on each side (3.4 s of CPU over the 1,790 files of the standard library), while a
+    few large batches would leave a core idle at the end. Largest files first, each batch
+    filled up to a share of the total bytes, so the last tasks are small."""
+    order = sorted(todo, key=lambda item: len(item[2]), reverse=True)
+    total = sum(len(item[2]) for item in order)
+    budget = max(1, total // (workers * 16))
+    batches: list[list[tuple[int, str, bytes, str | None]]] = []
+    current: list[tuple[int, str, bytes, str | None]] = []
+    size = 0
+    for item in order:
+        current.append(item)
+        size += len(item[2])
+        if size >= budget or len(current) >= MAX_BATCH_FILES:
+            batches.append(current)
+            current, size = [], 0
+    if current:
+        batches.append(current)
+    return batches
 
 
 def check_paths(
@@ -97,15 +121,16 @@ def _run_pool(
     settings: Settings,
     workers: int,
 ) -> None:
-    order = sorted(todo, key=lambda item: len(item[2]), reverse=True)
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,)) as pool:
-            futures: list[tuple[int, Future[list[Diagnostic]]]] = [
-                (i, pool.submit(_work, path, data)) for i, path, data, _ in order
+            futures = [
+                (batch, pool.submit(_work, [(path, data) for _, path, data, _ in batch]))
+                for batch in _batches(todo, workers)
             ]
-            for i, fut in futures:
+            for batch, fut in futures:
                 try:
-                    results[i] = fut.result()
+                    for (i, _, _, _), diags in zip(batch, fut.result()):
+                        results[i] = diags
                 except BrokenProcessPool:
                     # A worker died (killed for memory, for instance). The caller analyses
                     # whatever is left in this process.
