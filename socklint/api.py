@@ -27,17 +27,22 @@ def check_source(
     *,
     apply_noqa: bool = True,
     check_syntax: bool = True,
+    prefilter: bool = True,
 ) -> list[Diagnostic]:
     """Analyse one file's bytes. Never raises for any input: failures become SKL00x/SKL900.
 
     A file whose bytes contain no trigger token cannot produce a socket finding; it is still
     decoded and parsed with ``ast`` (cheap) so that syntax errors are reported, unless
     ``check_syntax`` is false (the flake8 plugin: flake8 reports E999 itself).
+
+    ``prefilter=False`` runs the deep analysis even when the text prefilter says the file
+    cannot yield a finding: only the tests and the benchmark use it, to prove the prefilter
+    drops nothing.
     """
     settings = settings or Settings()
     text: str | None = None
     try:
-        deep = may_contain_findings(data, settings.socket_factories)
+        deep = not prefilter or may_contain_findings(data, settings.socket_factories)
         if not deep and not check_syntax:
             return []
         try:

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from socklint import __version__
-from socklint.api import check_file, check_source, iter_python_files
+from socklint.api import check_source, iter_python_files
+from socklint.cache import DEFAULT_CACHE_DIR
 from socklint.codes import CODES
 from socklint.config import ConfigError, Settings, load_settings, settings_as_dict
 from socklint.diagnostics import Diagnostic
@@ -26,6 +27,16 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--show-settings", action="store_true", help="print the effective settings and exit")
     c.add_argument("--no-source", action="store_true", help="text format: do not print the offending source line")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default: the number of CPUs)")
+    c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    c.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR", help=f"where to keep the result cache (default: {DEFAULT_CACHE_DIR} in the current folder)")
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", help="a code (SKL101) or name (socket-leak-on-early-exit)")
@@ -121,8 +135,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"socklint: error: no such file or directory: {missing[0]}", file=sys.stderr)
             return EXIT_USAGE
         paths = list(iter_python_files(args.paths, settings))
-        for path in paths:
-            diags.extend(check_file(path, settings))
+        from socklint.cache import Cache
+        from socklint.runner import check_paths
+
+        cache = None if args.no_cache else Cache(args.cache_dir, settings)
+        diags = check_paths(paths, settings, jobs=args.jobs, cache=cache)
     diags.sort(key=Diagnostic.sort_key)
     if args.format == "text" and not args.no_source:
         for d in diags:

@@ -324,8 +324,10 @@ def _functions_with_outer(module: cst.Module) -> list[tuple[cst.FunctionDef, fro
             out.append((node, outer))
             p = node.params
             inner = outer | {a.name.value for a in (*p.posonly_params, *p.params, *p.kwonly_params)}
-        if isinstance(node, cst.BaseExpression):
-            continue  # functions live in statements only
+        if isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine, cst.BaseSmallStatement)):
+            # Functions live in compound statements only. ``children`` is costly in libcst (it
+            # rebuilds the node through a visitor), and most statements are simple ones.
+            continue
         stack.extend((c, inner) for c in reversed(node.children))
     return out
 

@@ -57,17 +57,26 @@ def remove_stale_temp_files(path: Path) -> list[Path]:
     return removed
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` so that readers see the old file or the new one, never a mix.
+
+    ``durable=False`` skips the fsync: for caches, where losing an entry on power loss only
+    costs a recomputation and an fsync per entry would dominate a cached run.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp_files(path)
+    if durable:
+        # Reports: clean leftovers of killed runs. Cache entries skip it (a listdir per entry
+        # would cost more than the cache saves); `socklint check --no-cache` ignores them.
+        remove_stale_temp_files(path)
     fd, tmp = tempfile.mkstemp(
         prefix=f"{_temp_prefix(path.name)}{os.getpid()}-", suffix=".tmp", dir=str(path.parent)
     )
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -47,7 +47,9 @@ def split_lines(text: str) -> list[str]:
 TRIGGERS: tuple[bytes, ...] = (
     b"socket",  # the module, socketserver, wrap_socket, create_connection imports
     b"sock",  # setsockopt, parameters named sock/conn_sock handed in
+    b"SSLSocket",  # a factory; "from ssl import SSLSocket" contains no lowercase "sock"
     b".accept(",
+    b"._accept(",  # conn, addr = self._accept(): an accept source in a file without "sock"
     b".dup(",
     b"SO_",
     b"reuse_",
