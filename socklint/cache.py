@@ -17,6 +17,7 @@ and loading it must never run code.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -150,7 +151,5 @@ class Cache:
         for name, content in ((".gitignore", b"*\n"), ("CACHEDIR.TAG", _TAG), ("README", _README)):
             target = self.directory / name
             if not target.exists():
-                try:
+                with contextlib.suppress(OSError):
                     atomic_write_bytes(target, content, durable=False)
-                except OSError:
-                    pass

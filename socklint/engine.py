@@ -64,7 +64,9 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
     except (SyntaxError, ValueError) as exc:
         # Newer syntax than the running interpreter knows (PEP 695 under 3.11, say)? libcst's
         # grammar is newer than most interpreters': if it parses, the file is valid.
-        fallback = _cst_fallback(text) if (deep or isinstance(exc, SyntaxError)) and _safe_for_libcst(text) else None
+        fallback: Optional[ScanResult] = (
+            _cst_fallback(text) if (deep or isinstance(exc, SyntaxError)) and _safe_for_libcst(text) else None
+        )
         if fallback is None:
             return [_syntax_error(path, exc, split_lines(text))]
         if not deep:
@@ -164,13 +166,22 @@ def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings
     diags: list[Diagnostic] = []
 
     def code_for_factory(module: cst.Module):  # type: ignore[no-untyped-def]
+        memo: dict[int, str] = {}
+
         def code_for(node: cst.CSTNode) -> str:
+            # Memoised: the same test or handler appears in many findings' traces.
+            key = id(node)
+            hit = memo.get(key)
+            if hit is not None:
+                return hit
             try:
                 s = module.code_for_node(node)
             except Exception:  # noqa: BLE001 - code text is decoration
                 return "?"
             s = _WS.sub(" ", s).strip()
-            return s if len(s) <= 60 else s[:57] + "..."
+            s = s if len(s) <= 60 else s[:57] + "..."
+            memo[key] = s
+            return s
 
         return code_for
 
@@ -261,6 +272,10 @@ def _cst_fallback(text: str) -> Optional[ScanResult]:
         module = cst.parse_module(text)
     except Exception:  # noqa: BLE001 - any parser failure means: report the ast error
         return None
+    if not _has_newer_syntax(module):
+        # libcst also accepts some *older* syntax (Python 2's `except E, e:`): only code
+        # that needs a newer grammar than ours is treated as valid.
+        return None
     imports = ImportTable()
     for node in _statements(module):
         if isinstance(node, cst.SimpleStatementLine):
@@ -282,6 +297,22 @@ def _cst_fallback(text: str) -> Optional[ScanResult]:
     lines = split_lines(text)
     snip = Snippet(1, max(1, len(lines)), False, [], whole_module=True)
     return ScanResult(imports, Summaries(), [snip], [], ast.Module(body=[], type_ignores=[]))
+
+
+def _has_newer_syntax(module: cst.Module) -> bool:
+    """PEP 695 type parameters and `type` aliases (3.12), template strings (3.14)."""
+    newer: tuple[type, ...] = tuple(
+        t for t in (getattr(cst, "TypeAlias", None), getattr(cst, "TypeParameters", None), getattr(cst, "TemplatedString", None)) if t
+    )
+    if not newer:
+        return False
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, newer):
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def _statements(module: cst.Module) -> list[cst.CSTNode]:

@@ -350,7 +350,7 @@ def test_five_thousand_branches_closed_by_finally() -> None:
 def test_five_thousand_early_returns() -> None:
     n = 5000
     diags = run(_branches(n, closed=False, elif_chain=False).encode(), bound=30.0)
-    returns = {7 + 2 * i for i in range(n)}
+    returns = {8 + 2 * i for i in range(n)}  # line 8 holds the first `return`
     assert lines_codes(diags) == Counter({(6, "SKL102"): 1, **{(ln, "SKL101"): 1 for ln in returns}})
 
 
@@ -361,7 +361,7 @@ def test_five_thousand_branch_elif_chain() -> None:
     diags = run(_branches(n, closed=False, elif_chain=True).encode(), bound=30.0)
     if [d.code for d in diags] == ["SKL003"]:
         return
-    returns = {7 + 2 * i for i in range(n)}
+    returns = {8 + 2 * i for i in range(n)}  # line 8 holds the first `return`
     assert lines_codes(diags) == Counter({(6, "SKL102"): 1, **{(ln, "SKL101"): 1 for ln in returns}})
 
 

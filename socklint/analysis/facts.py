@@ -28,20 +28,35 @@ class Resource:
     managed: bool = False  # created directly as a with-item
 
 
-@dataclass(frozen=True)
 class Step:
-    """One step of a witness path, as a persistent linked list (cheap to extend and share)."""
+    """One step of a witness path, as a persistent linked list (cheap to extend and share).
+    Each step knows the first step of its path and its depth, so a long path can be shown
+    as its start and its last steps without walking all of it."""
 
-    node: cst.CSTNode
-    note: str
-    prev: Optional[Step] = None
+    __slots__ = ("depth", "node", "note", "prev", "root")
 
-    def to_list(self) -> list[tuple[cst.CSTNode, str]]:
+    def __init__(self, node: cst.CSTNode, note: str, prev: Optional[Step] = None) -> None:
+        self.node = node
+        self.note = note
+        self.prev = prev
+        self.root: Step = prev.root if prev is not None else self
+        self.depth: int = prev.depth + 1 if prev is not None else 0
+
+    def to_list(self, limit: int = 0) -> list[tuple[cst.CSTNode, str]]:
+        """The path from its first step; with ``limit``, the first step, an ellipsis marker
+        (a step whose note is ``"..."``) and the last ``limit - 2`` steps."""
         out: list[tuple[cst.CSTNode, str]] = []
         s: Optional[Step] = self
-        while s is not None:
-            out.append((s.node, s.note))
-            s = s.prev
+        if limit and self.depth + 1 > limit:
+            while s is not None and len(out) < limit - 2:
+                out.append((s.node, s.note))
+                s = s.prev
+            out.append((s.node if s is not None else self.root.node, "..."))
+            out.append((self.root.node, self.root.note))
+        else:
+            while s is not None:
+                out.append((s.node, s.note))
+                s = s.prev
         out.reverse()
         return out
 

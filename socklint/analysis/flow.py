@@ -113,12 +113,8 @@ class State:
         return all(o.same(other.obs[k]) for k, o in self.obs.items())
 
 
-def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
-    if a is None:
-        return b.copy() if b is not None else None
-    if b is None:
-        return a.copy()
-    out = a.copy()
+def _merge_into(out: State, b: State) -> None:
+    """Join ``b`` into ``out`` in place (``out`` must be a private copy)."""
     for k, o in b.obs.items():
         mine = out.obs.get(k)
         if mine is None:
@@ -126,21 +122,36 @@ def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
         else:
             mine.meet(o)
     for name, rids in b.env.items():
-        out.env[name] = out.env.get(name, frozenset()) | rids
+        cur = out.env.get(name)
+        out.env[name] = rids if cur is None else cur | rids
     for name, rids in b.derived.items():
-        out.derived[name] = out.derived.get(name, frozenset()) | rids
+        cur = out.derived.get(name)
+        out.derived[name] = rids if cur is None else cur | rids
     out.truthy &= b.truthy
     out.falsy &= b.falsy
     out.nones &= b.nones
+
+
+def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
+    if a is None:
+        return b.copy() if b is not None else None
+    if b is None:
+        return a.copy()
+    out = a.copy()
+    _merge_into(out, b)
     return out
 
 
 def join_all(states: Iterable[Optional[State]]) -> Optional[State]:
+    # One copy, then in-place merges: joining n pending returns stays linear.
     out: Optional[State] = None
     for s in states:
         if s is None:
             continue
-        out = s.copy() if out is None else join(out, s)
+        if out is None:
+            out = s.copy()
+        else:
+            _merge_into(out, s)
     return out
 
 

@@ -13,14 +13,12 @@ MAX_TRACE = 24
 
 
 def _trace(ctx: RuleContext, res: Resource, leak: Leak, final_note: str) -> tuple[tuple[cst.CSTNode, str], ...]:
-    steps = leak.witness.to_list() if leak.witness is not None else []
+    steps = leak.witness.to_list(MAX_TRACE) if leak.witness is not None else []
     out: list[tuple[cst.CSTNode, str]] = []
     for node, note in steps:
         if note == "created":
             note = f"{ctx.describe(res)} created by `{res.callee}`"
         out.append((node, note))
-    if len(out) > MAX_TRACE:
-        out = [*out[:1], (out[1][0], "..."), *out[-(MAX_TRACE - 2):]]
     if leak.kind != "call":  # a raising call is already the witness's last step
         out.append((leak.node, final_note))
     return tuple(out)
