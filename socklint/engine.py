@@ -64,6 +64,7 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
     except (SyntaxError, ValueError) as exc:
         # Newer syntax than the running interpreter knows (PEP 695 under 3.11, say)? libcst's
         # grammar is newer than most interpreters': if it parses, the file is valid.
+        result: Optional[ScanResult]
         fallback: Optional[ScanResult] = (
             _cst_fallback(text) if (deep or isinstance(exc, SyntaxError)) and _safe_for_libcst(text) else None
         )

@@ -58,7 +58,7 @@ def test_skl900_for_the_failing_file_and_the_others_are_checked(
     tmp_path: Path, crash_on_b: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     tree = _tree(tmp_path)
-    status = main(["check", str(tree), "--format", "json"])
+    status = main(["check", str(tree), "--format", "json", "--jobs", "1", "--no-cache"])
     out, err = capsys.readouterr()
     assert status == 3
     assert "Traceback" not in err
@@ -98,7 +98,7 @@ def test_without_the_failing_file_the_status_is_about_findings(
 ) -> None:
     tree = _tree(tmp_path)
     (tree / "b.py").unlink()
-    status = main(["check", str(tree), "--format", "json"])
+    status = main(["check", str(tree), "--format", "json", "--jobs", "1", "--no-cache"])
     report = json.loads(capsys.readouterr().out)
     assert status == (1 if report else 0)
     assert all(item["code"] != "SKL900" for item in report)
