@@ -128,11 +128,6 @@ def test_python2_statements_are_syntax_errors(code: str, line: int) -> None:
     assert d.line == line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine's libcst fallback for syntax newer than the interpreter (b67581d) also "
-    "accepts Python 2's `except E, e:`, which libcst's grammar allows and CPython 3 rejects",
-)
 def test_python2_except_comma_is_a_syntax_error_even_though_libcst_accepts_it() -> None:
     # libcst 1.9 parses `except E, e:`; CPython 3 does not. socklint follows CPython.
     src = BASE.replace("    s.connect(addr)\n", "    try:\n        s.connect(addr)\n    except OSError, e:\n        raise\n")
@@ -348,21 +343,10 @@ def _branches(n: int, *, closed: bool, elif_chain: bool) -> str:
     return "".join(out)
 
 
-SLOW_5000 = pytest.mark.xfail(
-    run=False,
-    reason="superlinear in the engine (measured on a loaded 2-core box): 5,000 returns under "
-    "try/finally take 42-51 s (one obligation per pending exit, copied at every statement); "
-    "5,000 leaking returns take 62-69 s (each finding's witness path lists every earlier branch: "
-    "O(n^2) trace steps). Set run=True once fixed.",
-)
-
-
-@SLOW_5000
 def test_five_thousand_branches_closed_by_finally() -> None:
     assert run(_branches(5000, closed=True, elif_chain=False).encode(), bound=30.0) == []
 
 
-@SLOW_5000
 def test_five_thousand_early_returns() -> None:
     n = 5000
     diags = run(_branches(n, closed=False, elif_chain=False).encode(), bound=30.0)
