@@ -65,8 +65,10 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
         # Newer syntax than the running interpreter knows (PEP 695 under 3.11, say)? libcst's
         # grammar is newer than most interpreters': if it parses, the file is valid.
         result: Optional[ScanResult]
+        # Never for NUL bytes: no CPython accepts them (libcst does, in strings and comments).
+        usable = "\0" not in text and _safe_for_libcst(text)
         fallback: Optional[ScanResult] = (
-            _cst_fallback(text) if (deep or isinstance(exc, SyntaxError)) and _safe_for_libcst(text) else None
+            _cst_fallback(text) if (deep or isinstance(exc, SyntaxError)) and usable else None
         )
         if fallback is None:
             return [_syntax_error(path, exc, split_lines(text))]

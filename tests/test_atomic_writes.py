@@ -71,7 +71,7 @@ def _check_target(target: Path, complete: str) -> None:
 def test_killed_runs_leave_no_torn_report(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     tree.mkdir()
-    for i in range(1200):
+    for i in range(500):
         (tree / f"leaky{i:04}.py").write_bytes(LEAKY)
         (tree / f"bad{i:04}.py").write_bytes(b"import socket\n\xff\n")  # SKL002 whatever the engine
     target = tmp_path / "out" / "report.json"
@@ -82,7 +82,7 @@ def test_killed_runs_leave_no_torn_report(tmp_path: Path) -> None:
     assert full.wait(timeout=300) == 1
     duration = time.perf_counter() - start
     complete = target.read_text(encoding="utf-8")
-    assert len(json.loads(complete)) >= 1200
+    assert len(json.loads(complete)) >= 500
 
     rng = random.Random(2024)
     for attempt in range(8):

@@ -554,3 +554,18 @@ def test_very_long_expression_chains(depth: int, chain: Callable[[list[str]], st
     whole_file = [(1, "SKL003")]
     per_function = sorted([*BASE_EXPECTED.elements(), (BASE_LINES + 3, "SKL003")])
     assert sorted(codes) in (whole_file, per_function), codes
+
+
+@pytest.mark.parametrize(
+    "deep_part",
+    ["x = " + " + ".join(["a"] * 8000), "x = " + "(" * 8000 + ")" * 8000, "x = " + "lambda: " * 5000 + "1"],
+    ids=["chain", "parens", "lambdas"],
+)
+def test_deep_code_in_a_file_ast_rejects_never_reaches_libcst(deep_part: str) -> None:
+    # Syntax newer than the interpreter (PEP 695 before 3.12) sends the engine to its libcst
+    # fallback; libcst parses the whole file and crashes the process (SIGSEGV) on the deep
+    # part, so the file must end as one tool diagnostic instead. (On 3.12+ ast accepts the
+    # alias and refuses the depth: SKL003.)
+    src = "import socket\ns = socket.socket()\n" + deep_part + "\ntype X = int\n"
+    diags = run(src.encode(), bound=60.0)
+    assert len(diags) == 1 and diags[0].code in ("SKL001", "SKL003"), [(d.line, d.code, d.message) for d in diags]

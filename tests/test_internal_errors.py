@@ -31,6 +31,11 @@ def leaky(addr):
 """
 
 
+# The failure is injected in this process: no worker processes, and no cached result may stand
+# in for the analysis.
+IN_PROCESS = ["--jobs", "1", "--no-cache"]
+
+
 @pytest.fixture
 def crash_on_b(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     real = socklint.engine.analyze_text
@@ -58,7 +63,7 @@ def test_skl900_for_the_failing_file_and_the_others_are_checked(
     tmp_path: Path, crash_on_b: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     tree = _tree(tmp_path)
-    status = main(["check", str(tree), "--format", "json", "--jobs", "1", "--no-cache"])
+    status = main(["check", str(tree), "--format", "json", *IN_PROCESS])
     out, err = capsys.readouterr()
     assert status == 3
     assert "Traceback" not in err
@@ -88,7 +93,7 @@ def test_internal_error_wins_over_findings_and_exit_zero(
     tmp_path: Path, crash_on_b: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     tree = _tree(tmp_path)
-    assert main(["check", str(tree), "--exit-zero"]) == 3
+    assert main(["check", str(tree), "--exit-zero", *IN_PROCESS]) == 3
     text = capsys.readouterr().out
     assert "b.py:1:1: SKL900 internal error" in text
 
@@ -98,7 +103,7 @@ def test_without_the_failing_file_the_status_is_about_findings(
 ) -> None:
     tree = _tree(tmp_path)
     (tree / "b.py").unlink()
-    status = main(["check", str(tree), "--format", "json", "--jobs", "1", "--no-cache"])
+    status = main(["check", str(tree), "--format", "json", *IN_PROCESS])
     report = json.loads(capsys.readouterr().out)
     assert status == (1 if report else 0)
     assert all(item["code"] != "SKL900" for item in report)
