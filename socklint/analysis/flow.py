@@ -521,7 +521,9 @@ class FunctionAnalyzer:
         return ()
 
     def exec_stmt(self, s: cst.CSTNode, st: State) -> Optional[State]:
-        self._tick()
+        # A statement costs in proportion to the sockets alive across it (states are copied
+        # and joined per socket): charge the budget the same way, so it bounds wall time.
+        self._tick(1 + len(st.obs))
         if isinstance(s, cst.SimpleStatementLine):
             cur: Optional[State] = st
             for small in s.body:
