@@ -861,14 +861,25 @@ def main() -> int:
         write_report(report, args, started, final=False)
     if not args.no_linearity and "stdlib" in wanted:
         base = CORPORA / "stdlib"
-        cold = make_tools(workdir, {"socklint-cold"})
-        rows = []
-        for k in (1, 2, 4):
-            corpus = base if k == 1 else build_copies(base, k)
-            print(f"== linearity {k}x", flush=True)
-            res = run_tools(cold, corpus, args.linearity_runs or args.runs, workdir)[0]
-            rows.append({"k": k, "files": corpus_lines(corpus)[0], "wall": res.median("wall"), "cpu": res.median("cpu")})
-        report["linearity"] = rows
+        (cold,) = make_tools(workdir, {"socklint-cold"})
+        copies = {k: base if k == 1 else build_copies(base, k) for k in (1, 2, 4)}
+        samples: dict[int, list[Sample]] = {k: [] for k in copies}
+        print("== linearity 1x/2x/4x", flush=True)
+        # Interleaved like the tools: load drift must not favour one copy count.
+        for i in range(args.linearity_runs or args.runs):
+            for k, corpus in copies.items():
+                s = measure(cold.command(corpus), workdir)
+                samples[k].append(s)
+                print(f"  run {i + 1} {k}x wall {s.wall:7.2f}s  cpu {s.cpu:7.2f}s", flush=True)
+        report["linearity"] = [
+            {
+                "k": k,
+                "files": corpus_lines(copies[k])[0],
+                "wall": statistics.median(s.wall for s in samples[k]),
+                "cpu": statistics.median(s.cpu for s in samples[k]),
+            }
+            for k in copies
+        ]
         write_report(report, args, started, final=False)
     if args.verify_prefilter:
         print("== prefilter verification", flush=True)
