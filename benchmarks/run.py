@@ -749,7 +749,8 @@ def render(report: dict[str, object], args: argparse.Namespace) -> str:
     if pf:
         md.append("## Prefilter check over the standard library\n")
         md.append(
-            f"{pf['rejected']:,} of {pf['files']:,} files are skipped by the text prefilter. Each of them was "
+            f"{pf['rejected']:,} of {pf['files']:,} files are rejected by the text prefilter (they are only "
+            "parsed with `ast`, for syntax errors). Each of them was "
             f"analysed in full (`check_source(..., prefilter=False)`, {pf['seconds']:.0f} s): "
             f"{len(pf['dropped'])} findings would have been lost."
             + ("" if not pf["dropped"] else " Lost: " + ", ".join(pf["dropped"][:20]))
