@@ -40,8 +40,11 @@ from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
 
 # A function whose purpose is to abort connections (fault injection, RST tests, kill switches).
 _ABORT_NAME = re.compile(r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|toxic|break|drop|hard_close|terminate)", re.IGNORECASE)
-_TIMEOUT_GUARD = re.compile(r"time[d_]?\s*out|timedout|expired|deadline|abort|reset", re.IGNORECASE)
-_SOL_SOCKET_INTS = (1, 0xFFFF)  # Linux, BSD/macOS/Windows
+_TIMEOUT_GUARD = re.compile(r"timed?_?out|expired|deadline|abort|reset", re.IGNORECASE)
+_SOL_SOCKET_INTS = (1, 0xFFFF)
+# The option is a configuration choice made elsewhere (a flag, a helper implementing it).
+_CONFIGURED = re.compile(r"reuse", re.IGNORECASE)
+_SETTER = re.compile(r"^_*(set|enable|apply)_?reuse", re.IGNORECASE)  # Linux, BSD/macOS/Windows
 
 
 def _describe(effect: tuple[bool, int | None] | None) -> str:
@@ -219,6 +222,8 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
         return
     if opt == "SO_EXCLUSIVEADDRUSE":
         return
+    if _SETTER.search(facts.name) or any(_CONFIGURED.search(g) for g in e.guards):
+        return  # ``if reuse_port:`` / ``def _set_reuseport(sock)``: the caller asked for it
     typ = sock_type(facts, mf, e)
     if typ == "unix":
         return

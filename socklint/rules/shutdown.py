@@ -11,7 +11,10 @@ import ast
 import re
 from collections.abc import Iterator
 
+import libcst as cst
+
 from socklint.analysis.facts import Event, Finding, FunctionFacts
+from socklint.analysis.options import Evaluator, Sym, positional_args
 from socklint.analysis.scan import dotted_name
 from socklint.rules._support import (
     HTTP_HANDLERS,
@@ -41,10 +44,34 @@ def _closes(facts: FunctionFacts, e: Event) -> list[Event]:
 
 def check_closing(ctx: RuleContext) -> Iterator[Finding]:
     facts = ctx.facts
+    ev: Evaluator | None = None
     for e in facts.events:
         if e.kind == "method" and e.method == "shutdown":
-            yield from _shutdown(ctx, e)
+            ev = ev or module_facts(ctx.module_tree, ctx.imports).evaluator.for_function(facts.func)
+            if _socket_shutdown(e, ev):
+                yield from _shutdown(ctx, e)
     yield from _unread_on_close(ctx)
+
+
+_SOCKETY = re.compile(r"sock|conn|request|client|peer|upstream|downstream|remote|stream|channel|transport", re.IGNORECASE)
+
+
+def _socket_shutdown(e: Event, ev: Evaluator) -> bool:
+    """``socket.shutdown(how)`` rather than ``executor.shutdown(wait=True)`` or
+    ``server.shutdown()``: one positional argument, a SHUT_* constant or 0..2, or a receiver
+    named like a socket."""
+    call = e.node
+    if not isinstance(call, cst.Call):
+        return False
+    args = positional_args(call)
+    if args is None or len(args) != 1 or any(a.keyword is not None for a in call.args):
+        return False
+    v = ev.cst_value(args[0])
+    if isinstance(v, Sym):
+        return v.name in ("socket.SHUT_RD", "socket.SHUT_WR", "socket.SHUT_RDWR")
+    if isinstance(v, int):
+        return v in (0, 1, 2)
+    return bool(e.rids) or bool(e.receiver and _SOCKETY.search(e.receiver))
 
 
 def _shutdown(ctx: RuleContext, s: Event) -> Iterator[Finding]:
@@ -84,6 +111,8 @@ def _shutdown_without_close(ctx: RuleContext, s: Event) -> Iterator[Finding]:
     recv = s.receiver
     if recv is None or "." not in recv or _SERVER_OWNED.match(recv):
         return  # locals and parameters: the caller or the engine accounts for them
+    if ctx.facts.name == "shutdown":
+        return  # a wrapper forwarding shutdown() to the socket it wraps; its owner closes
     mf = module_facts(ctx.module_tree, ctx.imports)
     attr = recv.rsplit(".", 1)[-1]
     if attr in mf.closed_attrs:
