@@ -155,6 +155,13 @@ def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
             base + ". On a listening socket every accepted connection inherits it",
             severity=Severity.ERROR,
         )
+    elif e.in_except:
+        yield Finding(
+            "SKL201",
+            e.node,
+            base + ". Here it aborts a failed connection; suppress if that is intended",
+            severity=Severity.INFO,
+        )
     elif sent:
         yield Finding(
             "SKL201",
@@ -162,13 +169,6 @@ def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
             base + " (data was sent on it at line {0}). To avoid TIME_WAIT, let the client close first instead",
             (sent[0].node,),
             severity=Severity.ERROR,
-        )
-    elif e.in_except:
-        yield Finding(
-            "SKL201",
-            e.node,
-            base + ". Here it aborts a failed connection; suppress if that is intended",
-            severity=Severity.INFO,
         )
     else:
         yield Finding("SKL201", e.node, base + ". To avoid TIME_WAIT, let the client close first instead")
