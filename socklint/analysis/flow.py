@@ -1333,11 +1333,16 @@ class FunctionAnalyzer:
         elif isinstance(node.orelse, cst.If):
             if f is not None:
                 self._step(f, node, "`if {code}` is false")
+            # Events in elif/else branches carry the test too (Event.guards: enclosing tests).
+            self.guards.append(node.test)
             out2 = self.exec_if(node.orelse, f) if f is not None else None
+            self.guards.pop()
         else:
             if f is not None:
                 self._step(f, node, "`if {code}` is false")
+            self.guards.append(node.test)
             out2 = self.exec_block(self._body(node.orelse), f)
+            self.guards.pop()
         return join(out1, out2)
 
     def _loop(self, node: Union[cst.For, cst.While], entry: State, before_body: Callable[[State], tuple[Optional[State], Optional[State]]]) -> Optional[State]:

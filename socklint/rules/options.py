@@ -40,7 +40,9 @@ from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
 
 # A function whose purpose is to abort connections (fault injection, RST tests, kill switches).
 _ABORT_NAME = re.compile(r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|toxic|break|drop|hard_close|terminate)", re.IGNORECASE)
-_TIMEOUT_GUARD = re.compile(r"timed?_?out|expired|deadline|abort|reset", re.IGNORECASE)
+# A branch that chooses the close mode (nginx's ``if (c->timedout)``, Twisted's ``if orderly:``):
+# the abortive close is deliberate there.
+_DELIBERATE_GUARD = re.compile(r"timed?_?out|expired|deadline|abort|reset|orderly|graceful|force", re.IGNORECASE)
 _SOL_SOCKET_INTS = (1, 0xFFFF)
 # The option is a configuration choice made elsewhere (a flag, a helper implementing it).
 _CONFIGURED = re.compile(r"reuse", re.IGNORECASE)
@@ -140,8 +142,8 @@ def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
     facts = ctx.facts
     if is_test_path(ctx.path) or _ABORT_NAME.search(facts.name):
         return  # deliberate RST injection in a test suite or an abort helper
-    if any(_TIMEOUT_GUARD.search(g) for g in e.guards):
-        return  # nginx's reset_timedout_connection: abort a connection that already failed
+    if any(_DELIBERATE_GUARD.search(g) for g in e.guards):
+        return  # an abort the code chose: a timed-out connection, a non-orderly close
     ms = methods_of(facts, e)
     listener = bool(ms.get("listen")) or any(
         facts.resources[r].role == "listener" for r in e.rids if r in facts.resources
