@@ -45,7 +45,7 @@ _ABORT_NAME = re.compile(r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|to
 _DELIBERATE_GUARD = re.compile(r"timed?_?out|expired|deadline|abort|reset|orderly|graceful|force", re.IGNORECASE)
 _SOL_SOCKET_INTS = (1, 0xFFFF)
 # The option is a configuration choice made elsewhere (a flag, a helper implementing it).
-_CONFIGURED = re.compile(r"reuse", re.IGNORECASE)
+_CONFIGURED = re.compile(r"reuse|workers?\b|num_?procs|processes|fork", re.IGNORECASE)
 _SETTER = re.compile(r"^_*(set|enable|apply)_?reuse", re.IGNORECASE)  # Linux, BSD/macOS/Windows
 
 
@@ -222,8 +222,8 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
             (early[0].node,),
         )
         return
-    if opt == "SO_EXCLUSIVEADDRUSE":
-        return
+    if opt == "SO_EXCLUSIVEADDRUSE" or is_test_path(ctx.path):
+        return  # below: risks of a deployed program, not of a test suite
     if _SETTER.search(facts.name) or any(_CONFIGURED.search(g) for g in e.guards):
         return  # ``if reuse_port:`` / ``def _set_reuseport(sock)``: the caller asked for it
     typ = sock_type(facts, mf, e)
@@ -300,6 +300,8 @@ def check_module_options(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
 
 
 def _class_reuse(mctx: ModuleRuleContext, mf: ModuleFacts, cls: ast.ClassDef, stmt: ast.Assign, attr: str) -> Iterator[ModuleFinding]:
+    if is_test_path(mctx.path):
+        return
     udp = inherits(mf, cls, mctx.imports, UDP_SERVERS)
     tcp = inherits(mf, cls, mctx.imports, TCP_SERVERS)
     if attr == "allow_reuse_port":
@@ -340,6 +342,8 @@ def _call_reuse(mctx: ModuleRuleContext, call: ast.Call) -> Iterator[ModuleFindi
             "since 3.11, where the parameter was removed for security (bpo-37228); remove it",
         )
     mf = module_facts(mctx.tree, mctx.imports)
+    if is_test_path(mctx.path):
+        return
     if "reuse_port" in kws and _truthy_ast(mf, kws["reuse_port"].value) and not mf.prefork and not mf.multicast:
         yield ModuleFinding(
             "SKL216", kws["reuse_port"].value,

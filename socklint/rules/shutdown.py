@@ -15,7 +15,7 @@ import libcst as cst
 
 from socklint.analysis.facts import Event, Finding, FunctionFacts
 from socklint.analysis.options import Evaluator, Sym, positional_args
-from socklint.analysis.scan import dotted_name
+from socklint.analysis.scan import ImportTable, dotted_name
 from socklint.rules._support import (
     HTTP_HANDLERS,
     RECV_METHODS,
@@ -53,6 +53,8 @@ def check_closing(ctx: RuleContext) -> Iterator[Finding]:
     yield from _unread_on_close(ctx)
 
 
+# A function whose job is to close the socket it is given.
+_CLOSER_NAME = re.compile(r"close|disconnect|cleanup|clean_up|teardown|tear_down|stop|terminate|finish|release|kill|abort|shutdown|hangup|drop", re.IGNORECASE)
 _SOCKETY = re.compile(r"sock|conn|request|client|peer|upstream|downstream|remote|stream|channel|transport", re.IGNORECASE)
 
 
@@ -66,12 +68,21 @@ def _socket_shutdown(e: Event, ev: Evaluator) -> bool:
     args = positional_args(call)
     if args is None or len(args) != 1 or any(a.keyword is not None for a in call.args):
         return False
+    if isinstance(args[0], cst.Name) and args[0].value in ("True", "False", "None"):
+        return False  # ``executor.shutdown(False)``
     v = ev.cst_value(args[0])
     if isinstance(v, Sym):
         return v.name in ("socket.SHUT_RD", "socket.SHUT_WR", "socket.SHUT_RDWR")
     if isinstance(v, int):
         return v in (0, 1, 2)
     return bool(e.rids) or bool(e.receiver and _SOCKETY.search(e.receiver))
+
+
+def _borrowed(facts: FunctionFacts, e: Event) -> bool:
+    """A parameter or a plain local name: the socket belongs to the caller."""
+    if e.rids:
+        return all(facts.resources[r].origin == "param" for r in e.rids if r in facts.resources)
+    return e.receiver is not None and "." not in e.receiver
 
 
 def _shutdown(ctx: RuleContext, s: Event) -> Iterator[Finding]:
@@ -82,6 +93,8 @@ def _shutdown(ctx: RuleContext, s: Event) -> Iterator[Finding]:
     if not later:
         yield from _shutdown_without_close(ctx, s)
         return
+    if _borrowed(facts, s) and not _CLOSER_NAME.search(facts.name):
+        return  # the caller owns it (and usually closes it in its own ``finally``)
     catching = next((r for r in reversed(s.regions) if r[1] in ("try-os", "suppress")), None)
     if catching is not None:
         # The OSError is caught here; the close is skipped only when it sits in the same body.
@@ -109,8 +122,15 @@ def _skl303(close: Event, s: Event, where: str) -> Finding:
 
 def _shutdown_without_close(ctx: RuleContext, s: Event) -> Iterator[Finding]:
     recv = s.receiver
-    if recv is None or "." not in recv or _SERVER_OWNED.match(recv):
-        return  # locals and parameters: the caller or the engine accounts for them
+    if recv is None or not recv.startswith("self.") or recv.count(".") != 1 or _SERVER_OWNED.match(recv):
+        return  # locals, parameters, other objects' sockets: their owners account for them
+    how = positional_args(s.node) if isinstance(s.node, cst.Call) else None
+    v = ctx_how = None
+    if how:
+        v = module_facts(ctx.module_tree, ctx.imports).evaluator.for_function(ctx.facts.func).cst_value(how[0])
+        ctx_how = v.name if isinstance(v, Sym) else v
+    if ctx_how not in ("socket.SHUT_RDWR", 2):
+        return  # a half-close (SHUT_WR / SHUT_RD) keeps using the socket; the full close comes later
     if ctx.facts.name == "shutdown":
         return  # a wrapper forwarding shutdown() to the socket it wraps; its owner closes
     mf = module_facts(ctx.module_tree, ctx.imports)
@@ -189,7 +209,6 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
 
 def check_module_closing(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
     tree, imports = mctx.tree, mctx.imports
-    threads: bool | None = None
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         methods = [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
         if not methods:
@@ -200,9 +219,7 @@ def check_module_closing(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
                 for m in methods:
                     if m.name in ("do_POST", "do_PUT", "do_PATCH"):
                         yield from _http_answer_before_body(m)
-        if threads is None:
-            threads = _uses_threads(tree, imports)
-        yield from _shared_close(cls, methods, threads)
+        yield from _shared_close(cls, methods, imports)
 
 
 def _calls(node: ast.AST) -> Iterator[ast.Call]:
@@ -249,13 +266,24 @@ def _http_answer_before_body(m: ast.FunctionDef | ast.AsyncFunctionDef) -> Itera
                 break
 
 
-def _uses_threads(tree: ast.Module, imports: object) -> bool:
-    for n in ast.walk(tree):
-        if isinstance(n, (ast.Import, ast.ImportFrom)):
-            mods = [a.name for a in n.names] if isinstance(n, ast.Import) else [n.module or ""]
-            if any(m.split(".")[0] in ("threading", "_thread", "thread", "concurrent") for m in mods):
-                return True
-    return False
+_THREAD_STARTERS = frozenset({"threading.Thread", "threading.Timer", "_thread.start_new_thread", "thread.start_new_thread"})
+
+
+def _thread_targets(cls: ast.ClassDef, imports: ImportTable) -> set[str]:
+    """Methods of ``cls`` that run in another thread: ``Thread(target=self.m)``,
+    ``start_new_thread(self.m, ...)``, or ``run`` of a ``threading.Thread`` subclass."""
+    out: set[str] = set()
+    if any(imports.qualify(d) == "threading.Thread" for d in (dotted_name(b) for b in cls.bases) if d):
+        out.add("run")
+    for c in _calls(cls):
+        name = dotted_name(c.func)
+        if not name or imports.qualify(name) not in _THREAD_STARTERS:
+            continue
+        cands = [kw.value for kw in c.keywords if kw.arg in ("target", "function")] + list(c.args[:2])
+        for a in cands:
+            if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name) and a.value.id == "self":
+                out.add(a.attr)
+    return out
 
 
 def _self_attr_call(call: ast.Call) -> tuple[str, str] | None:
@@ -266,16 +294,24 @@ def _self_attr_call(call: ast.Call) -> tuple[str, str] | None:
     return None
 
 
-def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFunctionDef], threads: bool) -> Iterator[ModuleFinding]:
+def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFunctionDef], imports: ImportTable) -> Iterator[ModuleFinding]:
     """``stop()`` closes ``self.sock`` while another method still reads it (a thread blocked in
     recv/accept is not woken by close), or while a makefile() object made from it stays open."""
-    blocked: dict[str, str] = {}  # attr -> method that reads it in a loop
+    blocked: dict[str, str] = {}  # attr -> method that reads it in a loop, in another thread
     files: dict[str, str] = {}  # makefile attr -> socket attr
+    threaded = _thread_targets(cls, imports)
+    nonblocking: set[str] = set()
+    for c in _calls(cls):
+        sa = _self_attr_call(c)
+        if sa and sa[1] in ("settimeout", "setblocking") and c.args:
+            a = c.args[0]
+            if not (isinstance(a, ast.Constant) and (a.value is None or (sa[1] == "setblocking" and a.value))):
+                nonblocking.add(sa[0])  # a reader with a timeout wakes up by itself
     for m in methods:
-        for loop in (n for n in ast.walk(m) if isinstance(n, ast.While)):
+        for loop in (n for n in ast.walk(m) if isinstance(n, ast.While)) if m.name in threaded else ():
             for c in _calls(loop):
                 sa = _self_attr_call(c)
-                if sa and (sa[1] in RECV_METHODS or sa[1] == "accept"):
+                if sa and (sa[1] in RECV_METHODS or sa[1] == "accept") and sa[0] not in nonblocking:
                     blocked.setdefault(sa[0], m.name)
         for n in ast.walk(m):
             if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
@@ -287,6 +323,8 @@ def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFu
     if not blocked and not files:
         return
     for m in methods:
+        if m.name in ("__init__", "__new__") or m.name in threaded:
+            continue  # before the reader starts, or in the reader's own thread
         calls = sorted(_calls(m), key=lambda c: (c.lineno, c.col_offset))
         for i, c in enumerate(calls):
             sa = _self_attr_call(c)
@@ -297,7 +335,7 @@ def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFu
             if (attr, "shutdown") in before:
                 continue
             reader = blocked.get(attr)
-            if reader is not None and reader != m.name and threads:
+            if reader is not None:
                 yield ModuleFinding(
                     "SKL302", c,
                     f"`self.{attr}.close()` without shutdown() while `{reader}()` may be blocked in a read on it in "
