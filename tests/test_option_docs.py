@@ -19,7 +19,15 @@ from socklint.config import Settings
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "docs" / "rules"
 CODES_HERE = sorted(c for c in CODES if c.startswith(("SKL2", "SKL3")))
-SECTIONS = ("What it finds", "Why it hurts", "Example (bad)", "Fixed example", "When to suppress", "Known limitations", "References")
+SECTIONS = (
+    "What it finds",
+    "Why it hurts",
+    "Example (bad)",
+    "Fixed example",
+    "When to suppress",
+    "Known limitations",
+    "References",
+)
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
@@ -30,7 +38,9 @@ def _sections(code: str) -> dict[str, str]:
 
 
 def _check(code: str, source: str) -> list[tuple[int, str]]:
-    settings = Settings() if CODES[code].default_enabled else replace(Settings(), extend_select=(code,))
+    settings = (
+        Settings() if CODES[code].default_enabled else replace(Settings(), extend_select=(code,))
+    )
     return [(d.line, d.code) for d in check_source(f"docs/{code}.py", source.encode(), settings)]
 
 

@@ -12,7 +12,9 @@ from socklint.diagnostics import Diagnostic, Severity
 HEAD = "import socket\nimport struct\nZERO = struct.pack('ii', 1, 0)\n"
 
 
-def _check(src: str, settings: Settings | None = None, path: str = "pkg/mod.py") -> list[Diagnostic]:
+def _check(
+    src: str, settings: Settings | None = None, path: str = "pkg/mod.py"
+) -> list[Diagnostic]:
     return check_source(path, src.encode(), settings or Settings())
 
 

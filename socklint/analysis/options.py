@@ -34,16 +34,42 @@ from socklint.analysis.scan import ImportTable, dotted_name
 # is spelled with the module name; this set is what a star import is trusted to provide.
 SOCKET_CONSTANTS = frozenset(
     {
-        "SOL_SOCKET", "SO_LINGER", "SO_REUSEADDR", "SO_REUSEPORT", "SO_REUSEPORT_LB",
-        "SO_EXCLUSIVEADDRUSE", "SO_BROADCAST", "IPPROTO_IP", "IPPROTO_IPV6", "IPPROTO_UDP",
-        "IPPROTO_TCP", "IP_ADD_MEMBERSHIP", "IPV6_JOIN_GROUP", "IPV6_ADD_MEMBERSHIP",
-        "IP_ADD_SOURCE_MEMBERSHIP", "MCAST_JOIN_GROUP", "SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW",
-        "AF_INET", "AF_INET6", "AF_UNIX", "SHUT_RD", "SHUT_WR", "SHUT_RDWR", "TCP_NODELAY",
+        "SOL_SOCKET",
+        "SO_LINGER",
+        "SO_REUSEADDR",
+        "SO_REUSEPORT",
+        "SO_REUSEPORT_LB",
+        "SO_EXCLUSIVEADDRUSE",
+        "SO_BROADCAST",
+        "IPPROTO_IP",
+        "IPPROTO_IPV6",
+        "IPPROTO_UDP",
+        "IPPROTO_TCP",
+        "IP_ADD_MEMBERSHIP",
+        "IPV6_JOIN_GROUP",
+        "IPV6_ADD_MEMBERSHIP",
+        "IP_ADD_SOURCE_MEMBERSHIP",
+        "MCAST_JOIN_GROUP",
+        "SOCK_STREAM",
+        "SOCK_DGRAM",
+        "SOCK_RAW",
+        "AF_INET",
+        "AF_INET6",
+        "AF_UNIX",
+        "SHUT_RD",
+        "SHUT_WR",
+        "SHUT_RDWR",
+        "TCP_NODELAY",
     }
 )
 MULTICAST_JOIN = frozenset(
-    {"socket.IP_ADD_MEMBERSHIP", "socket.IPV6_JOIN_GROUP", "socket.IPV6_ADD_MEMBERSHIP",
-     "socket.IP_ADD_SOURCE_MEMBERSHIP", "socket.MCAST_JOIN_GROUP"}
+    {
+        "socket.IP_ADD_MEMBERSHIP",
+        "socket.IPV6_JOIN_GROUP",
+        "socket.IPV6_ADD_MEMBERSHIP",
+        "socket.IP_ADD_SOURCE_MEMBERSHIP",
+        "socket.MCAST_JOIN_GROUP",
+    }
 )
 
 # Limits that keep evaluation cheap and safe on hostile input (``b"x" * 10**9``).
@@ -79,8 +105,22 @@ Value = Union[int, bytes, str, Sym, StructFormat, Packed]
 
 # --- struct packing as on LP64 Linux -------------------------------------------------------
 
-_NATIVE_SIZES = {"x": 1, "b": 1, "B": 1, "?": 1, "h": 2, "H": 2, "i": 4, "I": 4, "l": 8, "L": 8,
-                 "q": 8, "Q": 8, "n": 8, "N": 8}
+_NATIVE_SIZES = {
+    "x": 1,
+    "b": 1,
+    "B": 1,
+    "?": 1,
+    "h": 2,
+    "H": 2,
+    "i": 4,
+    "I": 4,
+    "l": 8,
+    "L": 8,
+    "q": 8,
+    "Q": 8,
+    "n": 8,
+    "N": 8,
+}
 # Standard-size equivalents of the native integer codes on LP64.
 _TO_STANDARD = {"l": "q", "L": "Q", "n": "q", "N": "Q"}
 _FORMAT_RE = re.compile(r"^[@=<>!]?(?:\s*\d{0,2}[xbB?hHiIlLqQnN])+\s*$")
@@ -223,7 +263,11 @@ def _module_bindings(tree: ast.Module) -> dict[str, _Binding]:
     stack: list[ast.stmt] = list(tree.body)
     while stack:
         stmt = stack.pop()
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
             bind(stmt.targets[0].id, stmt.value)
             continue
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
@@ -251,7 +295,9 @@ def _module_bindings(tree: ast.Module) -> dict[str, _Binding]:
 def _own_nodes(stmt: ast.stmt) -> list[ast.AST]:
     """Nodes of a compound statement's header (not of its nested statement bodies)."""
     out: list[ast.AST] = []
-    stack: list[ast.AST] = [c for c in ast.iter_child_nodes(stmt) if not isinstance(c, (ast.stmt, ast.excepthandler))]
+    stack: list[ast.AST] = [
+        c for c in ast.iter_child_nodes(stmt) if not isinstance(c, (ast.stmt, ast.excepthandler))
+    ]
     for h in getattr(stmt, "handlers", []) or []:
         if h.name:
             out.append(ast.Name(id=h.name, ctx=ast.Store()))
@@ -361,7 +407,9 @@ class Evaluator:
 
     def __init__(self, imports: ImportTable, module_tree: ast.Module | None) -> None:
         self.imports = imports
-        self.module: dict[str, _Binding] = _module_bindings(module_tree) if module_tree is not None else {}
+        self.module: dict[str, _Binding] = (
+            _module_bindings(module_tree) if module_tree is not None else {}
+        )
         self.local: dict[str, _Binding] = {}
 
     def for_function(self, func: cst.CSTNode | None) -> Evaluator:
@@ -385,11 +433,16 @@ class Evaluator:
             return None  # shadowed by an assignment
         q = self.imports.qualify(dotted)
         if q.startswith("_socket."):
-            q = "socket." + q[len("_socket."):]
+            q = "socket." + q[len("_socket.") :]
         if q.startswith("socket.") and q.count(".") == 1:
             return q
         star = "socket" in self.imports.star_modules or "_socket" in self.imports.star_modules
-        if star and "." not in dotted and dotted in SOCKET_CONSTANTS and dotted not in self.imports.names:
+        if (
+            star
+            and "." not in dotted
+            and dotted in SOCKET_CONSTANTS
+            and dotted not in self.imports.names
+        ):
             return "socket." + dotted
         return None
 
@@ -445,11 +498,19 @@ class Evaluator:
         if isinstance(expr, ast.BinOp):
             left = self._value(expr.left, depth + 1)
             right = self._value(expr.right, depth + 1)
-            if isinstance(expr.op, ast.Add) and isinstance(left, (bytes, Packed)) and isinstance(right, (bytes, Packed)):
+            if (
+                isinstance(expr.op, ast.Add)
+                and isinstance(left, (bytes, Packed))
+                and isinstance(right, (bytes, Packed))
+            ):
                 data = _raw(left) + _raw(right)
                 return data if len(data) <= _MAX_BYTES else None
             if isinstance(expr.op, ast.Mult):
-                if isinstance(left, bytes) and isinstance(right, int) and not isinstance(right, bool):
+                if (
+                    isinstance(left, bytes)
+                    and isinstance(right, int)
+                    and not isinstance(right, bool)
+                ):
                     return left * right if 0 <= len(left) * right <= _MAX_BYTES else None
                 if isinstance(right, bytes) and isinstance(left, int):
                     return right * left if 0 <= len(right) * left <= _MAX_BYTES else None
@@ -462,7 +523,11 @@ class Evaluator:
         func = call.func
         name = dotted_name(func)
         qual = self.imports.qualify(name) if name else None
-        if qual in ("struct.Struct", "_struct.Struct") and len(call.args) == 1 and not call.keywords:
+        if (
+            qual in ("struct.Struct", "_struct.Struct")
+            and len(call.args) == 1
+            and not call.keywords
+        ):
             fmt = self._value(call.args[0], depth + 1)
             if isinstance(fmt, bytes):
                 fmt = fmt.decode("ascii", "replace")

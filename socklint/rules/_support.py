@@ -20,31 +20,64 @@ from socklint.analysis.options import MULTICAST_JOIN, Evaluator, truthy
 from socklint.analysis.scan import ImportTable, dotted_name
 
 SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile", "write"})
-RECV_METHODS = frozenset({"recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into"})
-PLATFORM_GUARD = re.compile(r"os\.name|sys\.platform|platform\.system|\bwin|WIN|mswindows|_windows|windows", re.IGNORECASE)
-TEST_PATH = re.compile(r"(^|[/\\])(tests?|testing|test_support)([/\\])|(^|[/\\])(test_[^/\\]*|[^/\\]*_tests?|conftest)\.py$")
+RECV_METHODS = frozenset(
+    {"recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into"}
+)
+PLATFORM_GUARD = re.compile(
+    r"os\.name|sys\.platform|platform\.system|\bwin|WIN|mswindows|_windows|windows", re.IGNORECASE
+)
+TEST_PATH = re.compile(
+    r"(^|[/\\])(tests?|testing|test_support)([/\\])|(^|[/\\])(test_[^/\\]*|[^/\\]*_tests?|conftest)\.py$"
+)
 
 # socketserver / http.server classes and what their socket is.
 UDP_SERVERS = frozenset(
-    {"socketserver.UDPServer", "socketserver.ThreadingUDPServer", "socketserver.ForkingUDPServer",
-     "SocketServer.UDPServer", "SocketServer.ThreadingUDPServer", "SocketServer.ForkingUDPServer"}
+    {
+        "socketserver.UDPServer",
+        "socketserver.ThreadingUDPServer",
+        "socketserver.ForkingUDPServer",
+        "SocketServer.UDPServer",
+        "SocketServer.ThreadingUDPServer",
+        "SocketServer.ForkingUDPServer",
+    }
 )
 TCP_SERVERS = frozenset(
-    {"socketserver.TCPServer", "socketserver.ThreadingTCPServer", "socketserver.ForkingTCPServer",
-     "SocketServer.TCPServer", "SocketServer.ThreadingTCPServer", "SocketServer.ForkingTCPServer",
-     "http.server.HTTPServer", "http.server.ThreadingHTTPServer", "BaseHTTPServer.HTTPServer",
-     "xmlrpc.server.SimpleXMLRPCServer", "xmlrpc.server.DocXMLRPCServer",
-     "wsgiref.simple_server.WSGIServer"}
+    {
+        "socketserver.TCPServer",
+        "socketserver.ThreadingTCPServer",
+        "socketserver.ForkingTCPServer",
+        "SocketServer.TCPServer",
+        "SocketServer.ThreadingTCPServer",
+        "SocketServer.ForkingTCPServer",
+        "http.server.HTTPServer",
+        "http.server.ThreadingHTTPServer",
+        "BaseHTTPServer.HTTPServer",
+        "xmlrpc.server.SimpleXMLRPCServer",
+        "xmlrpc.server.DocXMLRPCServer",
+        "wsgiref.simple_server.WSGIServer",
+    }
 )
 HTTP_HANDLERS = frozenset(
-    {"http.server.BaseHTTPRequestHandler", "http.server.SimpleHTTPRequestHandler",
-     "http.server.CGIHTTPRequestHandler", "BaseHTTPServer.BaseHTTPRequestHandler",
-     "SimpleHTTPServer.SimpleHTTPRequestHandler", "wsgiref.simple_server.WSGIRequestHandler"}
+    {
+        "http.server.BaseHTTPRequestHandler",
+        "http.server.SimpleHTTPRequestHandler",
+        "http.server.CGIHTTPRequestHandler",
+        "BaseHTTPServer.BaseHTTPRequestHandler",
+        "SimpleHTTPServer.SimpleHTTPRequestHandler",
+        "wsgiref.simple_server.WSGIRequestHandler",
+    }
 )
 PREFORK_CALLS = frozenset(
-    {"os.fork", "os.forkpty", "multiprocessing.Process", "multiprocessing.Pool",
-     "multiprocessing.get_context", "concurrent.futures.ProcessPoolExecutor", "subprocess.Popen",
-     "os.posix_spawn"}
+    {
+        "os.fork",
+        "os.forkpty",
+        "multiprocessing.Process",
+        "multiprocessing.Pool",
+        "multiprocessing.get_context",
+        "concurrent.futures.ProcessPoolExecutor",
+        "subprocess.Popen",
+        "os.posix_spawn",
+    }
 )
 
 
@@ -122,11 +155,18 @@ def _compute(tree: ast.Module, imports: ImportTable) -> ModuleFacts:
     mf = ModuleFacts(ev)
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
-            mf.class_bases[node.name] = [imports.qualify(d) for d in (dotted_name(b) for b in node.bases) if d]
+            mf.class_bases[node.name] = [
+                imports.qualify(d) for d in (dotted_name(b) for b in node.bases) if d
+            ]
         elif isinstance(node, (ast.Name, ast.Attribute)):
             last = node.id if isinstance(node, ast.Name) else node.attr
-            if last in ("IP_ADD_MEMBERSHIP", "IPV6_JOIN_GROUP", "IPV6_ADD_MEMBERSHIP", "MCAST_JOIN_GROUP",
-                        "IP_ADD_SOURCE_MEMBERSHIP"):
+            if last in (
+                "IP_ADD_MEMBERSHIP",
+                "IPV6_JOIN_GROUP",
+                "IPV6_ADD_MEMBERSHIP",
+                "MCAST_JOIN_GROUP",
+                "IP_ADD_SOURCE_MEMBERSHIP",
+            ):
                 mf.multicast = True
             elif last == "SO_EXCLUSIVEADDRUSE":
                 mf.exclusive = True
@@ -135,14 +175,22 @@ def _compute(tree: ast.Module, imports: ImportTable) -> ModuleFacts:
             q = imports.qualify(name) if name else ""
             if q in PREFORK_CALLS or (name or "").endswith((".fork", "fork_processes")):
                 mf.prefork = True
-            if q == "socket.setdefaulttimeout" and node.args and not (
-                isinstance(node.args[0], ast.Constant) and node.args[0].value is None
+            if (
+                q == "socket.setdefaulttimeout"
+                and node.args
+                and not (isinstance(node.args[0], ast.Constant) and node.args[0].value is None)
             ):
                 mf.default_timeout = True
             f = node.func
-            if isinstance(f, ast.Attribute) and f.attr in ("close", "detach") and isinstance(f.value, ast.Attribute):
+            if (
+                isinstance(f, ast.Attribute)
+                and f.attr in ("close", "detach")
+                and isinstance(f.value, ast.Attribute)
+            ):
                 mf.closed_attrs.add(f.value.attr)
-            if isinstance(f, ast.Attribute) and f.attr in ("closing", "enter_context", "callback") or q == "contextlib.closing":
+            if (
+                isinstance(f, ast.Attribute) and f.attr in ("closing", "enter_context", "callback")
+            ) or q == "contextlib.closing":
                 for a in node.args:
                     if isinstance(a, ast.Attribute):
                         mf.closed_attrs.add(a.attr)
@@ -179,13 +227,15 @@ def _socket_call_type(call: ast.Call, imports: ImportTable, ev: Evaluator) -> st
         if kw.arg == "type":
             typ = kw.value
     if typ is None:
-        return "stream" if not call.args and not call.keywords or len(call.args) == 1 else None
+        return "stream" if (not call.args and not call.keywords) or len(call.args) == 1 else None
     v = ev.value(typ)
     n = getattr(v, "name", None)
     return {"socket.SOCK_DGRAM": "dgram", "socket.SOCK_STREAM": "stream"}.get(n or "")
 
 
-def inherits(mf: ModuleFacts, cls: ast.ClassDef, imports: ImportTable, targets: frozenset[str]) -> bool:
+def inherits(
+    mf: ModuleFacts, cls: ast.ClassDef, imports: ImportTable, targets: frozenset[str]
+) -> bool:
     """Whether a class derives from one of ``targets`` (directly or through module classes)."""
     seen: set[str] = set()
     todo = [imports.qualify(d) for d in (dotted_name(b) for b in cls.bases) if d]

@@ -39,10 +39,15 @@ from socklint.rules._support import (
 from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
 
 # A function whose purpose is to abort connections (fault injection, RST tests, kill switches).
-_ABORT_NAME = re.compile(r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|toxic|break|drop|hard_close|terminate)", re.IGNORECASE)
+_ABORT_NAME = re.compile(
+    r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|toxic|break|drop|hard_close|terminate)",
+    re.IGNORECASE,
+)
 # A branch that chooses the close mode (nginx's ``if (c->timedout)``, Twisted's ``if orderly:``):
 # the abortive close is deliberate there.
-_DELIBERATE_GUARD = re.compile(r"timed?_?out|expired|deadline|abort|reset|orderly|graceful|force", re.IGNORECASE)
+_DELIBERATE_GUARD = re.compile(
+    r"timed?_?out|expired|deadline|abort|reset|orderly|graceful|force", re.IGNORECASE
+)
 _SOL_SOCKET_INTS = (1, 0xFFFF)
 # The option is a configuration choice made elsewhere (a flag, a helper implementing it).
 _CONFIGURED = re.compile(r"reuse|workers?\b|num_?procs|processes|fork", re.IGNORECASE)
@@ -95,14 +100,20 @@ def check_options(ctx: RuleContext) -> Iterator[Finding]:
 # --- SO_LINGER -----------------------------------------------------------------------------------
 
 
-def _linger(ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, so: SockOpt) -> Iterator[Finding]:
+def _linger(
+    ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, so: SockOpt
+) -> Iterator[Finding]:
     linger = as_linger(so.value)
     if linger is None:
         return
     swallowed = any(kind in ("try-os", "suppress") for _, kind in e.regions)
     if linger.posix is None:
         if not platform_guarded(e):
-            extra = "; the `except OSError` around it hides the failure, so the option is silently never set" if swallowed else ""
+            extra = (
+                "; the `except OSError` around it hides the failure, so the option is silently never set"
+                if swallowed
+                else ""
+            )
             yield Finding(
                 "SKL202",
                 e.node,
@@ -145,9 +156,11 @@ def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
     if any(_DELIBERATE_GUARD.search(g) for g in e.guards):
         return  # an abort the code chose: a timed-out connection, a non-orderly close
     ms = methods_of(facts, e)
-    listener = bool(ms.get("listen")) or any(
-        facts.resources[r].role == "listener" for r in e.rids if r in facts.resources
-    ) or (e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate"))
+    listener = (
+        bool(ms.get("listen"))
+        or any(facts.resources[r].role == "listener" for r in e.rids if r in facts.resources)
+        or (e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate"))
+    )
     sent = [x for m in SEND_METHODS for x in ms.get(m, []) if x.order < e.order]
     base = "SO_LINGER {on, 0}: every close() of this socket sends RST instead of FIN and discards unsent data; the peer gets ECONNRESET and may lose the tail of what was sent"
     if listener:
@@ -168,15 +181,20 @@ def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
         yield Finding(
             "SKL201",
             e.node,
-            base + " (data was sent on it at line {0}). To avoid TIME_WAIT, let the client close first instead",
+            base
+            + " (data was sent on it at line {0}). To avoid TIME_WAIT, let the client close first instead",
             (sent[0].node,),
             severity=Severity.ERROR,
         )
     else:
-        yield Finding("SKL201", e.node, base + ". To avoid TIME_WAIT, let the client close first instead")
+        yield Finding(
+            "SKL201", e.node, base + ". To avoid TIME_WAIT, let the client close first instead"
+        )
 
 
-def _linger_nonblocking(ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, linger: Linger) -> Iterator[Finding]:
+def _linger_nonblocking(
+    ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, linger: Linger
+) -> Iterator[Finding]:
     facts = ctx.facts
     secs = linger.posix_effect[1] if linger.posix_effect else None
     why = nonblocking(facts, e, ev)
@@ -186,11 +204,24 @@ def _linger_nonblocking(ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Eve
     ).format(secs="an unbounded number of" if secs == -1 else secs)
     if why is not None:
         text, node = why
-        yield Finding("SKL203", e.node, f"nonzero SO_LINGER on a socket made non-blocking by {text} at line {{0}}: {tail}", (node,))
+        yield Finding(
+            "SKL203",
+            e.node,
+            f"nonzero SO_LINGER on a socket made non-blocking by {text} at line {{0}}: {tail}",
+            (node,),
+        )
     elif isinstance(facts.func, cst.FunctionDef) and facts.func.asynchronous is not None:
-        yield Finding("SKL203", e.node, f"nonzero SO_LINGER set in a coroutine, on a socket an event loop drives: {tail}")
+        yield Finding(
+            "SKL203",
+            e.node,
+            f"nonzero SO_LINGER set in a coroutine, on a socket an event loop drives: {tail}",
+        )
     elif mf.default_timeout:
-        yield Finding("SKL203", e.node, f"nonzero SO_LINGER while `socket.setdefaulttimeout()` makes new sockets non-blocking: {tail}")
+        yield Finding(
+            "SKL203",
+            e.node,
+            f"nonzero SO_LINGER while `socket.setdefaulttimeout()` makes new sockets non-blocking: {tail}",
+        )
 
 
 # --- port reuse --------------------------------------------------------------------------------------
@@ -230,10 +261,14 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
     if typ == "unix":
         return
     connects = ms.get("connect", []) + ms.get("connect_ex", [])
-    client_origin = any(facts.resources[r].origin == "create_connection" for r in e.rids if r in facts.resources)
+    client_origin = any(
+        facts.resources[r].origin == "create_connection" for r in e.rids if r in facts.resources
+    )
     listens = ms.get("listen", [])
-    listener = bool(listens) or any(facts.resources[r].role == "listener" for r in e.rids if r in facts.resources) or (
-        e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate")
+    listener = (
+        bool(listens)
+        or any(facts.resources[r].role == "listener" for r in e.rids if r in facts.resources)
+        or (e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate"))
     )
     if opt == "SO_REUSEPORT":
         if mf.prefork or mf.multicast:
@@ -263,7 +298,11 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
             "TIME_WAIT nor CLOSE_WAIT here; reuse connections or let the server close first",
         )
         return
-    if (listener or (binds and typ == "stream" and not connects)) and not platform_guarded(e) and not mf.exclusive:
+    if (
+        (listener or (binds and typ == "stream" and not connects))
+        and not platform_guarded(e)
+        and not mf.exclusive
+    ):
         yield Finding(
             "SKL213",
             e.node,
@@ -285,7 +324,11 @@ def check_module_options(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
             for stmt in node.body:
-                if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+                if not (
+                    isinstance(stmt, ast.Assign)
+                    and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Name)
+                ):
                     continue
                 attr = stmt.targets[0].id
                 if attr not in ("allow_reuse_address", "allow_reuse_port"):
@@ -299,7 +342,9 @@ def check_module_options(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
     yield from _instance_reuse_after_bind(mctx)
 
 
-def _class_reuse(mctx: ModuleRuleContext, mf: ModuleFacts, cls: ast.ClassDef, stmt: ast.Assign, attr: str) -> Iterator[ModuleFinding]:
+def _class_reuse(
+    mctx: ModuleRuleContext, mf: ModuleFacts, cls: ast.ClassDef, stmt: ast.Assign, attr: str
+) -> Iterator[ModuleFinding]:
     if is_test_path(mctx.path):
         return
     udp = inherits(mf, cls, mctx.imports, UDP_SERVERS)
@@ -307,26 +352,31 @@ def _class_reuse(mctx: ModuleRuleContext, mf: ModuleFacts, cls: ast.ClassDef, st
     if attr == "allow_reuse_port":
         if (udp or tcp) and not mf.prefork and not mf.multicast:
             yield ModuleFinding(
-                "SKL216", stmt,
+                "SKL216",
+                stmt,
                 f"`allow_reuse_port = True` on `{cls.name}`: a second copy of this server binds the same port without "
                 "an error and takes part (Linux) or all (BSD, macOS) of the traffic; make sure that is intended",
             )
         return
     if udp and not mf.multicast:
         yield ModuleFinding(
-            "SKL211", stmt,
+            "SKL211",
+            stmt,
             f"`allow_reuse_address = True` on the UDP server `{cls.name}`: any local process, even another user's, can "
             "bind the same port and receive its datagrams (bpo-37228)",
         )
     elif tcp and not mf.exclusive:
         yield ModuleFinding(
-            "SKL213", stmt,
+            "SKL213",
+            stmt,
             f"`allow_reuse_address = True` on `{cls.name}` applies on Windows too, where another process can then bind "
             "the port while this server listens (port hijacking); use `os.name != 'nt'`",
         )
 
 
-_REUSE_CALLS = frozenset({"create_server", "start_server", "create_datagram_endpoint", "start_unix_server"})
+_REUSE_CALLS = frozenset(
+    {"create_server", "start_server", "create_datagram_endpoint", "start_unix_server"}
+)
 
 
 def _call_reuse(mctx: ModuleRuleContext, call: ast.Call) -> Iterator[ModuleFinding]:
@@ -337,22 +387,35 @@ def _call_reuse(mctx: ModuleRuleContext, call: ast.Call) -> Iterator[ModuleFindi
     kws = {kw.arg: kw for kw in call.keywords if kw.arg}
     if last == "create_datagram_endpoint" and "reuse_address" in kws:
         yield ModuleFinding(
-            "SKL212", kws["reuse_address"].value,
+            "SKL212",
+            kws["reuse_address"].value,
             "`create_datagram_endpoint(reuse_address=...)` raises ValueError (True) since Python 3.8.1 and TypeError "
             "since 3.11, where the parameter was removed for security (bpo-37228); remove it",
         )
     mf = module_facts(mctx.tree, mctx.imports)
     if is_test_path(mctx.path):
         return
-    if "reuse_port" in kws and _truthy_ast(mf, kws["reuse_port"].value) and not mf.prefork and not mf.multicast:
+    if (
+        "reuse_port" in kws
+        and _truthy_ast(mf, kws["reuse_port"].value)
+        and not mf.prefork
+        and not mf.multicast
+    ):
         yield ModuleFinding(
-            "SKL216", kws["reuse_port"].value,
+            "SKL216",
+            kws["reuse_port"].value,
             f"`{last}(reuse_port=True)`: a second copy of this program binds the same port without an error and takes "
             "part (Linux) or all (BSD, macOS) of the traffic; make sure sharing the port is intended",
         )
-    if last in ("create_server", "start_server") and "reuse_address" in kws and _truthy_ast(mf, kws["reuse_address"].value) and not mf.exclusive:
+    if (
+        last in ("create_server", "start_server")
+        and "reuse_address" in kws
+        and _truthy_ast(mf, kws["reuse_address"].value)
+        and not mf.exclusive
+    ):
         yield ModuleFinding(
-            "SKL213", kws["reuse_address"].value,
+            "SKL213",
+            kws["reuse_address"].value,
             f"`{last}(reuse_address=True)` also applies on Windows, where another process can then bind the port while "
             "you listen; leave the default (POSIX only)",
         )
@@ -378,7 +441,9 @@ def _server_class(mf: ModuleFacts, mctx: ModuleRuleContext, call: ast.expr) -> b
     q = mctx.imports.qualify(name)
     servers = TCP_SERVERS | UDP_SERVERS
     if q not in servers:
-        cls = next((n for n in ast.walk(mctx.tree) if isinstance(n, ast.ClassDef) and n.name == name), None)
+        cls = next(
+            (n for n in ast.walk(mctx.tree) if isinstance(n, ast.ClassDef) and n.name == name), None
+        )
         if cls is None or not inherits(mf, cls, mctx.imports, servers):
             return False
     for kw in call.keywords:
@@ -396,7 +461,11 @@ def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFindin
     for block in _bodies(mctx.tree):
         servers: dict[str, ast.stmt] = {}
         for stmt in block:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
                 if isinstance(stmt.value, ast.Call):
                     mf = mf or module_facts(mctx.tree, mctx.imports)
                     if _server_class(mf, mctx, stmt.value):
@@ -417,7 +486,8 @@ def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFindin
                     mf = mf or module_facts(mctx.tree, mctx.imports)
                     if _truthy_ast(mf, stmt.value):
                         yield ModuleFinding(
-                            "SKL214", stmt,
+                            "SKL214",
+                            stmt,
                             f"`{t.value.id}.{t.attr}` is set after the server was created (line "
                             f"{servers[t.value.id].lineno}), which already bound its socket in __init__: no effect; "
                             "set it as a class attribute or pass bind_and_activate=False",
@@ -426,15 +496,24 @@ def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFindin
                 call = stmt.value
                 f = call.func
                 if (
-                    isinstance(f, ast.Attribute) and f.attr == "setsockopt" and len(call.args) == 3
-                    and isinstance(f.value, ast.Attribute) and f.value.attr == "socket"
-                    and isinstance(f.value.value, ast.Name) and f.value.value.id in servers
+                    isinstance(f, ast.Attribute)
+                    and f.attr == "setsockopt"
+                    and len(call.args) == 3
+                    and isinstance(f.value, ast.Attribute)
+                    and f.value.attr == "socket"
+                    and isinstance(f.value.value, ast.Name)
+                    and f.value.value.id in servers
                 ):
                     mf = mf or module_facts(mctx.tree, mctx.imports)
                     opt = mf.evaluator.value(call.args[1])
-                    if isinstance(opt, Sym) and opt.name in ("socket.SO_REUSEADDR", "socket.SO_REUSEPORT") and _truthy_ast(mf, call.args[2]):
+                    if (
+                        isinstance(opt, Sym)
+                        and opt.name in ("socket.SO_REUSEADDR", "socket.SO_REUSEPORT")
+                        and _truthy_ast(mf, call.args[2])
+                    ):
                         yield ModuleFinding(
-                            "SKL214", call,
+                            "SKL214",
+                            call,
                             f"`{opt.name.split('.')[-1]}` is set on `{f.value.value.id}.socket` after the server was "
                             f"created (line {servers[f.value.value.id].lineno}) and bound: no effect; set "
                             "`allow_reuse_address` as a class attribute",

@@ -54,8 +54,14 @@ def check_closing(ctx: RuleContext) -> Iterator[Finding]:
 
 
 # A function whose job is to close the socket it is given.
-_CLOSER_NAME = re.compile(r"close|disconnect|cleanup|clean_up|teardown|tear_down|stop|terminate|finish|release|kill|abort|shutdown|hangup|drop", re.IGNORECASE)
-_SOCKETY = re.compile(r"sock|conn|request|client|peer|upstream|downstream|remote|stream|channel|transport", re.IGNORECASE)
+_CLOSER_NAME = re.compile(
+    r"close|disconnect|cleanup|clean_up|teardown|tear_down|stop|terminate|finish|release|kill|abort|shutdown|hangup|drop",
+    re.IGNORECASE,
+)
+_SOCKETY = re.compile(
+    r"sock|conn|request|client|peer|upstream|downstream|remote|stream|channel|transport",
+    re.IGNORECASE,
+)
 
 
 def _socket_shutdown(e: Event, ev: Evaluator) -> bool:
@@ -79,10 +85,11 @@ def _socket_shutdown(e: Event, ev: Evaluator) -> bool:
 
 
 def _borrowed(facts: FunctionFacts, e: Event) -> bool:
-    """A parameter or a plain local name: the socket belongs to the caller."""
+    """A parameter, a plain local, or an attribute of one (``conn.sock``): the socket belongs to
+    the caller. ``self.X`` is the object's own."""
     if e.rids:
         return all(facts.resources[r].origin == "param" for r in e.rids if r in facts.resources)
-    return e.receiver is not None and "." not in e.receiver
+    return e.receiver is not None and e.receiver.split(".", 1)[0] not in ("self", "cls")
 
 
 def _shutdown(ctx: RuleContext, s: Event) -> Iterator[Finding]:
@@ -122,12 +129,21 @@ def _skl303(close: Event, s: Event, where: str) -> Finding:
 
 def _shutdown_without_close(ctx: RuleContext, s: Event) -> Iterator[Finding]:
     recv = s.receiver
-    if recv is None or not recv.startswith("self.") or recv.count(".") != 1 or _SERVER_OWNED.match(recv):
+    if (
+        recv is None
+        or not recv.startswith("self.")
+        or recv.count(".") != 1
+        or _SERVER_OWNED.match(recv)
+    ):
         return  # locals, parameters, other objects' sockets: their owners account for them
     how = positional_args(s.node) if isinstance(s.node, cst.Call) else None
     v = ctx_how = None
     if how:
-        v = module_facts(ctx.module_tree, ctx.imports).evaluator.for_function(ctx.facts.func).cst_value(how[0])
+        v = (
+            module_facts(ctx.module_tree, ctx.imports)
+            .evaluator.for_function(ctx.facts.func)
+            .cst_value(how[0])
+        )
         ctx_how = v.name if isinstance(v, Sym) else v
     if ctx_how not in ("socket.SHUT_RDWR", 2):
         return  # a half-close (SHUT_WR / SHUT_RD) keeps using the socket; the full close comes later
@@ -159,11 +175,18 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
     for rid, res in facts.resources.items():
         if res.origin != "accept":
             continue
-        acc = next((x for x in facts.events if x.method in ("accept", "_accept") and x.node is res.node), None)
+        acc = next(
+            (x for x in facts.events if x.method in ("accept", "_accept") and x.node is res.node),
+            None,
+        )
         evs = [x for x in facts.events if rid in x.rids]
         groups.append((acc, evs, False))
     if facts.name == "handle":
-        evs = [x for x in facts.events if not x.rids and x.receiver is not None and _SERVER_OWNED.match(x.receiver)]
+        evs = [
+            x
+            for x in facts.events
+            if not x.rids and x.receiver is not None and _SERVER_OWNED.match(x.receiver)
+        ]
         if evs:
             groups.append((None, evs, True))
     for acc, evs, handler in groups:
@@ -177,7 +200,11 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
         mf = mf or module_facts(ctx.module_tree, ctx.imports)
         if sock_type(facts, mf, r) == "dgram" or r.method.startswith("recvfrom"):
             continue
-        sends = [x for x in evs if x.method in SEND_METHODS and x.order > r.order and _loops(x) == base_loops]
+        sends = [
+            x
+            for x in evs
+            if x.method in SEND_METHODS and x.order > r.order and _loops(x) == base_loops
+        ]
         if not sends:
             continue
         reply = sends[0]
@@ -191,7 +218,11 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
                 (r.node,),
             )
             continue
-        closes = [x for x in evs if x.method in _CLOSE_METHODS and (x.order > reply.order or x.method == "__exit__")]
+        closes = [
+            x
+            for x in evs
+            if x.method in _CLOSE_METHODS and (x.order > reply.order or x.method == "__exit__")
+        ]
         if not closes:
             continue
         yield Finding(
@@ -237,7 +268,10 @@ def _http_answer_before_body(m: ast.FunctionDef | ast.AsyncFunctionDef) -> Itera
     """``do_POST`` answers (send_error / send_response) and returns before it reads the body
     it knows is coming (``Content-Length`` is looked at)."""
     src_has_length = any(
-        isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.lower() == "content-length" for n in ast.walk(m)
+        isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and n.value.lower() == "content-length"
+        for n in ast.walk(m)
     )
     if not src_has_length:
         return
@@ -255,10 +289,15 @@ def _http_answer_before_body(m: ast.FunctionDef | ast.AsyncFunctionDef) -> Itera
             continue
         for c in (c for s in stmt.body for c in _calls(s)):
             if _is_self_call(c, "self.send_error", "self.send_response"):
-                if any((r.lineno, r.col_offset) < (c.lineno, c.col_offset) for r in reads if r in list(_calls(stmt))):
+                if any(
+                    (r.lineno, r.col_offset) < (c.lineno, c.col_offset)
+                    for r in reads
+                    if r in list(_calls(stmt))
+                ):
                     continue
                 yield ModuleFinding(
-                    "SKL301", c,
+                    "SKL301",
+                    c,
                     f"`{m.name}` answers and returns before reading the request body it expects: the server then "
                     "closes the connection with the body unread, the kernel sends RST, and the client can lose this "
                     "response (a large upload sees ECONNRESET); read or drain Content-Length bytes first",
@@ -266,22 +305,32 @@ def _http_answer_before_body(m: ast.FunctionDef | ast.AsyncFunctionDef) -> Itera
                 break
 
 
-_THREAD_STARTERS = frozenset({"threading.Thread", "threading.Timer", "_thread.start_new_thread", "thread.start_new_thread"})
+_THREAD_STARTERS = frozenset(
+    {"threading.Thread", "threading.Timer", "_thread.start_new_thread", "thread.start_new_thread"}
+)
 
 
 def _thread_targets(cls: ast.ClassDef, imports: ImportTable) -> set[str]:
     """Methods of ``cls`` that run in another thread: ``Thread(target=self.m)``,
     ``start_new_thread(self.m, ...)``, or ``run`` of a ``threading.Thread`` subclass."""
     out: set[str] = set()
-    if any(imports.qualify(d) == "threading.Thread" for d in (dotted_name(b) for b in cls.bases) if d):
+    if any(
+        imports.qualify(d) == "threading.Thread" for d in (dotted_name(b) for b in cls.bases) if d
+    ):
         out.add("run")
     for c in _calls(cls):
         name = dotted_name(c.func)
         if not name or imports.qualify(name) not in _THREAD_STARTERS:
             continue
-        cands = [kw.value for kw in c.keywords if kw.arg in ("target", "function")] + list(c.args[:2])
+        cands = [kw.value for kw in c.keywords if kw.arg in ("target", "function")] + list(
+            c.args[:2]
+        )
         for a in cands:
-            if isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name) and a.value.id == "self":
+            if (
+                isinstance(a, ast.Attribute)
+                and isinstance(a.value, ast.Name)
+                and a.value.id == "self"
+            ):
                 out.add(a.attr)
     return out
 
@@ -289,12 +338,19 @@ def _thread_targets(cls: ast.ClassDef, imports: ImportTable) -> set[str]:
 def _self_attr_call(call: ast.Call) -> tuple[str, str] | None:
     """``self.X.m(...)`` -> (X, m)."""
     f = call.func
-    if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Attribute) and isinstance(f.value.value, ast.Name) and f.value.value.id == "self":
+    if (
+        isinstance(f, ast.Attribute)
+        and isinstance(f.value, ast.Attribute)
+        and isinstance(f.value.value, ast.Name)
+        and f.value.value.id == "self"
+    ):
         return f.value.attr, f.attr
     return None
 
 
-def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFunctionDef], imports: ImportTable) -> Iterator[ModuleFinding]:
+def _shared_close(
+    cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFunctionDef], imports: ImportTable
+) -> Iterator[ModuleFinding]:
     """``stop()`` closes ``self.sock`` while another method still reads it (a thread blocked in
     recv/accept is not woken by close), or while a makefile() object made from it stays open."""
     blocked: dict[str, str] = {}  # attr -> method that reads it in a loop, in another thread
@@ -305,10 +361,15 @@ def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFu
         sa = _self_attr_call(c)
         if sa and sa[1] in ("settimeout", "setblocking") and c.args:
             a = c.args[0]
-            if not (isinstance(a, ast.Constant) and (a.value is None or (sa[1] == "setblocking" and a.value))):
+            if not (
+                isinstance(a, ast.Constant)
+                and (a.value is None or (sa[1] == "setblocking" and a.value))
+            ):
                 nonblocking.add(sa[0])  # a reader with a timeout wakes up by itself
     for m in methods:
-        for loop in (n for n in ast.walk(m) if isinstance(n, ast.While)) if m.name in threaded else ():
+        for loop in (
+            (n for n in ast.walk(m) if isinstance(n, ast.While)) if m.name in threaded else ()
+        ):
             for c in _calls(loop):
                 sa = _self_attr_call(c)
                 if sa and (sa[1] in RECV_METHODS or sa[1] == "accept") and sa[0] not in nonblocking:
@@ -318,7 +379,11 @@ def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFu
                 sa = _self_attr_call(n.value)
                 if sa and sa[1] == "makefile":
                     for t in n.targets:
-                        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                        if (
+                            isinstance(t, ast.Attribute)
+                            and isinstance(t.value, ast.Name)
+                            and t.value.id == "self"
+                        ):
                             files[t.attr] = sa[0]
     if not blocked and not files:
         return
@@ -337,16 +402,22 @@ def _shared_close(cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFu
             reader = blocked.get(attr)
             if reader is not None:
                 yield ModuleFinding(
-                    "SKL302", c,
+                    "SKL302",
+                    c,
                     f"`self.{attr}.close()` without shutdown() while `{reader}()` may be blocked in a read on it in "
                     f"another thread: close() neither wakes that thread nor sends FIN while it holds the socket; "
                     f"call `self.{attr}.shutdown(socket.SHUT_RDWR)` first",
                 )
                 continue
-            open_files = [f for f, s in files.items() if s == attr and (f, "close") not in [_self_attr_call(x) for x in calls]]
+            open_files = [
+                f
+                for f, s in files.items()
+                if s == attr and (f, "close") not in [_self_attr_call(x) for x in calls]
+            ]
             if open_files:
                 yield ModuleFinding(
-                    "SKL302", c,
+                    "SKL302",
+                    c,
                     f"`self.{attr}.close()` while `self.{open_files[0]}` (its makefile()) stays open: the descriptor "
                     f"and the connection stay open and the peer sees no EOF; close the file too, or shutdown() first",
                 )
