@@ -237,8 +237,20 @@ def inherits(
     mf: ModuleFacts, cls: ast.ClassDef, imports: ImportTable, targets: frozenset[str]
 ) -> bool:
     """Whether a class derives from one of ``targets`` (directly or through module classes)."""
+    return _inherits(
+        [imports.qualify(d) for d in (dotted_name(b) for b in cls.bases) if d], mf, targets
+    )
+
+
+def inherits_name(
+    mf: ModuleFacts, name: str, imports: ImportTable, targets: frozenset[str]
+) -> bool:
+    """Whether the class called ``name`` here is one of ``targets`` or a module subclass of one."""
+    return _inherits([imports.qualify(name)], mf, targets)
+
+
+def _inherits(todo: list[str], mf: ModuleFacts, targets: frozenset[str]) -> bool:
     seen: set[str] = set()
-    todo = [imports.qualify(d) for d in (dotted_name(b) for b in cls.bases) if d]
     while todo:
         b = todo.pop()
         if b in targets:

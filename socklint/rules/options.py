@@ -22,6 +22,7 @@ from socklint.analysis.options import (
     read_setsockopt,
     truthy,
 )
+from socklint.analysis.scan import dotted_name
 from socklint.diagnostics import Severity
 from socklint.rules._support import (
     SEND_METHODS,
@@ -29,6 +30,7 @@ from socklint.rules._support import (
     UDP_SERVERS,
     ModuleFacts,
     inherits,
+    inherits_name,
     is_test_path,
     methods_of,
     module_facts,
@@ -433,19 +435,15 @@ def _bodies(tree: ast.Module) -> Iterator[list[ast.stmt]]:
 
 
 def _server_class(mf: ModuleFacts, mctx: ModuleRuleContext, call: ast.expr) -> bool:
+    """``call`` constructs a socketserver-style server that binds in ``__init__``."""
     if not isinstance(call, ast.Call):
         return False
-    name = ast.unparse(call.func) if isinstance(call.func, (ast.Name, ast.Attribute)) else None
+    name = dotted_name(call.func)
     if not name:
         return False
-    q = mctx.imports.qualify(name)
     servers = TCP_SERVERS | UDP_SERVERS
-    if q not in servers:
-        cls = next(
-            (n for n in ast.walk(mctx.tree) if isinstance(n, ast.ClassDef) and n.name == name), None
-        )
-        if cls is None or not inherits(mf, cls, mctx.imports, servers):
-            return False
+    if not inherits_name(mf, name, mctx.imports, servers):
+        return False
     for kw in call.keywords:
         if kw.arg == "bind_and_activate" and _truthy_ast(mf, kw.value) is not True:
             return False
