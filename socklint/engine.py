@@ -27,7 +27,7 @@ from socklint.analysis.scan import ImportTable, ScanResult, Snippet, Summaries, 
 from socklint.codes import CODES
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, TraceStep
-from socklint.rules import ALL_RULES, RuleContext
+from socklint.rules import ALL_RULES, MODULE_RULES, ModuleRuleContext, RuleContext
 from socklint.source import split_lines
 
 _WS = re.compile(r"\s+")
@@ -162,11 +162,13 @@ def _safe_for_libcst(text: str, limit: int = 5_000) -> bool:
 
 def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings) -> list[Diagnostic]:
     tree = result.tree
-    if not result.snippets:
-        return []
     lines = split_lines(text)
+    # Whole-module rules (class attributes, keyword arguments) run on the ast even when no
+    # function is a candidate for the flow analysis.
+    diags: list[Diagnostic] = _module_findings(path, tree, result.imports, settings, lines)
+    if not result.snippets:
+        return diags
     parsed: list[_Parsed] = []
-    diags: list[Diagnostic] = []
 
     def code_for_factory(module: cst.Module):  # type: ignore[no-untyped-def]
         memo: dict[int, str] = {}
@@ -257,7 +259,7 @@ def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings
                     Finding("SKL003", node, f"analysis budget exceeded in `{name}` ({settings.max_function_steps} steps); it was not checked", ())
                 )
                 continue
-            rctx = RuleContext(facts, result.imports, settings, tree, code_for)
+            rctx = RuleContext(facts, result.imports, settings, tree, code_for, path)
             for rule in ALL_RULES:
                 p.findings.extend(rule(rctx))
         if p.findings:
@@ -329,6 +331,29 @@ def _statements(module: cst.Module) -> list[cst.CSTNode]:
     return out
 
 
+def _module_findings(path: str, tree: ast.Module, imports: ImportTable, settings: Settings, lines: list[str]) -> list[Diagnostic]:
+    mctx = ModuleRuleContext(tree, imports, settings, path)
+    out: list[Diagnostic] = []
+    for rule in MODULE_RULES:
+        for f in rule(mctx):
+            line = getattr(f.node, "lineno", 1) or 1
+            col = _char_column(lines, line, getattr(f.node, "col_offset", 0) or 0)
+            end_line = getattr(f.node, "end_lineno", None) or line
+            end_col = _char_column(lines, end_line, getattr(f.node, "end_col_offset", None) or 0) if end_line == line else col
+            if end_line != line or end_col <= col:
+                end_line, end_col = line, col + 1
+            out.append(Diagnostic(path, line, col + 1, end_line, end_col + 1, f.code, f.message,
+                                  f.severity or CODES[f.code].severity))
+    return out
+
+
+def _char_column(lines: list[str], line: int, byte_col: int) -> int:
+    """ast columns count UTF-8 bytes; diagnostics count characters."""
+    if not 0 < line <= len(lines):
+        return byte_col
+    return len(lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+
+
 def _snippet_source(lines: list[str], snip: Snippet) -> tuple[str, int]:
     body = "".join(lines[snip.start - 1 : snip.end])
     if not body.endswith(("\n", "\r")):
@@ -393,7 +418,7 @@ def _to_diagnostics(path: str, p: _Parsed, code_for) -> list[Diagnostic]:  # typ
                 note = note.replace("{code}", _step_code(node, code_for))
             tl, tc, _, _ = pos(node)
             trace.append(TraceStep(tl, tc, note))
-        out.append(Diagnostic(path, sl, sc, el, ec, f.code, msg, CODES[f.code].severity, tuple(trace)))
+        out.append(Diagnostic(path, sl, sc, el, ec, f.code, msg, f.severity or CODES[f.code].severity, tuple(trace)))
     return out
 
 

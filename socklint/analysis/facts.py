@@ -11,6 +11,8 @@ from typing import Optional
 
 import libcst as cst
 
+from socklint.diagnostics import Severity
+
 
 @dataclass
 class Resource:
@@ -74,6 +76,10 @@ class Event:
     order: int  # program order of first interpretation
     in_except: bool = False  # inside an except handler
     guards: tuple[str, ...] = ()  # source text of enclosing if/while tests, innermost last
+    # Enclosing try/with-suppress/loop regions in this function, outermost first: (id of the
+    # statement, region) with region "try-os" (a try body whose handlers catch OSError),
+    # "try" (other try bodies), "except", "else", "finally", "suppress", "loop".
+    regions: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,4 @@ class Finding:
     message: str
     refs: tuple[cst.CSTNode, ...] = ()
     trace: tuple[tuple[cst.CSTNode, str], ...] = ()
+    severity: Optional[Severity] = None  # overrides the code's default (context-dependent rules)

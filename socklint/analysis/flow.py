@@ -307,6 +307,7 @@ class FunctionAnalyzer:
         self.order = 0
         self.handler_depth = 0
         self.guards: list[cst.BaseExpression] = []
+        self.regions: list[tuple[int, str]] = []  # see Event.regions
         self.targets: frozenset[str] = frozenset()
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
@@ -447,7 +448,9 @@ class FunctionAnalyzer:
         self.event_keys.add(k)
         self.order += 1
         guards = tuple(self.ctx.code_for(g) for g in self.guards) if self.guards else ()
-        self.facts.events.append(Event(kind, method, node, rids, receiver, self.order, self.handler_depth > 0, guards))
+        self.facts.events.append(
+            Event(kind, method, node, rids, receiver, self.order, self.handler_depth > 0, guards, tuple(self.regions))
+        )
 
     def _dispose(self, st: State, rids: Iterable[int], node: cst.CSTNode, kind: str) -> None:
         rids = frozenset(rids)
@@ -1330,11 +1333,16 @@ class FunctionAnalyzer:
         elif isinstance(node.orelse, cst.If):
             if f is not None:
                 self._step(f, node, "`if {code}` is false")
+            # Events in elif/else branches carry the test too (Event.guards: enclosing tests).
+            self.guards.append(node.test)
             out2 = self.exec_if(node.orelse, f) if f is not None else None
+            self.guards.pop()
         else:
             if f is not None:
                 self._step(f, node, "`if {code}` is false")
+            self.guards.append(node.test)
             out2 = self.exec_block(self._body(node.orelse), f)
+            self.guards.pop()
         return join(out1, out2)
 
     def _loop(self, node: Union[cst.For, cst.While], entry: State, before_body: Callable[[State], tuple[Optional[State], Optional[State]]]) -> Optional[State]:
@@ -1347,10 +1355,12 @@ class FunctionAnalyzer:
             into, out = before_body(cur)
             exit_state = out
             self.frames.append(frame)
+            self.regions.append((id(node), "loop"))
             try:
                 body_out = self.exec_block(self._body(node), into)
             finally:
                 self.frames.pop()
+                self.regions.pop()
             new_head = join_all([entry, body_out, *frame.continues])
             assert new_head is not None
             if new_head.same(head):
@@ -1394,13 +1404,20 @@ class FunctionAnalyzer:
             self.frames.append(fin)
         tf = TryFrame()
         self.frames.append(tf)
+        catches_os = any(self._match(h, _OS) == "yes" for h in node.handlers)
+        self.regions.append((id(node), "try-os" if catches_os else "try"))
         try:
             body_out = self.exec_block(self._body(node), st)
         finally:
             self.frames.pop()
+            self.regions.pop()
         outs: list[Optional[State]] = []
         if node.orelse is not None:
-            outs.append(self.exec_block(self._body(node.orelse), body_out))
+            self.regions.append((id(node), "else"))
+            try:
+                outs.append(self.exec_block(self._body(node.orelse), body_out))
+            finally:
+                self.regions.pop()
         else:
             outs.append(body_out)
         remaining = list(tf.exc)
@@ -1427,11 +1444,13 @@ class FunctionAnalyzer:
                     self._rebind(hs, n, EMPTY, h)
             self.handler_depth += 1
             self.caught_cls.append(caught[0] if len(set(caught)) == 1 else _ANY)
+            self.regions.append((id(node), "except"))
             try:
                 outs.append(self.exec_block(self._body(h), hs))
             finally:
                 self.handler_depth -= 1
                 self.caught_cls.pop()
+                self.regions.pop()
         for exc_state, cls in remaining:
             self.jump("raise", exc_state, cls)
         if fin is not None:
@@ -1439,7 +1458,11 @@ class FunctionAnalyzer:
         normal = join_all(outs)
         if node.finalbody is None or fin is None:
             return normal
-        return self._run_finally(node.finalbody, normal, fin)
+        self.regions.append((id(node), "finally"))
+        try:
+            return self._run_finally(node.finalbody, normal, fin)
+        finally:
+            self.regions.pop()
 
     def _run_finally(self, finalbody: cst.Finally, normal: Optional[State], fin: FinallyFrame) -> Optional[State]:
         groups: dict[tuple[str, str, int], tuple[str, str, Optional[LoopFrame], list[State]]] = {}
@@ -1561,10 +1584,12 @@ class FunctionAnalyzer:
         if suppress_classes:
             tf = TryFrame()
             self.frames.append(tf)
+            self.regions.append((id(node), "suppress"))
             try:
                 out = self.exec_block(self._body(node), st)
             finally:
                 self.frames.pop()
+                self.regions.pop()
             outs = [out]
             for exc_state, cls in tf.exc:
                 if self._suppressed(cls, suppress_classes):

@@ -1,0 +1,518 @@
+"""SKL2xx: risky socket options (SO_LINGER, SO_REUSEADDR, SO_REUSEPORT).
+
+Option calls count on any receiver (``sock``, ``self.sock``, ``server.socket``); the value is
+decoded by :mod:`socklint.analysis.options` and reported only when it is statically known.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from socklint.analysis.facts import Event, Finding
+from socklint.analysis.options import (
+    Evaluator,
+    Linger,
+    SockOpt,
+    Sym,
+    as_linger,
+    read_setsockopt,
+    truthy,
+)
+from socklint.analysis.scan import dotted_name
+from socklint.diagnostics import Severity
+from socklint.rules._support import (
+    SEND_METHODS,
+    TCP_SERVERS,
+    UDP_SERVERS,
+    ModuleFacts,
+    inherits,
+    inherits_name,
+    is_test_path,
+    methods_of,
+    module_facts,
+    nonblocking,
+    platform_guarded,
+    sock_type,
+)
+from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
+
+# A function whose purpose is to abort connections (fault injection, RST tests, kill switches).
+_ABORT_NAME = re.compile(
+    r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|toxic|break|drop|hard_close|terminate)",
+    re.IGNORECASE,
+)
+# A branch that chooses the close mode (nginx's ``if (c->timedout)``, Twisted's ``if orderly:``):
+# the abortive close is deliberate there.
+_DELIBERATE_GUARD = re.compile(
+    r"timed?_?out|expired|deadline|abort|reset|orderly|graceful|force", re.IGNORECASE
+)
+_SOL_SOCKET_INTS = (1, 0xFFFF)
+# The option is a configuration choice made elsewhere (a flag, a helper implementing it).
+_CONFIGURED = re.compile(r"reuse|workers?\b|num_?procs|processes|fork", re.IGNORECASE)
+_SETTER = re.compile(r"^_*(set|enable|apply)_?reuse", re.IGNORECASE)  # Linux, BSD/macOS/Windows
+
+
+def _describe(effect: tuple[bool, int | None] | None) -> str:
+    if effect is None:
+        return "nothing (EINVAL)"
+    on, secs = effect
+    if not on:
+        return "linger off (a normal close)"
+    if secs == 0:
+        return "linger on with a 0 s timeout (an abortive close: RST)"
+    if secs == -1:
+        return "linger on with an endless timeout"
+    return f"linger on with a {secs} s timeout"
+
+
+def _level_ok(so: SockOpt) -> bool:
+    lvl = so.level
+    if isinstance(lvl, Sym):
+        return lvl.name == "socket.SOL_SOCKET"
+    if isinstance(lvl, int):
+        return lvl in _SOL_SOCKET_INTS
+    return lvl is None  # unknown level: the option constant decides
+
+
+def _call_text(ctx: RuleContext, node: cst.CSTNode) -> str:
+    return ctx.code_for(node)
+
+
+def check_options(ctx: RuleContext) -> Iterator[Finding]:
+    facts = ctx.facts
+    sets = [e for e in facts.events if e.kind == "method" and e.method == "setsockopt"]
+    if not sets:
+        return
+    mf = module_facts(ctx.module_tree, ctx.imports)
+    ev = mf.evaluator.for_function(facts.func)
+    for e in sets:
+        so = read_setsockopt(e.node, ev)
+        if so is None or so.option is None or not _level_ok(so):
+            continue
+        if so.is_option("SO_LINGER"):
+            yield from _linger(ctx, mf, ev, e, so)
+        elif so.is_option("SO_REUSEADDR", "SO_REUSEPORT", "SO_EXCLUSIVEADDRUSE"):
+            yield from _reuse(ctx, mf, e, so)
+
+
+# --- SO_LINGER -----------------------------------------------------------------------------------
+
+
+def _linger(
+    ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, so: SockOpt
+) -> Iterator[Finding]:
+    linger = as_linger(so.value)
+    if linger is None:
+        return
+    swallowed = any(kind in ("try-os", "suppress") for _, kind in e.regions)
+    if linger.posix is None:
+        if not platform_guarded(e):
+            extra = (
+                "; the `except OSError` around it hides the failure, so the option is silently never set"
+                if swallowed
+                else ""
+            )
+            yield Finding(
+                "SKL202",
+                e.node,
+                f"SO_LINGER value is {len(linger.data)} bytes, but `struct linger` is two C ints (8 bytes) on "
+                f"Linux and macOS: setsockopt() fails with EINVAL{extra}; pack it with struct.pack('ii', onoff, seconds)",
+            )
+        return
+    intended = linger.intended_effect
+    if intended is not None and linger.posix_effect != intended and not platform_guarded(e):
+        yield Finding(
+            "SKL202",
+            e.node,
+            f"`struct.pack({linger.fmt!r}, ...)` packs {len(linger.data)} bytes; 64-bit Linux reads the first two "
+            f"C ints {linger.posix}, which means {_describe(linger.posix_effect)} instead of "
+            f"{_describe(intended)}; use struct.pack('ii', onoff, seconds)",
+        )
+        return
+    if (
+        ctx.settings.target_windows
+        and intended is not None
+        and Linger.effect(linger.windows) != intended
+        and not platform_guarded(e)
+    ):
+        yield Finding(
+            "SKL202",
+            e.node,
+            f"on Windows `struct linger` is two u_short (4 bytes): this value is read as {linger.windows}, which "
+            f"means {_describe(Linger.effect(linger.windows))} instead of {_describe(intended)}; pack 'HH' on Windows",
+        )
+    if linger.zero:
+        yield from _linger_zero(ctx, e)
+    elif linger.nonzero:
+        yield from _linger_nonblocking(ctx, mf, ev, e, linger)
+
+
+def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
+    facts = ctx.facts
+    if is_test_path(ctx.path) or _ABORT_NAME.search(facts.name):
+        return  # deliberate RST injection in a test suite or an abort helper
+    if any(_DELIBERATE_GUARD.search(g) for g in e.guards):
+        return  # an abort the code chose: a timed-out connection, a non-orderly close
+    ms = methods_of(facts, e)
+    listener = (
+        bool(ms.get("listen"))
+        or any(facts.resources[r].role == "listener" for r in e.rids if r in facts.resources)
+        or (e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate"))
+    )
+    sent = [x for m in SEND_METHODS for x in ms.get(m, []) if x.order < e.order]
+    base = "SO_LINGER {on, 0}: every close() of this socket sends RST instead of FIN and discards unsent data; the peer gets ECONNRESET and may lose the tail of what was sent"
+    if listener:
+        yield Finding(
+            "SKL201",
+            e.node,
+            base + ". On a listening socket every accepted connection inherits it",
+            severity=Severity.ERROR,
+        )
+    elif e.in_except:
+        yield Finding(
+            "SKL201",
+            e.node,
+            base + ". Here it aborts a failed connection; suppress if that is intended",
+            severity=Severity.INFO,
+        )
+    elif sent:
+        yield Finding(
+            "SKL201",
+            e.node,
+            base
+            + " (data was sent on it at line {0}). To avoid TIME_WAIT, let the client close first instead",
+            (sent[0].node,),
+            severity=Severity.ERROR,
+        )
+    else:
+        yield Finding(
+            "SKL201", e.node, base + ". To avoid TIME_WAIT, let the client close first instead"
+        )
+
+
+def _linger_nonblocking(
+    ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, linger: Linger
+) -> Iterator[Finding]:
+    facts = ctx.facts
+    secs = linger.posix_effect[1] if linger.posix_effect else None
+    why = nonblocking(facts, e, ev)
+    tail = (
+        "close() then blocks for up to {secs} s on Linux even though the socket is non-blocking (it stalls an event "
+        "loop) and fails with WSAEWOULDBLOCK on Windows"
+    ).format(secs="an unbounded number of" if secs == -1 else secs)
+    if why is not None:
+        text, node = why
+        yield Finding(
+            "SKL203",
+            e.node,
+            f"nonzero SO_LINGER on a socket made non-blocking by {text} at line {{0}}: {tail}",
+            (node,),
+        )
+    elif isinstance(facts.func, cst.FunctionDef) and facts.func.asynchronous is not None:
+        yield Finding(
+            "SKL203",
+            e.node,
+            f"nonzero SO_LINGER set in a coroutine, on a socket an event loop drives: {tail}",
+        )
+    elif mf.default_timeout:
+        yield Finding(
+            "SKL203",
+            e.node,
+            f"nonzero SO_LINGER while `socket.setdefaulttimeout()` makes new sockets non-blocking: {tail}",
+        )
+
+
+# --- port reuse --------------------------------------------------------------------------------------
+
+
+def _dominates(a: Event, b: Event) -> bool:
+    """``a`` comes before ``b`` on every path that reaches ``b`` (approximately: ``a`` is in an
+    enclosing block of ``b``, not in a sibling branch)."""
+    return (
+        a.order < b.order
+        and b.regions[: len(a.regions)] == a.regions
+        and b.guards[: len(a.guards)] == a.guards
+    )
+
+
+def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator[Finding]:
+    facts = ctx.facts
+    opt = (so.option or "").rsplit(".", 1)[-1]
+    if truthy(so.value) is not True:
+        return
+    ms = methods_of(facts, e)
+    binds = ms.get("bind", [])
+    early = [b for b in binds if _dominates(b, e)]
+    if early:
+        yield Finding(
+            "SKL214",
+            e.node,
+            f"{opt} is set after bind() (line {{0}}): it only affects bind(), so here it has no effect; set it before bind()",
+            (early[0].node,),
+        )
+        return
+    if opt == "SO_EXCLUSIVEADDRUSE" or is_test_path(ctx.path):
+        return  # below: risks of a deployed program, not of a test suite
+    if _SETTER.search(facts.name) or any(_CONFIGURED.search(g) for g in e.guards):
+        return  # ``if reuse_port:`` / ``def _set_reuseport(sock)``: the caller asked for it
+    typ = sock_type(facts, mf, e)
+    if typ == "unix":
+        return
+    connects = ms.get("connect", []) + ms.get("connect_ex", [])
+    client_origin = any(
+        facts.resources[r].origin == "create_connection" for r in e.rids if r in facts.resources
+    )
+    listens = ms.get("listen", [])
+    listener = (
+        bool(listens)
+        or any(facts.resources[r].role == "listener" for r in e.rids if r in facts.resources)
+        or (e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate"))
+    )
+    if opt == "SO_REUSEPORT":
+        if mf.prefork or mf.multicast:
+            return
+        yield Finding(
+            "SKL216",
+            e.node,
+            "SO_REUSEPORT: a second copy of this program binds the same port without an error and takes part of "
+            "the traffic (Linux) or all of it (BSD, macOS); make sure sharing the port is intended",
+        )
+        return
+    # SO_REUSEADDR
+    if typ == "dgram":
+        if not mf.multicast:
+            yield Finding(
+                "SKL211",
+                e.node,
+                "SO_REUSEADDR on a unicast UDP socket: any local process, even another user's, can bind the same "
+                "port and receive its datagrams (bpo-37228); drop it, or use SO_REUSEPORT for same-user sharing",
+            )
+        return
+    if (connects or client_origin) and not binds and not listener:
+        yield Finding(
+            "SKL215",
+            e.node,
+            "SO_REUSEADDR on a socket that only connects: the option affects bind() only, so it cures neither "
+            "TIME_WAIT nor CLOSE_WAIT here; reuse connections or let the server close first",
+        )
+        return
+    if (
+        (listener or (binds and typ == "stream" and not connects))
+        and not platform_guarded(e)
+        and not mf.exclusive
+    ):
+        yield Finding(
+            "SKL213",
+            e.node,
+            "SO_REUSEADDR on a listener with no Windows guard: on Windows it lets another process bind this port "
+            "while you listen (port hijacking); skip it when os.name == 'nt' or use SO_EXCLUSIVEADDRUSE there",
+        )
+
+
+# --- whole-module checks ---------------------------------------------------------------------------
+
+
+def _truthy_ast(mf: ModuleFacts, expr: ast.expr) -> bool | None:
+    return truthy(mf.evaluator.value(expr))
+
+
+def check_module_options(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
+    tree, imports = mctx.tree, mctx.imports
+    mf: ModuleFacts | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if not (
+                    isinstance(stmt, ast.Assign)
+                    and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], ast.Name)
+                ):
+                    continue
+                attr = stmt.targets[0].id
+                if attr not in ("allow_reuse_address", "allow_reuse_port"):
+                    continue
+                mf = mf or module_facts(tree, imports)
+                if _truthy_ast(mf, stmt.value) is not True:
+                    continue
+                yield from _class_reuse(mctx, mf, node, stmt, attr)
+        elif isinstance(node, ast.Call):
+            yield from _call_reuse(mctx, node)
+    yield from _instance_reuse_after_bind(mctx)
+
+
+def _class_reuse(
+    mctx: ModuleRuleContext, mf: ModuleFacts, cls: ast.ClassDef, stmt: ast.Assign, attr: str
+) -> Iterator[ModuleFinding]:
+    if is_test_path(mctx.path):
+        return
+    udp = inherits(mf, cls, mctx.imports, UDP_SERVERS)
+    tcp = inherits(mf, cls, mctx.imports, TCP_SERVERS)
+    if attr == "allow_reuse_port":
+        if (udp or tcp) and not mf.prefork and not mf.multicast:
+            yield ModuleFinding(
+                "SKL216",
+                stmt,
+                f"`allow_reuse_port = True` on `{cls.name}`: a second copy of this server binds the same port without "
+                "an error and takes part (Linux) or all (BSD, macOS) of the traffic; make sure that is intended",
+            )
+        return
+    if udp and not mf.multicast:
+        yield ModuleFinding(
+            "SKL211",
+            stmt,
+            f"`allow_reuse_address = True` on the UDP server `{cls.name}`: any local process, even another user's, can "
+            "bind the same port and receive its datagrams (bpo-37228)",
+        )
+    elif tcp and not mf.exclusive:
+        yield ModuleFinding(
+            "SKL213",
+            stmt,
+            f"`allow_reuse_address = True` on `{cls.name}` applies on Windows too, where another process can then bind "
+            "the port while this server listens (port hijacking); use `os.name != 'nt'`",
+        )
+
+
+_REUSE_CALLS = frozenset(
+    {"create_server", "start_server", "create_datagram_endpoint", "start_unix_server"}
+)
+
+
+def _call_reuse(mctx: ModuleRuleContext, call: ast.Call) -> Iterator[ModuleFinding]:
+    f = call.func
+    last = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
+    if last not in _REUSE_CALLS:
+        return
+    kws = {kw.arg: kw for kw in call.keywords if kw.arg}
+    if last == "create_datagram_endpoint" and "reuse_address" in kws:
+        yield ModuleFinding(
+            "SKL212",
+            kws["reuse_address"].value,
+            "`create_datagram_endpoint(reuse_address=...)` raises ValueError (True) since Python 3.8.1 and TypeError "
+            "since 3.11, where the parameter was removed for security (bpo-37228); remove it",
+        )
+    mf = module_facts(mctx.tree, mctx.imports)
+    if is_test_path(mctx.path):
+        return
+    if (
+        "reuse_port" in kws
+        and _truthy_ast(mf, kws["reuse_port"].value)
+        and not mf.prefork
+        and not mf.multicast
+    ):
+        yield ModuleFinding(
+            "SKL216",
+            kws["reuse_port"].value,
+            f"`{last}(reuse_port=True)`: a second copy of this program binds the same port without an error and takes "
+            "part (Linux) or all (BSD, macOS) of the traffic; make sure sharing the port is intended",
+        )
+    if (
+        last in ("create_server", "start_server")
+        and "reuse_address" in kws
+        and _truthy_ast(mf, kws["reuse_address"].value)
+        and not mf.exclusive
+    ):
+        yield ModuleFinding(
+            "SKL213",
+            kws["reuse_address"].value,
+            f"`{last}(reuse_address=True)` also applies on Windows, where another process can then bind the port while "
+            "you listen; leave the default (POSIX only)",
+        )
+
+
+def _bodies(tree: ast.Module) -> Iterator[list[ast.stmt]]:
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        for attr in ("body", "orelse", "finalbody"):
+            block = getattr(node, attr, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                yield block
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _server_class(mf: ModuleFacts, mctx: ModuleRuleContext, call: ast.expr) -> bool:
+    """``call`` constructs a socketserver-style server that binds in ``__init__``."""
+    if not isinstance(call, ast.Call):
+        return False
+    name = dotted_name(call.func)
+    if not name:
+        return False
+    servers = TCP_SERVERS | UDP_SERVERS
+    if not inherits_name(mf, name, mctx.imports, servers):
+        return False
+    for kw in call.keywords:
+        if kw.arg == "bind_and_activate" and _truthy_ast(mf, kw.value) is not True:
+            return False
+    if len(call.args) >= 3:
+        return _truthy_ast(mf, call.args[2]) is True
+    return True
+
+
+def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
+    """``srv = HTTPServer(...)`` then ``srv.allow_reuse_address = True``: socketserver binds in
+    ``__init__``, so the assignment (or ``srv.socket.setsockopt(SO_REUSEADDR)``) comes too late."""
+    mf: ModuleFacts | None = None
+    for block in _bodies(mctx.tree):
+        servers: dict[str, ast.stmt] = {}
+        for stmt in block:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                if isinstance(stmt.value, ast.Call):
+                    mf = mf or module_facts(mctx.tree, mctx.imports)
+                    if _server_class(mf, mctx, stmt.value):
+                        servers[stmt.targets[0].id] = stmt
+                        continue
+                servers.pop(stmt.targets[0].id, None)
+                # fallthrough: an assignment to an attribute of a server
+            if not servers:
+                continue
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                t = stmt.targets[0]
+                if (
+                    isinstance(t, ast.Attribute)
+                    and t.attr in ("allow_reuse_address", "allow_reuse_port")
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id in servers
+                ):
+                    mf = mf or module_facts(mctx.tree, mctx.imports)
+                    if _truthy_ast(mf, stmt.value):
+                        yield ModuleFinding(
+                            "SKL214",
+                            stmt,
+                            f"`{t.value.id}.{t.attr}` is set after the server was created (line "
+                            f"{servers[t.value.id].lineno}), which already bound its socket in __init__: no effect; "
+                            "set it as a class attribute or pass bind_and_activate=False",
+                        )
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                call = stmt.value
+                f = call.func
+                if (
+                    isinstance(f, ast.Attribute)
+                    and f.attr == "setsockopt"
+                    and len(call.args) == 3
+                    and isinstance(f.value, ast.Attribute)
+                    and f.value.attr == "socket"
+                    and isinstance(f.value.value, ast.Name)
+                    and f.value.value.id in servers
+                ):
+                    mf = mf or module_facts(mctx.tree, mctx.imports)
+                    opt = mf.evaluator.value(call.args[1])
+                    if (
+                        isinstance(opt, Sym)
+                        and opt.name in ("socket.SO_REUSEADDR", "socket.SO_REUSEPORT")
+                        and _truthy_ast(mf, call.args[2])
+                    ):
+                        yield ModuleFinding(
+                            "SKL214",
+                            call,
+                            f"`{opt.name.split('.')[-1]}` is set on `{f.value.value.id}.socket` after the server was "
+                            f"created (line {servers[f.value.value.id].lineno}) and bound: no effect; set "
+                            "`allow_reuse_address` as a class attribute",
+                        )

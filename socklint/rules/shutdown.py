@@ -1,0 +1,423 @@
+"""SKL3xx: closing a connection the wrong way.
+
+A plain ``close()`` of a socket only this code holds is an orderly close (FIN) and is never
+reported. These rules cover the cases where it is not: unread input (RST), a socket still held
+elsewhere (no FIN), and ``shutdown()`` mistakes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from socklint.analysis.facts import Event, Finding, FunctionFacts
+from socklint.analysis.options import Evaluator, Sym, positional_args
+from socklint.analysis.scan import ImportTable, dotted_name
+from socklint.rules._support import (
+    HTTP_HANDLERS,
+    RECV_METHODS,
+    SEND_METHODS,
+    ModuleFacts,
+    events_of,
+    inherits,
+    module_facts,
+    sock_type,
+)
+from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
+
+_CLOSE_METHODS = frozenset({"close", "detach", "__exit__"})
+# Receivers that socketserver closes after the handler returns.
+_SERVER_OWNED = re.compile(r"^self\.(request|connection)$")
+
+
+def _tracked(facts: FunctionFacts, e: Event) -> bool:
+    """A socket this function owns and the engine follows (its leaks are SKL1xx findings)."""
+    return any(facts.resources[r].reportable for r in e.rids if r in facts.resources)
+
+
+def _closes(facts: FunctionFacts, e: Event) -> list[Event]:
+    return [x for x in events_of(facts, e) if x.method in _CLOSE_METHODS]
+
+
+def check_closing(ctx: RuleContext) -> Iterator[Finding]:
+    facts = ctx.facts
+    ev: Evaluator | None = None
+    for e in facts.events:
+        if e.kind == "method" and e.method == "shutdown":
+            ev = ev or module_facts(ctx.module_tree, ctx.imports).evaluator.for_function(facts.func)
+            if _socket_shutdown(e, ev):
+                yield from _shutdown(ctx, e)
+    yield from _unread_on_close(ctx)
+
+
+# A function whose job is to close the socket it is given.
+_CLOSER_NAME = re.compile(
+    r"close|disconnect|cleanup|clean_up|teardown|tear_down|stop|terminate|finish|release|kill|abort|shutdown|hangup|drop",
+    re.IGNORECASE,
+)
+_SOCKETY = re.compile(
+    r"sock|conn|request|client|peer|upstream|downstream|remote|stream|channel|transport",
+    re.IGNORECASE,
+)
+
+
+def _socket_shutdown(e: Event, ev: Evaluator) -> bool:
+    """``socket.shutdown(how)`` rather than ``executor.shutdown(wait=True)`` or
+    ``server.shutdown()``: one positional argument, a SHUT_* constant or 0..2, or a receiver
+    named like a socket."""
+    call = e.node
+    if not isinstance(call, cst.Call):
+        return False
+    args = positional_args(call)
+    if args is None or len(args) != 1 or any(a.keyword is not None for a in call.args):
+        return False
+    if isinstance(args[0], cst.Name) and args[0].value in ("True", "False", "None"):
+        return False  # ``executor.shutdown(False)``
+    v = ev.cst_value(args[0])
+    if isinstance(v, Sym):
+        return v.name in ("socket.SHUT_RD", "socket.SHUT_WR", "socket.SHUT_RDWR")
+    if isinstance(v, int):
+        return v in (0, 1, 2)
+    return bool(e.rids) or bool(e.receiver and _SOCKETY.search(e.receiver))
+
+
+def _borrowed(facts: FunctionFacts, e: Event) -> bool:
+    """A parameter, a plain local, or an attribute of one (``conn.sock``): the socket belongs to
+    the caller. ``self.X`` is the object's own."""
+    if e.rids:
+        return all(facts.resources[r].origin == "param" for r in e.rids if r in facts.resources)
+    return e.receiver is not None and e.receiver.split(".", 1)[0] not in ("self", "cls")
+
+
+def _shutdown(ctx: RuleContext, s: Event) -> Iterator[Finding]:
+    facts = ctx.facts
+    if _tracked(facts, s):
+        return  # the flow engine reports what happens to sockets it owns (SKL101-SKL103)
+    later = [c for c in _closes(facts, s) if c.order > s.order]
+    if not later:
+        yield from _shutdown_without_close(ctx, s)
+        return
+    if _borrowed(facts, s) and not _CLOSER_NAME.search(facts.name):
+        return  # the caller owns it (and usually closes it in its own ``finally``)
+    catching = next((r for r in reversed(s.regions) if r[1] in ("try-os", "suppress")), None)
+    if catching is not None:
+        # The OSError is caught here; the close is skipped only when it sits in the same body.
+        if all(catching in c.regions for c in later):
+            yield _skl303(later[0], s, "in the same `try` body")
+        return
+    # Nothing here catches OSError: the exception leaves this block, and only a close in a
+    # `finally` of an enclosing `try` still runs.
+    enclosing = {rid for rid, kind in s.regions if kind in ("try", "try-os")}
+    if any(rid in enclosing and kind == "finally" for c in later for rid, kind in c.regions):
+        return
+    yield _skl303(later[0], s, "after it")
+
+
+def _skl303(close: Event, s: Event, where: str) -> Finding:
+    return Finding(
+        "SKL303",
+        s.node,
+        f"shutdown() raises OSError (ENOTCONN) when the peer has already reset the connection, and then the "
+        f"close() {where} (line {{0}}) never runs and the descriptor leaks; put close() in `finally` or wrap "
+        f"shutdown() in `try/except OSError`",
+        (close.node,),
+    )
+
+
+def _shutdown_without_close(ctx: RuleContext, s: Event) -> Iterator[Finding]:
+    recv = s.receiver
+    if (
+        recv is None
+        or not recv.startswith("self.")
+        or recv.count(".") != 1
+        or _SERVER_OWNED.match(recv)
+    ):
+        return  # locals, parameters, other objects' sockets: their owners account for them
+    how = positional_args(s.node) if isinstance(s.node, cst.Call) else None
+    v = ctx_how = None
+    if how:
+        v = (
+            module_facts(ctx.module_tree, ctx.imports)
+            .evaluator.for_function(ctx.facts.func)
+            .cst_value(how[0])
+        )
+        ctx_how = v.name if isinstance(v, Sym) else v
+    if ctx_how not in ("socket.SHUT_RDWR", 2):
+        return  # a half-close (SHUT_WR / SHUT_RD) keeps using the socket; the full close comes later
+    if ctx.facts.name == "shutdown":
+        return  # a wrapper forwarding shutdown() to the socket it wraps; its owner closes
+    mf = module_facts(ctx.module_tree, ctx.imports)
+    attr = recv.rsplit(".", 1)[-1]
+    if attr in mf.closed_attrs:
+        return
+    yield Finding(
+        "SKL304",
+        s.node,
+        f"`{recv}` is shut down but never closed in this module: shutdown() sends FIN but keeps the descriptor "
+        f"open until garbage collection; call `{recv}.close()` after it",
+    )
+
+
+# --- SKL301: a server-side connection closed with the request unread --------------------------------
+
+
+def _loops(e: Event) -> tuple[tuple[int, str], ...]:
+    return tuple(r for r in e.regions if r[1] == "loop")
+
+
+def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
+    facts = ctx.facts
+    mf: ModuleFacts | None = None
+    groups: list[tuple[Event | None, list[Event], bool]] = []  # (accept event, events, handler?)
+    for rid, res in facts.resources.items():
+        if res.origin != "accept":
+            continue
+        acc = next(
+            (x for x in facts.events if x.method in ("accept", "_accept") and x.node is res.node),
+            None,
+        )
+        evs = [x for x in facts.events if rid in x.rids]
+        groups.append((acc, evs, False))
+    if facts.name == "handle":
+        evs = [
+            x
+            for x in facts.events
+            if not x.rids and x.receiver is not None and _SERVER_OWNED.match(x.receiver)
+        ]
+        if evs:
+            groups.append((None, evs, True))
+    for acc, evs, handler in groups:
+        recvs = [x for x in evs if x.method in RECV_METHODS]
+        if len(recvs) != 1 or any(x.method in ("makefile", "shutdown") for x in evs):
+            continue
+        r = recvs[0]
+        base_loops = _loops(acc) if acc is not None else ()
+        if _loops(r) != base_loops or r.in_except:
+            continue  # read in a loop: to EOF or a framing boundary
+        mf = mf or module_facts(ctx.module_tree, ctx.imports)
+        if sock_type(facts, mf, r) == "dgram" or r.method.startswith("recvfrom"):
+            continue
+        sends = [
+            x
+            for x in evs
+            if x.method in SEND_METHODS and x.order > r.order and _loops(x) == base_loops
+        ]
+        if not sends:
+            continue
+        reply = sends[0]
+        if handler:
+            yield Finding(
+                "SKL301",
+                reply.node,
+                "the handler answers after a single bounded read (line {0}) and returns, and socketserver then "
+                "closes the connection: if the client sent more than that read took, close() sends RST and the "
+                "client can lose this reply; read the whole request, or shutdown(SHUT_WR) and drain with a timeout",
+                (r.node,),
+            )
+            continue
+        closes = [
+            x
+            for x in evs
+            if x.method in _CLOSE_METHODS and (x.order > reply.order or x.method == "__exit__")
+        ]
+        if not closes:
+            continue
+        yield Finding(
+            "SKL301",
+            closes[-1].node if closes[-1].method != "__exit__" else reply.node,
+            "the connection is closed after a single bounded read (line {0}) and a reply (line {1}): if the client "
+            "sent more than that read took, close() sends RST instead of FIN and the client can lose the reply; "
+            "read the whole request, or shutdown(SHUT_WR) then drain with a timeout before close()",
+            (r.node, reply.node),
+        )
+
+
+# --- whole-module checks: HTTP handlers and shared sockets ---------------------------------------------
+
+
+def check_module_closing(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
+    tree, imports = mctx.tree, mctx.imports
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        methods = [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if not methods:
+            continue
+        if any(m.name in ("do_POST", "do_PUT", "do_PATCH") for m in methods):
+            mf = module_facts(tree, imports)
+            if inherits(mf, cls, imports, HTTP_HANDLERS):
+                for m in methods:
+                    if m.name in ("do_POST", "do_PUT", "do_PATCH"):
+                        yield from _http_answer_before_body(m)
+        yield from _shared_close(cls, methods, imports)
+
+
+def _calls(node: ast.AST) -> Iterator[ast.Call]:
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            yield n
+
+
+def _is_self_call(call: ast.Call, *names: str) -> bool:
+    d = dotted_name(call.func)
+    return d is not None and d in names
+
+
+def _http_answer_before_body(m: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ModuleFinding]:
+    """``do_POST`` answers (send_error / send_response) and returns before it reads the body
+    it knows is coming (``Content-Length`` is looked at)."""
+    src_has_length = any(
+        isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and n.value.lower() == "content-length"
+        for n in ast.walk(m)
+    )
+    if not src_has_length:
+        return
+    reads = [c for c in _calls(m) if _is_self_call(c, "self.rfile.read", "self.rfile.readinto")]
+    if not reads:
+        return
+    first_read = min((c.lineno, c.col_offset) for c in reads)
+    for stmt in ast.walk(m):
+        if not isinstance(stmt, ast.If):
+            continue
+        if (stmt.lineno, stmt.col_offset) >= first_read:
+            continue
+        body_ends = any(isinstance(s, (ast.Return, ast.Raise)) for s in stmt.body)
+        if not body_ends:
+            continue
+        for c in (c for s in stmt.body for c in _calls(s)):
+            if _is_self_call(c, "self.send_error", "self.send_response"):
+                if any(
+                    (r.lineno, r.col_offset) < (c.lineno, c.col_offset)
+                    for r in reads
+                    if r in list(_calls(stmt))
+                ):
+                    continue
+                yield ModuleFinding(
+                    "SKL301",
+                    c,
+                    f"`{m.name}` answers and returns before reading the request body it expects: the server then "
+                    "closes the connection with the body unread, the kernel sends RST, and the client can lose this "
+                    "response (a large upload sees ECONNRESET); read or drain Content-Length bytes first",
+                )
+                break
+
+
+_THREAD_STARTERS = frozenset(
+    {"threading.Thread", "threading.Timer", "_thread.start_new_thread", "thread.start_new_thread"}
+)
+
+
+def _thread_targets(cls: ast.ClassDef, imports: ImportTable) -> set[str]:
+    """Methods of ``cls`` that run in another thread: ``Thread(target=self.m)``,
+    ``start_new_thread(self.m, ...)``, or ``run`` of a ``threading.Thread`` subclass."""
+    out: set[str] = set()
+    if any(
+        imports.qualify(d) == "threading.Thread" for d in (dotted_name(b) for b in cls.bases) if d
+    ):
+        out.add("run")
+    for c in _calls(cls):
+        name = dotted_name(c.func)
+        if not name or imports.qualify(name) not in _THREAD_STARTERS:
+            continue
+        cands = [kw.value for kw in c.keywords if kw.arg in ("target", "function")] + list(
+            c.args[:2]
+        )
+        for a in cands:
+            if (
+                isinstance(a, ast.Attribute)
+                and isinstance(a.value, ast.Name)
+                and a.value.id == "self"
+            ):
+                out.add(a.attr)
+    return out
+
+
+def _self_attr_call(call: ast.Call) -> tuple[str, str] | None:
+    """``self.X.m(...)`` -> (X, m)."""
+    f = call.func
+    if (
+        isinstance(f, ast.Attribute)
+        and isinstance(f.value, ast.Attribute)
+        and isinstance(f.value.value, ast.Name)
+        and f.value.value.id == "self"
+    ):
+        return f.value.attr, f.attr
+    return None
+
+
+def _shared_close(
+    cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFunctionDef], imports: ImportTable
+) -> Iterator[ModuleFinding]:
+    """``stop()`` closes ``self.sock`` while another method still reads it (a thread blocked in
+    recv/accept is not woken by close), or while a makefile() object made from it stays open."""
+    blocked: dict[str, str] = {}  # attr -> method that reads it in a loop, in another thread
+    files: dict[str, str] = {}  # makefile attr -> socket attr
+    threaded = _thread_targets(cls, imports)
+    nonblocking: set[str] = set()
+    for c in _calls(cls):
+        sa = _self_attr_call(c)
+        if sa and sa[1] in ("settimeout", "setblocking") and c.args:
+            a = c.args[0]
+            if not (
+                isinstance(a, ast.Constant)
+                and (a.value is None or (sa[1] == "setblocking" and a.value))
+            ):
+                nonblocking.add(sa[0])  # a reader with a timeout wakes up by itself
+    for m in methods:
+        for loop in (
+            (n for n in ast.walk(m) if isinstance(n, ast.While)) if m.name in threaded else ()
+        ):
+            for c in _calls(loop):
+                sa = _self_attr_call(c)
+                if sa and (sa[1] in RECV_METHODS or sa[1] == "accept") and sa[0] not in nonblocking:
+                    blocked.setdefault(sa[0], m.name)
+        for n in ast.walk(m):
+            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+                sa = _self_attr_call(n.value)
+                if sa and sa[1] == "makefile":
+                    for t in n.targets:
+                        if (
+                            isinstance(t, ast.Attribute)
+                            and isinstance(t.value, ast.Name)
+                            and t.value.id == "self"
+                        ):
+                            files[t.attr] = sa[0]
+    if not blocked and not files:
+        return
+    for m in methods:
+        if m.name in ("__init__", "__new__") or m.name in threaded:
+            continue  # before the reader starts, or in the reader's own thread
+        calls = sorted(_calls(m), key=lambda c: (c.lineno, c.col_offset))
+        for i, c in enumerate(calls):
+            sa = _self_attr_call(c)
+            if not sa or sa[1] != "close":
+                continue
+            attr = sa[0]
+            before = [_self_attr_call(x) for x in calls[:i]]
+            if (attr, "shutdown") in before:
+                continue
+            reader = blocked.get(attr)
+            if reader is not None:
+                yield ModuleFinding(
+                    "SKL302",
+                    c,
+                    f"`self.{attr}.close()` without shutdown() while `{reader}()` may be blocked in a read on it in "
+                    f"another thread: close() neither wakes that thread nor sends FIN while it holds the socket; "
+                    f"call `self.{attr}.shutdown(socket.SHUT_RDWR)` first",
+                )
+                continue
+            open_files = [
+                f
+                for f, s in files.items()
+                if s == attr and (f, "close") not in [_self_attr_call(x) for x in calls]
+            ]
+            if open_files:
+                yield ModuleFinding(
+                    "SKL302",
+                    c,
+                    f"`self.{attr}.close()` while `self.{open_files[0]}` (its makefile()) stays open: the descriptor "
+                    f"and the connection stay open and the peer sees no EOF; close the file too, or shutdown() first",
+                )
