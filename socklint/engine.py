@@ -68,7 +68,11 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
         # Never for NUL bytes: no CPython accepts them (libcst does, in strings and comments).
         usable = "\0" not in text and _safe_for_libcst(text)
         fallback: Optional[ScanResult] = (
-            _cst_fallback(text) if (deep or isinstance(exc, SyntaxError)) and usable else None
+            # PEP 701 f-strings (3.12) reuse their quotes inside: older parsers call that an
+            # f-string error, and libcst parses them.
+            _cst_fallback(text, "f-string" in str(getattr(exc, "msg", "")))
+            if (deep or isinstance(exc, SyntaxError)) and usable
+            else None
         )
         if fallback is None:
             return [_syntax_error(path, exc, split_lines(text))]
@@ -141,10 +145,30 @@ def _safe_for_libcst(text: str, limit: int = 5_000) -> bool:
     """Whether a file ast rejected may go to libcst's native parser. Without an ast tree there
     is no depth to measure, so measure what deep nesting needs: brackets past CPython's 200
     levels, or a logical line long enough to chain thousands of operators (libcst crashes at
-    ~8,000 `a + a + ...` terms, ~4,000 nested lambdas). Strings and comments are not skipped:
-    that can only make the answer "no" (the ast error is reported), never unsafe."""
+    ~8,000 `a + a + ...` terms, ~4,000 nested lambdas). Brackets inside strings and comments
+    do not count (a `(` in a docstring must not make the rest of the file one long line)."""
     depth = run = 0
-    for ch in text:
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if ch in "'\"":
+            q = text[i : i + 3] if text[i : i + 3] in ("'''", '"""') else ch
+            j = i + len(q)
+            while j < n and not text.startswith(q, j):
+                if text[j] == "\\":
+                    j += 1
+                elif len(q) == 1 and text[j] == "\n":
+                    break  # unterminated single-quoted string: stop at the line end
+                j += 1
+            run += j + len(q) - i
+            i = j + len(q)
+            if run > limit:
+                return False
+            continue
         if ch in "([{":
             depth += 1
             if depth > 200:
@@ -157,6 +181,7 @@ def _safe_for_libcst(text: str, limit: int = 5_000) -> bool:
             run += 1
             if run > limit:
                 return False
+        i += 1
     return True
 
 
@@ -270,14 +295,14 @@ def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings
     return diags
 
 
-def _cst_fallback(text: str) -> Optional[ScanResult]:
+def _cst_fallback(text: str, fstring_error: bool = False) -> Optional[ScanResult]:
     """A whole-module snippet for a file only libcst can parse: every function is analysed,
     with imports read from the libcst tree and no module-local summaries."""
     try:
         module = cst.parse_module(text)
     except Exception:  # noqa: BLE001 - any parser failure means: report the ast error
         return None
-    if not _has_newer_syntax(module):
+    if not (fstring_error or _has_newer_syntax(module)):
         # libcst also accepts some *older* syntax (Python 2's `except E, e:`): only code
         # that needs a newer grammar than ours is treated as valid.
         return None
