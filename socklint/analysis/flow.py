@@ -1079,7 +1079,12 @@ class FunctionAnalyzer:
                 self._dispose(st, arg_rids, call, "escape")
                 self.raise_point(st, call, frozenset(), _ANY)
             else:
-                self.raise_point(st, call, arg_rids, _OS)
+                # `socket.socket(family, type, fileno=fd)`: the new socket owns that descriptor.
+                fd_rids = frozenset().union(
+                    *(v.rids for a, v in arg_vals if a.keyword is not None and a.keyword.value == "fileno")
+                )
+                self._dispose(st, fd_rids, call, "escape")
+                self.raise_point(st, call, arg_rids - fd_rids, _OS)
                 self._dispose(st, self._fresh_only(st, arg_rids), call, "escape")
             rid = self._create(st, call, origin, _callee_text(call), call)
             return Val.of(frozenset({rid}))

@@ -282,9 +282,12 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
         elif fi >= 0 and isinstance(node, ast.Assign):
             f = fns[fi]
             if isinstance(node.value, ast.Call):
+                stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
                 for t in node.targets:
                     if isinstance(t, ast.Name):
                         f.assigned.setdefault(t.id, []).append(node.value)
+                        if stored:
+                            f.kept.add(t.id)  # `sock = self.socket = make()`: the object keeps it
             elif isinstance(node.value, ast.Name):
                 if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
                     f.kept.add(node.value.id)
