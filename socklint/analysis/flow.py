@@ -857,8 +857,6 @@ class FunctionAnalyzer:
             else:
                 self._record_leak(rid, ei, ob, "rebind", stmt)
         witness = Step(node, "created", None)
-        if self.guards:
-            witness = Step(node, "created", None)
         st.obs[(rid, None)] = Ob(rid, frozenset(), frozenset(), witness, st.truthy, st.falsy, st.nones)
         return rid
 
