@@ -6,8 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from fixture_markers import parse
+
 from socklint.api import check_source
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -106,7 +106,7 @@ def test_every_code_has_a_page_with_its_sections(code: str) -> None:
 def test_pending_pages_are_really_missing() -> None:
     landed = sorted(c for c in PENDING if (RULES / f"{c}.md").is_file())
     assert not landed, f"pages now exist for {landed}: remove them from PENDING in this test"
-    assert PENDING <= set(CODES), "PENDING names a code that is not in socklint/codes.py"
+    assert set(CODES) >= PENDING, "PENDING names a code that is not in socklint/codes.py"
 
 
 def test_no_page_for_an_unknown_code() -> None:

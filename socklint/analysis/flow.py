@@ -269,6 +269,17 @@ def _looks_like_ssl_context(receiver: Optional[str]) -> bool:
     return "context" in last or "ctx" in last
 
 
+def _valid_timeout(node: cst.BaseExpression) -> bool:
+    """``None``, ``0``, ``5.0``: a timeout settimeout() accepts (no unary minus here)."""
+    return isinstance(node, (cst.Integer, cst.Float)) or _is_none(node)
+
+
+def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return value if isinstance(value, cst.Call) else None
+
+
 def _callee_text(call: cst.Call) -> str:
     f = call.func
     if isinstance(f, cst.Attribute):
@@ -309,6 +320,10 @@ class FunctionAnalyzer:
         self.guards: list[cst.BaseExpression] = []
         self.regions: list[tuple[int, str]] = []  # see Event.regions
         self.targets: frozenset[str] = frozenset()
+        # The call whose result the current assignment binds (`sock = adapter.wrap(sock)`).
+        self.rebind_call: Optional[cst.Call] = None
+        self.rebind_moved: frozenset[int] = frozenset()
+        self._const_timeouts: Optional[frozenset[cst.Name]] = None
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0
@@ -587,21 +602,27 @@ class FunctionAnalyzer:
         if isinstance(s, cst.Assign):
             names = frozenset(n for t in s.targets for n in self._target_names(t.target))
             self.targets = names
+            self.rebind_call = _outer_call(s.value)
             try:
                 val = self.ev(s.value, st)
                 for t in s.targets:
                     self._assign(st, t.target, val, s)
             finally:
                 self.targets = frozenset()
+                self.rebind_call = None
+                self.rebind_moved = frozenset()
             return st
         if isinstance(s, cst.AnnAssign):
             if s.value is not None:
                 self.targets = frozenset(self._target_names(s.target))
+                self.rebind_call = _outer_call(s.value)
                 try:
                     val = self.ev(s.value, st)
                     self._assign(st, s.target, val, s)
                 finally:
                     self.targets = frozenset()
+                    self.rebind_call = None
+                    self.rebind_moved = frozenset()
             return st
         if isinstance(s, cst.AugAssign):
             v = self.ev(s.value, st)
@@ -920,6 +941,9 @@ class FunctionAnalyzer:
         if isinstance(e, cst.Await):
             v = self.ev(e.expression, st)
             fresh = self._fresh_only(st, v.rids)
+            if e.expression is self.rebind_call and self.rebind_moved:
+                # `sock = await upgrade(sock)`: the coroutine took the socket over (see ev_call).
+                fresh = set(self.rebind_moved)
             if fresh:
                 # `sock = await self._connect_sock(...)`: the socket exists only once the
                 # await completes, so it cannot leak if the await raises.
@@ -1120,6 +1144,8 @@ class FunctionAnalyzer:
             taken = frozenset().union(
                 *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in wrapped)
             ) if wrapped else frozenset()
+            # `sock = _ssl_socket(sock)`: rebinding the argument's name hands it over too.
+            taken |= self._moved_by_rebinding(call, arg_vals)
             # A helper returning `ctx.wrap_socket(param)` takes its argument over, as ssl does.
             self._dispose(st, taken, call, "escape")
             self.raise_point(st, call, arg_rids - taken, _ANY)
@@ -1128,6 +1154,21 @@ class FunctionAnalyzer:
             self._dispose(st, self._fresh_only(st, arg_rids), call, "escape")
             rid = self._create(st, call, "factory", _callee_text(call), call)
             return Val.of(frozenset({rid}))
+
+        moved = self._moved_by_rebinding(call, arg_vals)
+        if call is self.rebind_call:
+            self.rebind_moved = moved
+        if moved and not (method is not None and recv_val.rids and method in model.CLOSE_METHODS):
+            # `sock = adapter.wrap(sock)`, `s, env = adapter.wrap(s)`, `sock = bind(sock, addr)`:
+            # the caller replaces its socket with what the call returns, so the call takes the
+            # socket over (the result is the socket itself or a wrapper that owns it), and
+            # whoever took it over disposes of it if the call fails, as ssl's wrap_socket does.
+            # The result is followed as the same socket, with its creation and path.
+            exc = st.copy()
+            for key in [k for k in exc.obs if k[0] in moved]:
+                del exc.obs[key]
+            self.raise_point(exc, call, (arg_rids | recv_val.rids) - moved, _ANY)
+            return Val(moved, moved)
 
         # --- methods on a socket
         if method is not None and (method in model.SOCKET_METHODS or method in model.CLOSE_METHODS):
@@ -1152,7 +1193,7 @@ class FunctionAnalyzer:
                 self._event("close", method, call, recv_val.rids, receiver_text)
                 return EMPTY
             constant_timeout = method == "settimeout" and len(call.args) == 1 and (
-                isinstance(call.args[0].value, (cst.Integer, cst.Float)) or _is_none(call.args[0].value)
+                _valid_timeout(call.args[0].value) or call.args[0].value in self._const_timeout_names()
             )
             if method not in model.NONRAISING_SOCKET_METHODS and not constant_timeout:
                 cls = (_OSCFG if method in model.CONFIG_SOCKET_METHODS else _OS) if method in model.SOCKET_METHODS else _ANY
@@ -1197,13 +1238,52 @@ class FunctionAnalyzer:
                 self._dispose(st, owned_kw, call, "escape")
         if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or (method in model.LOGGING_METHODS):
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
-        cls = _OS if local_name is not None and local_name in self.ctx.summaries.os_only and name == local_name else _ANY
+        cls = _ANY
+        if local_name is not None and name == local_name:
+            if local_name in self.ctx.summaries.oscfg_only:
+                cls = _OSCFG
+            elif local_name in self.ctx.summaries.os_only:
+                cls = _OS
         # A fresh, unnamed socket belongs to the callee from the call on.
         self._after_borrow(st, call, arg_vals, qual, method)
         self.raise_point(st, call, arg_rids, cls)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())
+
+    def _moved_by_rebinding(self, call: cst.Call, arg_vals: list[tuple[cst.Arg, Val]]) -> frozenset[int]:
+        """Sockets that ``name = f(name, ...)`` passes in under the very name it rebinds."""
+        if call is not self.rebind_call or not self.targets:
+            return frozenset()
+        out: set[int] = set()
+        for a, v in arg_vals:
+            if a.keyword is None and not a.star and isinstance(a.value, cst.Name) and a.value.value in self.targets:
+                out |= self._real_sockets(v.rids)
+        return frozenset(out)
+
+    def _const_timeout_names(self) -> frozenset[cst.Name]:
+        """Uses of names that only ever run over a literal tuple of valid timeouts
+        (`for t in (None, 0.0, 5.0): s.settimeout(t)`), computed once per function."""
+        if self._const_timeouts is None:
+            loop_names: set[str] = set()
+            other: set[str] = set()
+            for n in _walk(self.func) if self.func is not None else ():
+                if isinstance(n, cst.For) and isinstance(n.target, cst.Name):
+                    it = n.iter
+                    ok = isinstance(it, (cst.Tuple, cst.List)) and bool(it.elements) and all(
+                        isinstance(e, cst.Element) and _valid_timeout(e.value) for e in it.elements
+                    )
+                    (loop_names if ok else other).add(n.target.value)
+                elif isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.AsName, cst.Param)):
+                    t = getattr(n, "target", None) or getattr(n, "name", None)
+                    other.update(self._target_names(t) if isinstance(t, cst.BaseExpression) else [])
+                elif isinstance(n, (cst.For, cst.CompFor)):
+                    other.update(self._target_names(n.target))
+            names = loop_names - other
+            self._const_timeouts = frozenset(
+                n for n in _walk(self.func) if isinstance(n, cst.Name) and n.value in names
+            ) if names and self.func is not None else frozenset()
+        return self._const_timeouts
 
     def _real_sockets(self, rids: frozenset[int]) -> frozenset[int]:
         return frozenset(r for r in rids if r in self.facts.resources and self.facts.resources[r].origin != "param")
@@ -1525,10 +1605,12 @@ class FunctionAnalyzer:
                 cls == _OTHER
                 and builtins_
                 and not unknown
-                and all(not issubclass(b, Exception) or (issubclass(b, OSError) and b is not OSError) for b in builtins_)
+                and all(not issubclass(b, Exception) or issubclass(b, OSError) for b in builtins_)
             ):
-                # `except socket.gaierror:` / `except ConnectionError:` around code that also
-                # calls `log()`: a call that touches no socket does not raise socket errors.
+                # `except socket.gaierror:` / `except OSError:` around code that also calls
+                # `log()` or `event.wait()`: a call that touches no socket is not taken to raise
+                # socket errors. Like SKL106 (off by default), a handler only such a call could
+                # reach is too weak a witness; the leak it would show stays an SKL106 exit.
                 return "no"
             return "maybe"
         raised = model.builtin_exception(cls)

@@ -126,6 +126,12 @@ class OSErrorSubclass(OSError):
     """Stands for a specific OSError subclass of a module (socket.gaierror, ssl.SSLError)."""
 
 
+# Module functions that configure a descriptor: they fail with plain OSError (EBADF, EINVAL),
+# never with a timeout or a socket error of their own.
+OS_CONFIG_FUNCTIONS = frozenset(
+    {"fcntl.fcntl", "fcntl.ioctl", "fcntl.flock", "fcntl.lockf", "os.set_inheritable", "os.get_inheritable",
+     "os.set_blocking", "os.get_blocking", "os.fstat", "os.dup2"}
+)
 OSERROR_ALIASES = {
     "socket.error": "OSError",
     "socket.timeout": "TimeoutError",

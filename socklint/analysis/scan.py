@@ -96,6 +96,8 @@ class Summaries:
     # Helpers that can raise nothing but OSError (socket calls on their parameters, or
     # everything else inside `try: ... except OSError`): a cleanup `except OSError` covers them.
     os_only: set[str] = field(default_factory=set)
+    # The subset that only configures (setsockopt, fcntl): plain OSError, never a timeout.
+    oscfg_only: set[str] = field(default_factory=set)
     # Class-aware view of `sources`: which classes define a method, and in which it returns
     # a fresh socket (`self._setup_connection()` means this class's method first).
     method_classes: dict[str, set[str]] = field(default_factory=dict)
@@ -182,6 +184,10 @@ class _Fn:
     # (module-local helpers) raises more.
     os_unsafe: bool = False
     os_calls: set[str] = field(default_factory=set)
+    # Dotted calls resolved after the walk (`fcntl.fcntl`: OS configuration, OSError only).
+    ext_calls: set[str] = field(default_factory=set)
+    # Calls socket I/O (recv, connect...) on a parameter: may time out, unlike configuration.
+    os_io: bool = False
 
 
 def _params(fn: FuncNode) -> dict[str, int]:
@@ -297,7 +303,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             stack.append((sub, fi, ti, prot, cls))
 
     _find_sources(fns, imports, factories, summaries)
-    _find_os_only(fns, summaries)
+    _find_os_only(fns, summaries, imports)
     _close_chains(fns, summaries)
     # Names that call a socket factory under another name: local sources, and imports such
     # as `from socket import create_connection as connect_to`.
@@ -370,8 +376,12 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
                 )
                 if fresh:
                     s.sources.add(f.node.name)
-                    if isinstance(r, ast.Call) and r.args and isinstance(r.args[0], ast.Name) and r.args[0].id in f.params:
-                        s.wrappers.setdefault(f.node.name, set()).add(f.params[r.args[0].id])
+                    # `return ctx.wrap_socket(sock)`, or `sock = _wrap(sock); return sock`: the
+                    # helper wraps its parameter, and so takes it over.
+                    calls = [r] if isinstance(r, ast.Call) else f.assigned.get(r.id, []) if isinstance(r, ast.Name) else []
+                    for c in calls:
+                        if c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in f.params and _is_source_call(c, imports, factories, s.sources):
+                            s.wrappers.setdefault(f.node.name, set()).add(f.params[c.args[0].id])
                     changed = True
                     break
         if not changed:
@@ -397,29 +407,43 @@ def _classify_raise(f: _Fn, call: ast.Call) -> None:
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
         if func.attr in model.SOCKET_METHODS:
+            if func.attr not in model.CONFIG_SOCKET_METHODS and func.attr not in model.NONRAISING_SOCKET_METHODS:
+                f.os_io = True
             return
     if isinstance(func, ast.Name):
         if func.id in model.INSPECTING_FUNCTIONS:
             return
         f.os_calls.add(func.id)
         return
+    dotted = dotted_name(func)
+    if dotted is not None and "." in dotted:
+        f.ext_calls.add(dotted)
+        return
     f.os_unsafe = True
 
 
-def _find_os_only(fns: list[_Fn], s: Summaries) -> None:
-    unsafe_names = {f.node.name for f in fns if f.os_unsafe}
-    cand = {f.node.name for f in fns} - unsafe_names
+def _find_os_only(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
+    def unsafe(f: _Fn) -> bool:
+        return f.os_unsafe or any(imports.qualify(d) not in model.OS_CONFIG_FUNCTIONS for d in f.ext_calls)
+
+    unsafe_names = {f.node.name for f in fns if unsafe(f)}
     by_name: dict[str, list[_Fn]] = {}
     for f in fns:
         by_name.setdefault(f.node.name, []).append(f)
-    changed = True
-    while changed:
-        changed = False
-        for name in list(cand):
-            if any(not (f.os_calls <= cand) for f in by_name[name]):
-                cand.discard(name)
-                changed = True
-    s.os_only = cand
+
+    def closure(cand: set[str]) -> set[str]:
+        changed = True
+        while changed:
+            changed = False
+            for name in list(cand):
+                if any(not (f.os_calls <= cand) for f in by_name[name]):
+                    cand.discard(name)
+                    changed = True
+        return cand
+
+    s.os_only = closure({f.node.name for f in fns} - unsafe_names)
+    # Configuration only (fcntl, setsockopt, bind): plain OSError, never a timeout.
+    s.oscfg_only = closure(s.os_only - {f.node.name for f in fns if f.os_io})
 
 
 def _close_chains(fns: list[_Fn], s: Summaries) -> None:
