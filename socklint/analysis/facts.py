@@ -28,6 +28,7 @@ class Resource:
     role: Optional[str] = None  # "client" | "listener" | "server-conn" | None (derived from events)
     reportable: bool = True  # parameters are tracked, never reported as leaks
     managed: bool = False  # created directly as a with-item
+    lent: Optional[cst.CSTNode] = None  # the first unresolved call it was passed to (borrowed)
 
 
 class Step:

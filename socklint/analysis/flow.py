@@ -1246,6 +1246,18 @@ class FunctionAnalyzer:
                 cls = _OS
         # A fresh, unnamed socket belongs to the callee from the call on.
         self._after_borrow(st, call, arg_vals, qual, method)
+        if (
+            qual not in model.NON_OWNING_CALLS
+            and not (method or "").startswith("assert")
+            and (local_name is None or local_name not in self.ctx.summaries.defined)
+        ):
+            # Passed to a call of another module: if the function never closes it, that call is
+            # the likely owner (see check_leaks).
+            for _, v in arg_vals:
+                for rid in self._real_sockets(v.rids):
+                    res = self.facts.resources[rid]
+                    if res.lent is None:
+                        res.lent = call
         self.raise_point(st, call, arg_rids, cls)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.

@@ -107,6 +107,9 @@ INSPECTING_FUNCTIONS = frozenset(
     {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
      "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next"}
 )
+# Calls that look at a socket without ever owning it: passing a socket to them is not a sign
+# that ownership went elsewhere (see Resource.lent).
+NON_OWNING_CALLS = frozenset({"weakref.ref", "weakref.proxy", "select.select", "select.poll", "os.fstat"})
 # Method names that only log or record: they swallow their own errors.
 LOGGING_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal",

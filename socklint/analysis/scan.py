@@ -91,6 +91,8 @@ class Summaries:
     closers: dict[str, set[int]] = field(default_factory=dict)
     keepers: dict[str, set[int]] = field(default_factory=dict)
     async_funcs: set[str] = field(default_factory=set)
+    # Every function and method name defined in the module: calls to them are seen, not unknown.
+    defined: set[str] = field(default_factory=set)
     # Sources that wrap a parameter (`return ctx.wrap_socket(sock)`): they take it over.
     wrappers: dict[str, set[int]] = field(default_factory=dict)
     # Helpers that can raise nothing but OSError (socket calls on their parameters, or
@@ -217,6 +219,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
         node, fi, ti, prot, cls = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             fns.append(_Fn(node, fi, _params(node), cls=cls))
+            summaries.defined.add(node.name)
             if isinstance(node, ast.AsyncFunctionDef):
                 summaries.async_funcs.add(node.name)
             fi = len(fns) - 1
