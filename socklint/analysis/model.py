@@ -107,6 +107,12 @@ INSPECTING_FUNCTIONS = frozenset(
     {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
      "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next"}
 )
+# Builtins that fail only when misused (a TypeError, an empty `min()`): an OS-only helper may
+# call them (pymongo's `_set_keepalive_times` computes `min(...)` before its `ioctl()`).
+PURE_BUILTINS = frozenset(
+    {"min", "max", "abs", "round", "sum", "any", "all", "sorted", "reversed", "enumerate", "zip", "range",
+     "tuple", "list", "dict", "set", "frozenset"}
+)
 # Calls that look at a socket without ever owning it: passing a socket to them is not a sign
 # that ownership went elsewhere (see Resource.lent).
 NON_OWNING_CALLS = frozenset({"weakref.ref", "weakref.proxy", "select.select", "select.poll", "os.fstat"})

@@ -414,7 +414,7 @@ def _classify_raise(f: _Fn, call: ast.Call) -> None:
                 f.os_io = True
             return
     if isinstance(func, ast.Name):
-        if func.id in model.INSPECTING_FUNCTIONS:
+        if func.id in model.INSPECTING_FUNCTIONS or func.id in model.PURE_BUILTINS:
             return
         f.os_calls.add(func.id)
         return
