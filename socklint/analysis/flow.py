@@ -269,15 +269,18 @@ def _looks_like_ssl_context(receiver: Optional[str]) -> bool:
     return "context" in last or "ctx" in last
 
 
-def _valid_timeout(node: cst.BaseExpression) -> bool:
-    """``None``, ``0``, ``5.0``: a timeout settimeout() accepts (no unary minus here)."""
-    return isinstance(node, (cst.Integer, cst.Float)) or _is_none(node)
-
-
 def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
     if isinstance(value, cst.Await):
         value = value.expression
     return value if isinstance(value, cst.Call) else None
+
+
+def _raise_note(node: cst.CSTNode) -> str:
+    if isinstance(node, cst.Call):
+        return f"`{_callee_text(node)}` raises"
+    if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+        return f"`await {_callee_text(node.expression)}` raises"
+    return "raises"
 
 
 def _callee_text(call: cst.Call) -> str:
@@ -323,7 +326,6 @@ class FunctionAnalyzer:
         # The call whose result the current assignment binds (`sock = adapter.wrap(sock)`).
         self.rebind_call: Optional[cst.Call] = None
         self.rebind_moved: frozenset[int] = frozenset()
-        self._const_timeouts: Optional[frozenset[cst.Name]] = None
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0
@@ -508,7 +510,7 @@ class FunctionAnalyzer:
             return
         if not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
             # Fast path: nothing can intercept, so the exception leaves the function.
-            note = f"`{_callee_text(node)}` raises" if isinstance(node, cst.Call) else "raises"
+            note = _raise_note(node)
             for (rid, cur), ob in st.obs.items():
                 if cur is not None and self.exits[cur].kind != "continue":
                     continue
@@ -517,7 +519,7 @@ class FunctionAnalyzer:
             return
         exc = st.copy()
         ei = self._exit("call", node, touched, cls)
-        note = f"`{_callee_text(node)}` raises" if isinstance(node, cst.Call) else "raises"
+        note = _raise_note(node)
         self._step(exc, node, note)
         self._rekey(exc, ei)
         self.jump("raise", exc, cls)
@@ -1192,11 +1194,9 @@ class FunctionAnalyzer:
                 self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
                 self._event("close", method, call, recv_val.rids, receiver_text)
                 return EMPTY
-            constant_timeout = method == "settimeout" and len(call.args) == 1 and (
-                _valid_timeout(call.args[0].value) or call.args[0].value in self._const_timeout_names()
-            )
-            if method not in model.NONRAISING_SOCKET_METHODS and not constant_timeout:
+            if method not in model.NONRAISING_SOCKET_METHODS:
                 cls = (_OSCFG if method in model.CONFIG_SOCKET_METHODS else _OS) if method in model.SOCKET_METHODS else _ANY
+
                 self.raise_point(st, call, recv_val.rids | arg_rids, cls)
             if method in model.DERIVING_METHODS:
                 return Val(frozenset(), recv_val.rids, frozenset())
@@ -1246,6 +1246,10 @@ class FunctionAnalyzer:
                 cls = _OS
         # A fresh, unnamed socket belongs to the callee from the call on.
         self._after_borrow(st, call, arg_vals, qual, method)
+        if method in model.ASYNC_LOOP_METHODS and "loop" in (receiver_text or "").rsplit(".", 1)[-1].lower():
+            # `f = self.loop.sock_recv(r, 1)`: a coroutine is built, nothing runs yet; it raises
+            # where it is awaited or run, and it holds the socket until then.
+            return Val(frozenset(), arg_rids, frozenset())
         if (
             qual not in model.NON_OWNING_CALLS
             and not (method or "").startswith("assert")
@@ -1272,30 +1276,6 @@ class FunctionAnalyzer:
             if a.keyword is None and not a.star and isinstance(a.value, cst.Name) and a.value.value in self.targets:
                 out |= self._real_sockets(v.rids)
         return frozenset(out)
-
-    def _const_timeout_names(self) -> frozenset[cst.Name]:
-        """Uses of names that only ever run over a literal tuple of valid timeouts
-        (`for t in (None, 0.0, 5.0): s.settimeout(t)`), computed once per function."""
-        if self._const_timeouts is None:
-            loop_names: set[str] = set()
-            other: set[str] = set()
-            for n in _walk(self.func) if self.func is not None else ():
-                if isinstance(n, cst.For) and isinstance(n.target, cst.Name):
-                    it = n.iter
-                    ok = isinstance(it, (cst.Tuple, cst.List)) and bool(it.elements) and all(
-                        isinstance(e, cst.Element) and _valid_timeout(e.value) for e in it.elements
-                    )
-                    (loop_names if ok else other).add(n.target.value)
-                elif isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.AsName, cst.Param)):
-                    t = getattr(n, "target", None) or getattr(n, "name", None)
-                    other.update(self._target_names(t) if isinstance(t, cst.BaseExpression) else [])
-                elif isinstance(n, (cst.For, cst.CompFor)):
-                    other.update(self._target_names(n.target))
-            names = loop_names - other
-            self._const_timeouts = frozenset(
-                n for n in _walk(self.func) if isinstance(n, cst.Name) and n.value in names
-            ) if names and self.func is not None else frozenset()
-        return self._const_timeouts
 
     def _real_sockets(self, rids: frozenset[int]) -> frozenset[int]:
         return frozenset(r for r in rids if r in self.facts.resources and self.facts.resources[r].origin != "param")

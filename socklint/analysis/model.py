@@ -54,8 +54,11 @@ CONFIG_SOCKET_METHODS = frozenset(
      "set_inheritable", "ioctl", "bind", "listen"}
 )
 # Socket methods that cannot raise in practice (no system call, or the result is cached).
+# `settimeout()` on an open socket fails only for a bad argument (ValueError for a negative
+# timeout, TypeError): a programming error, never OSError, so it is not a runtime exit
+# (evaluation round 4: an `except OSError` path through it was infeasible; see the design doc).
 NONRAISING_SOCKET_METHODS = frozenset(
-    {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname"}
+    {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname", "settimeout"}
 )
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
 DERIVING_METHODS = frozenset({"makefile"})
@@ -106,6 +109,15 @@ NORETURN = frozenset(
 INSPECTING_FUNCTIONS = frozenset(
     {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
      "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next"}
+)
+# asyncio event loop methods that are coroutine functions: calling one only builds the
+# coroutine (it cannot fail); awaiting it, or running it, is where it raises.
+ASYNC_LOOP_METHODS = frozenset(
+    {"sock_recv", "sock_recv_into", "sock_recvfrom", "sock_recvfrom_into", "sock_sendall", "sock_sendto",
+     "sock_connect", "sock_accept", "sock_sendfile", "sendfile", "start_tls", "getaddrinfo", "getnameinfo",
+     "create_connection", "create_server", "create_unix_connection", "create_unix_server",
+     "create_datagram_endpoint", "connect_accepted_socket", "connect_read_pipe", "connect_write_pipe",
+     "shutdown_asyncgens", "shutdown_default_executor"}
 )
 # Builtins that fail only when misused (a TypeError, an empty `min()`): an OS-only helper may
 # call them (pymongo's `_set_keepalive_times` computes `min(...)` before its `ioctl()`).

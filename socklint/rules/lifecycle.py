@@ -111,7 +111,7 @@ def _callee(ctx: RuleContext, node: cst.CSTNode) -> str:
             return f"{ctx.code_for(f)}()" if len(ctx.code_for(f)) <= 40 else f"{f.attr.value}()"
         return f"{ctx.code_for(f)}()"
     if isinstance(node, cst.Await):
-        return "await"
+        return f"await {_callee(ctx, node.expression)}" if isinstance(node.expression, cst.Call) else "await"
     return ctx.code_for(node)
 
 
