@@ -269,6 +269,18 @@ def _looks_like_ssl_context(receiver: Optional[str]) -> bool:
     return "context" in last or "ctx" in last
 
 
+def _atom_const(node: cst.BaseExpression) -> Optional[str]:
+    """A comparand that names one fixed value: a number, a string literal, or a dotted name in
+    UPPER_CASE (`STATUS_SUCCESS`, `socket.SOCK_STREAM`)."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        return node.value
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        n = _name_of(node)
+        if n and n.rsplit(".", 1)[-1].isupper():
+            return n
+    return None
+
+
 def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
     if isinstance(value, cst.Await):
         value = value.expression
@@ -326,6 +338,7 @@ class FunctionAnalyzer:
         # The call whose result the current assignment binds (`sock = adapter.wrap(sock)`).
         self.rebind_call: Optional[cst.Call] = None
         self.rebind_moved: frozenset[int] = frozenset()
+        self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0
@@ -609,6 +622,7 @@ class FunctionAnalyzer:
                 val = self.ev(s.value, st)
                 for t in s.targets:
                     self._assign(st, t.target, val, s)
+                    self._assign_atom(st, t.target, s.value)
             finally:
                 self.targets = frozenset()
                 self.rebind_call = None
@@ -621,6 +635,7 @@ class FunctionAnalyzer:
                 try:
                     val = self.ev(s.value, st)
                     self._assign(st, s.target, val, s)
+                    self._assign_atom(st, s.target, s.value)
                 finally:
                     self.targets = frozenset()
                     self.rebind_call = None
@@ -842,12 +857,25 @@ class FunctionAnalyzer:
             if res is not None and res.name is None:
                 res.name = name
 
+    def _assign_atom(self, st: State, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        """`fid = PIPE_FILE_DESCRIPTOR`: from here on, `fid == PIPE_FILE_DESCRIPTOR` holds."""
+        if isinstance(target, (cst.Name, cst.Attribute)) and (const := _atom_const(value)) is not None:
+            name = _name_of(target)
+            if name is not None and not self.module_level and name not in self.global_names:
+                self.atoms_used = True
+                self._set_fact(st, f"{name}=={const}", "truthy")
+
     def _set_fact(self, st: State, name: str, kind: Optional[str]) -> None:
         """``name`` now holds a value known to be None / falsy / truthy (or unknown)."""
         one = frozenset({name})
         holders: list[Union[State, Ob]] = [st, *st.obs.values()]
+        # Rebinding `name` also forgets what was known about its comparisons (`name==X`).
+        prefix = name + "==" if self.atoms_used and "==" not in name else None
         for holder in holders:
             t, f, n = holder.truthy - one, holder.falsy - one, holder.nones - one
+            if prefix is not None:
+                t = frozenset(x for x in t if not x.startswith(prefix)) if t else t
+                f = frozenset(x for x in f if not x.startswith(prefix)) if f else f
             if kind == "none":
                 f, n = f | one, n | one
             elif kind == "falsy":
@@ -1358,6 +1386,23 @@ class FunctionAnalyzer:
         if kind != "notnone":
             self._set_fact(st, name, kind)
 
+    def _edge_atom(self, st: State, key: str, holds: bool) -> None:
+        """On this edge the comparison ``key`` (``"name==CONST"``) holds or not. A name equal to
+        one constant is unequal to every other, so a different ``name==OTHER`` known true
+        contradicts ``holds`` too."""
+        prefix = key[: key.index("==") + 2]
+        drop = []
+        for k, ob in st.obs.items():
+            if holds:
+                if key in ob.falsy or any(x != key and x.startswith(prefix) for x in ob.truthy):
+                    drop.append(k)
+            elif key in ob.truthy:
+                drop.append(k)
+        for k in drop:
+            del st.obs[k]
+        self.atoms_used = True
+        self._set_fact(st, key, "truthy" if holds else "falsy")
+
     def _narrow_into(self, test: cst.BaseExpression, t: State, f: State) -> None:
         if isinstance(test, cst.NamedExpr) and isinstance(test.target, cst.Name):
             test = test.target  # `if s := make():` tests the name just bound
@@ -1373,6 +1418,20 @@ class FunctionAnalyzer:
             self._edge(f, dotted, "falsy")
         elif isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             self._narrow_into(test.expression, f, t)
+        elif (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.left, (cst.Name, cst.Attribute))
+            and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is, cst.NotEqual, cst.IsNot))
+            and (const := _atom_const(test.comparisons[0].comparator)) is not None
+            and (left := _name_of(test.left)) is not None
+        ):
+            # `if fid == PIPE_FILE_DESCRIPTOR:` ... `if fid == PIPE_FILE_DESCRIPTOR:` again: the
+            # comparison is a path fact of its own, like a flag (see _edge_atom).
+            positive = isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is))
+            key = f"{left}=={const}"
+            self._edge_atom(t if positive else f, key, True)
+            self._edge_atom(f if positive else t, key, False)
         elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
             comp = test.comparisons[0]
             if _is_none(comp.comparator):
