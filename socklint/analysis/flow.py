@@ -1115,7 +1115,14 @@ class FunctionAnalyzer:
         arg_rids = frozenset().union(*(v.rids | v.reach for _, v in arg_vals)) if arg_vals else frozenset()
 
         # --- sources
-        if qual is not None and not (qual in model.FACTORIES or qual in self.ctx.factories) and _socket_module_factory(qual):
+        if (
+            qual is not None
+            and not (qual in model.FACTORIES or qual in self.ctx.factories)
+            and _socket_module_factory(qual)
+            # `m_socket.socket()` where `m_socket` is a parameter: a stand-in handed to the
+            # function (a mock.patch argument in tests), not a module we know.
+            and qual.rsplit(".", 1)[0] not in self.callable_params - {"self", "cls"}
+        ):
             # `gevent.socket.create_connection`, `trio.socket.socket`, `self.socket_module.socket`:
             # a socket-like module's factory.
             qual = "socket." + qual.rsplit(".", 1)[-1]
