@@ -108,7 +108,9 @@ NORETURN = frozenset(
 # not raise points, and never owners.
 INSPECTING_FUNCTIONS = frozenset(
     {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
-     "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next"}
+     "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next",
+     # A weak reference to a socket (sockets support them) neither fails nor keeps it alive.
+     "weakref.ref", "weakref.proxy"}
 )
 # asyncio event loop methods that are coroutine functions: calling one only builds the
 # coroutine (it cannot fail); awaiting it, or running it, is where it raises.
