@@ -1659,15 +1659,10 @@ class FunctionAnalyzer:
                 # `except KeyboardInterrupt:` / `SystemExit` / `GeneratorExit`: not what a
                 # call raises on its own.
                 return "no"
-            if (
-                cls == _OTHER
-                and builtins_
-                and not unknown
-                and all(not issubclass(b, Exception) or issubclass(b, OSError) for b in builtins_)
-            ):
-                # `except socket.gaierror:` / `except OSError:` around code that also calls
-                # `log()` or `event.wait()`: a call that touches no socket is not taken to raise
-                # socket errors. Like SKL106 (off by default), a handler only such a call could
+            if cls == _OTHER and all(not issubclass(b, Exception) or issubclass(b, OSError) for b in builtins_):
+                # `except socket.gaierror:` / `except OSError:` / `except ACCEPT_EXCEPTIONS:` (an
+                # unknown name is taken for socket errors) around code that also calls `log()`
+                # or `event.wait()`: a call that touches no socket is not taken to raise them. Like SKL106 (off by default), a handler only such a call could
                 # reach is too weak a witness; the leak it would show stays an SKL106 exit.
                 return "no"
             return "maybe"
