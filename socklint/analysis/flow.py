@@ -339,6 +339,7 @@ class FunctionAnalyzer:
         self.rebind_call: Optional[cst.Call] = None
         self.rebind_moved: frozenset[int] = frozenset()
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
+        self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0
@@ -1114,11 +1115,18 @@ class FunctionAnalyzer:
             arg_vals.append((a, self.ev(a.value, st)))
         arg_rids = frozenset().union(*(v.rids | v.reach for _, v in arg_vals)) if arg_vals else frozenset()
 
+        if last in model.FAKE_FACTORY_INSTALLERS or last in self.ctx.summaries.fake_net or (
+            qual is not None and qual in model.FAKE_NETWORK_CLASSES
+        ):
+            self.fake_net = True
         # --- sources
         if (
             qual is not None
             and not (qual in model.FACTORIES or qual in self.ctx.factories)
             and _socket_module_factory(qual)
+            # After a custom socket factory is installed, `trio.socket.socket()` returns what
+            # the factory makes (FakeNet's sockets have no descriptor).
+            and not self.fake_net
             # `m_socket.socket()` where `m_socket` is a parameter: a stand-in handed to the
             # function (a mock.patch argument in tests), not a module we know.
             and qual.rsplit(".", 1)[0] not in self.callable_params - {"self", "cls"}

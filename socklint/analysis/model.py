@@ -121,6 +121,11 @@ ASYNC_LOOP_METHODS = frozenset(
      "create_datagram_endpoint", "connect_accepted_socket", "connect_read_pipe", "connect_write_pipe",
      "shutdown_asyncgens", "shutdown_default_executor"}
 )
+# Installing a custom socket factory makes a socket-like module's `socket()` return whatever the
+# factory builds (trio's `set_custom_socket_factory`; its testing `FakeNet().enable()` installs
+# sockets without a descriptor). After such a call, those factories are not sources.
+FAKE_FACTORY_INSTALLERS = frozenset({"set_custom_socket_factory"})
+FAKE_NETWORK_CLASSES = frozenset({"trio.testing._fake_net.FakeNet", "trio.testing.FakeNet"})
 # Builtins that fail only when misused (a TypeError, an empty `min()`): an OS-only helper may
 # call them (pymongo's `_set_keepalive_times` computes `min(...)` before its `ioctl()`).
 PURE_BUILTINS = frozenset(

@@ -93,6 +93,9 @@ class Summaries:
     async_funcs: set[str] = field(default_factory=set)
     # Every function and method name defined in the module: calls to them are seen, not unknown.
     defined: set[str] = field(default_factory=set)
+    # Helpers that install a custom socket factory (model.FAKE_FACTORY_INSTALLERS), directly or
+    # through another such helper (trio's tests: `def fn(): FakeNet().enable()`).
+    fake_net: set[str] = field(default_factory=set)
     # Sources that wrap a parameter (`return ctx.wrap_socket(sock)`): they take it over.
     wrappers: dict[str, set[int]] = field(default_factory=dict)
     # Helpers that can raise nothing but OSError (socket calls on their parameters, or
@@ -306,6 +309,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             stack.append((sub, fi, ti, prot, cls))
 
     _find_sources(fns, imports, factories, summaries)
+    _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
     _close_chains(fns, summaries)
     # Names that call a socket factory under another name: local sources, and imports such
@@ -447,6 +451,20 @@ def _find_os_only(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
     s.os_only = closure({f.node.name for f in fns} - unsafe_names)
     # Configuration only (fcntl, setsockopt, bind): plain OSError, never a timeout.
     s.oscfg_only = closure(s.os_only - {f.node.name for f in fns if f.os_io})
+
+
+def _find_fake_net(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
+    installers = set(model.FAKE_FACTORY_INSTALLERS) | {
+        local for local, q in imports.names.items() if q in model.FAKE_NETWORK_CLASSES
+    }
+    changed = True
+    while changed:
+        changed = False
+        for f in fns:
+            if f.node.name not in s.fake_net and f.called & installers:
+                s.fake_net.add(f.node.name)
+                installers.add(f.node.name)
+                changed = True
 
 
 def _close_chains(fns: list[_Fn], s: Summaries) -> None:
