@@ -58,6 +58,9 @@ def _apply_header(settings: Settings, opts: str) -> Settings:
             settings = replace(settings, **{attr: tuple(v.strip() for v in value.split(","))})
         elif key == "target-windows":
             settings = replace(settings, target_windows=value.lower() == "true")
+        elif key in ("borrowers", "closers", "ownership-sinks", "socket-factories"):
+            attr = key.replace("-", "_")
+            settings = replace(settings, **{attr: tuple(v.strip() for v in value.split(","))})
         elif key == "exception-sources":
             settings = replace(settings, exception_sources=value)
         else:

@@ -1297,6 +1297,7 @@ class FunctionAnalyzer:
             qual not in model.NON_OWNING_CALLS
             and not (method or "").startswith("assert")
             and (local_name is None or local_name not in self.ctx.summaries.defined)
+            and not (qual in self.ctx.borrowers or (name is not None and name in self.ctx.borrowers))
         ):
             # Passed to a call of another module: if the function never closes it, that call is
             # the likely owner (see check_leaks).
