@@ -613,6 +613,14 @@ class FunctionAnalyzer:
             if isinstance(value, cst.Call) and self._is_noreturn(value):
                 self.ev(value, st)
                 return None
+            if isinstance(value, cst.Call) and self._is_test_failure(value):
+                # `self.fail("should have raised")`: the test fails like `assert False`.
+                for a in value.args:
+                    self.ev(a.value, st)
+                ei = self._exit("assert", s, cls="AssertionError")
+                self._rekey(st, ei)
+                self.jump("raise", st, "AssertionError")
+                return None
             self.ev(value, st)
             return st
         if isinstance(s, cst.Assign):
@@ -760,6 +768,16 @@ class FunctionAnalyzer:
         if not name:
             return False
         return self.ctx.imports.qualify(name) in model.NORETURN or name in model.NORETURN
+
+    @staticmethod
+    def _is_test_failure(call: cst.Call) -> bool:
+        f = call.func
+        return (
+            isinstance(f, cst.Attribute)
+            and f.attr.value in model.TEST_FAILURE_METHODS
+            and isinstance(f.value, cst.Name)
+            and f.value.value == "self"
+        )
 
     # ------------------------------------------------------------------ binding
     def _target_names(self, t: cst.BaseExpression) -> list[str]:
@@ -1351,6 +1369,11 @@ class FunctionAnalyzer:
             return {0}
         if local_name is not None and local_name in self.ctx.summaries.closers:
             return self.ctx.summaries.closers[local_name]
+        last = name.rsplit(".", 1)[-1]
+        if last not in self.ctx.summaries.defined and model.closes_by_name(last):
+            # A function of another module named for closing (`close_socket(s)`): it closes
+            # every socket given to it (evaluation round 6, gevent's `_close_on_teardown`).
+            return {-1}
         return None
 
     def _keeps(self, name: Optional[str], qual: Optional[str], method: Optional[str], last: str, local_name: Optional[str], call: cst.Call) -> bool:
@@ -1706,6 +1729,11 @@ class FunctionAnalyzer:
                 n = _name_of(item.item.func)
                 if n and (self.ctx.imports.qualify(n) in model.SUPPRESS or n in model.SUPPRESS):
                     suppress_classes.extend(self._names_of_args(item.item))
+                elif n and n.rsplit(".", 1)[-1] in model.EXPECT_RAISES:
+                    # `with self.assertRaises(TypeError): proactor.connect(sock, None)`: the
+                    # body is there to raise and the test goes on after the block. Another
+                    # exception would fail the test, a path not worth a finding.
+                    suppress_classes.append("BaseException")
             if managed:
                 for rid in managed:
                     res = self.facts.resources.get(rid)

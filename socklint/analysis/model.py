@@ -144,8 +144,22 @@ LOGGING_METHODS = frozenset(
 PASS_THROUGH = frozenset({"contextlib.closing", "closing", "contextlib.nullcontext", "nullcontext"})
 # ``with self.assertRaises(E):`` / ``with pytest.raises(E):``: the body is expected to fail.
 EXPECT_RAISES = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "raises", "assertWarns"})
+# ``self.fail(msg)`` in a unittest.TestCase: the test fails here (AssertionError). Like a failing
+# ``assert``, the path is a failed test, not a leak worth a finding (see the design doc).
+TEST_FAILURE_METHODS = frozenset({"fail"})
 # ``with suppress(E):`` swallows E raised in its body.
 SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
+
+
+def closes_by_name(name: str) -> bool:
+    """A function of another module whose name says it closes what it is given
+    (``close_socket(s)``, ``safe_close(s)``, ``self._close_on_teardown(s)``). Names that ask
+    whether something *is* closed (``is_closed``, ``wait_closed``) do not close it, nor does
+    setting the close-on-exec flag (``close_on_exec(fd)``: gunicorn's ``util``, an ``fcntl``)."""
+    low = name.lower()
+    return "close" in low and "closed" not in low and "exec" not in low and not low.startswith(("is", "on"))
+
+
 # Keyword names that hand a socket to its new owner (asyncio's ``sock=``; socketserver's).
 OWNING_KEYWORDS = frozenset({"sock", "socket", "fileobj", "conn", "connection", "request", "fileno"})
 
