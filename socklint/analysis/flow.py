@@ -41,15 +41,50 @@ class BudgetExceeded(Exception):
     pass
 
 
+Facts = tuple[frozenset[str], frozenset[str], frozenset[str]]  # truthy, falsy, nones
+Variant = tuple[frozenset[str], frozenset[str], frozenset[str], Optional[Step]]
+# How many sets of path facts one obligation keeps apart before they are intersected.
+MAX_VARIANTS = 4
+
+
+def _subsumes(a: Facts, b: Facts) -> bool:
+    """Every fact of ``a`` is one of ``b``'s: ``b`` is contradicted whenever ``a`` is, so ``b``
+    never decides whether the obligation survives."""
+    return a[0] <= b[0] and a[1] <= b[1] and a[2] <= b[2]
+
+
+def _normal_variants(vs: list[Variant]) -> list[Variant]:
+    """Drop variants that repeat or are more specific than another; past MAX_VARIANTS,
+    intersect them all (the witness of the first stays)."""
+    out: list[Variant] = []
+    for v in vs:
+        f = (v[0], v[1], v[2])
+        if any(_subsumes((o[0], o[1], o[2]), f) for o in out):
+            continue
+        out = [o for o in out if not _subsumes(f, (o[0], o[1], o[2]))]
+        out.append(v)
+    if len(out) > MAX_VARIANTS:
+        t, fa, n = out[0][0], out[0][1], out[0][2]
+        for o in out[1:]:
+            t, fa, n = t & o[0], fa & o[1], n & o[2]
+        out = [(t, fa, n, out[0][3])]
+    return out
+
+
 class Ob:
     """An open, owned socket on some path. Besides the names that may / must hold it, it
-    carries path facts that hold on *every* path where it is open: names known truthy,
-    falsy or None there. Narrowing on a test that contradicts them drops the obligation,
-    which is how correlated flags (``completed = True`` ... ``if not completed: close``,
-    ``err = None`` ... ``if err is not None: raise err``) stay clean without enumerating
-    paths."""
+    carries path facts: names known truthy, falsy or None there. Narrowing on a test that
+    contradicts them drops the obligation, which is how correlated flags (``completed = True``
+    ... ``if not completed: close``, ``err = None`` ... ``if err is not None: raise err``) stay
+    clean without enumerating paths.
 
-    __slots__ = ("falsy", "may", "must", "nones", "rid", "truthy", "witness")
+    Where paths with different facts join, the obligation keeps up to MAX_VARIANTS sets of
+    facts side by side, each with its own witness (``alts`` besides the primary one): a test
+    drops the variants it contradicts, and the obligation only when none is left. So a socket
+    open on two paths (the success path where ``fid == PIPE``, and a handler path where it is
+    not) is reported with the witness of the path that really leaks it."""
+
+    __slots__ = ("alts", "falsy", "may", "must", "nones", "rid", "truthy", "witness")
 
     def __init__(
         self,
@@ -60,6 +95,7 @@ class Ob:
         truthy: frozenset[str] = frozenset(),
         falsy: frozenset[str] = frozenset(),
         nones: frozenset[str] = frozenset(),
+        alts: tuple[Variant, ...] = (),
     ) -> None:
         self.rid = rid
         self.must = must
@@ -68,20 +104,41 @@ class Ob:
         self.truthy = truthy
         self.falsy = falsy
         self.nones = nones
+        self.alts = alts
 
     def copy(self) -> Ob:
-        return Ob(self.rid, self.must, self.may, self.witness, self.truthy, self.falsy, self.nones)
+        return Ob(self.rid, self.must, self.may, self.witness, self.truthy, self.falsy, self.nones, self.alts)
+
+    def variants(self) -> list[Variant]:
+        return [(self.truthy, self.falsy, self.nones, self.witness), *self.alts]
+
+    def set_variants(self, vs: list[Variant]) -> None:
+        self.truthy, self.falsy, self.nones, self.witness = vs[0]
+        self.alts = tuple(vs[1:])
+
+    def keep_variants(self, keep: Callable[[Variant], bool]) -> bool:
+        """Keep the variants ``keep`` accepts; False when none is left (the path is infeasible)."""
+        if not self.alts:
+            return keep(self.variants()[0])
+        vs = [v for v in self.variants() if keep(v)]
+        if not vs:
+            return False
+        self.set_variants(vs)
+        return True
 
     def meet(self, o: Ob) -> None:
         """Merge another path's view of the same obligation into this one."""
         self.must &= o.must
         self.may |= o.may
-        self.truthy &= o.truthy
-        self.falsy &= o.falsy
-        self.nones &= o.nones
+        if not self.alts and not o.alts and (self.truthy, self.falsy, self.nones) == (o.truthy, o.falsy, o.nones):
+            return
+        self.set_variants(_normal_variants(self.variants() + o.variants()))
+
+    def facts_key(self) -> list[Facts]:
+        return [(v[0], v[1], v[2]) for v in self.variants()]
 
     def same(self, o: Ob) -> bool:
-        return (self.must, self.may, self.truthy, self.falsy, self.nones) == (o.must, o.may, o.truthy, o.falsy, o.nones)
+        return (self.must, self.may) == (o.must, o.may) and self.facts_key() == o.facts_key()
 
 
 class State:
@@ -451,6 +508,8 @@ class FunctionAnalyzer:
     def _step(self, st: State, node: cst.CSTNode, note: str) -> None:
         for ob in st.obs.values():
             ob.witness = Step(node, note, ob.witness)
+            if ob.alts:
+                ob.alts = tuple((t, f, n, Step(node, note, w)) for t, f, n, w in ob.alts)
 
     def _record_leak(self, rid: int, ei: Optional[int], ob: Ob, kind: str, node: cst.CSTNode, touching: bool = True) -> None:
         res = self.facts.resources.get(rid)
@@ -890,8 +949,9 @@ class FunctionAnalyzer:
         holders: list[Union[State, Ob]] = [st, *st.obs.values()]
         # Rebinding `name` also forgets what was known about its comparisons (`name==X`).
         prefix = name + "==" if self.atoms_used and "==" not in name else None
-        for holder in holders:
-            t, f, n = holder.truthy - one, holder.falsy - one, holder.nones - one
+
+        def update(t: frozenset[str], f: frozenset[str], n: frozenset[str]) -> Facts:
+            t, f, n = t - one, f - one, n - one
             if prefix is not None:
                 t = frozenset(x for x in t if not x.startswith(prefix)) if t else t
                 f = frozenset(x for x in f if not x.startswith(prefix)) if f else f
@@ -901,7 +961,14 @@ class FunctionAnalyzer:
                 f = f | one
             elif kind == "truthy":
                 t = t | one
-            holder.truthy, holder.falsy, holder.nones = t, f, n
+            return t, f, n
+
+        for holder in holders:
+            holder.truthy, holder.falsy, holder.nones = update(holder.truthy, holder.falsy, holder.nones)
+            if isinstance(holder, Ob) and holder.alts:
+                holder.alts = tuple((*update(t, f, n), w) for t, f, n, w in holder.alts)
+                # Forgetting a fact can make two variants the same.
+                holder.set_variants(_normal_variants(holder.variants()))
 
     # ------------------------------------------------------------------ resources
     def _create(self, st: State, node: cst.CSTNode, origin: str, callee: str, args: Optional[cst.Call] = None) -> int:
@@ -1410,13 +1477,20 @@ class FunctionAnalyzer:
         drop every obligation whose path facts contradict it, then record the fact."""
         drop = []
         for key, ob in st.obs.items():
-            if kind == "truthy" and name in ob.falsy:
+            if kind in ("falsy", "none") and name in ob.must:
                 drop.append(key)
-            elif kind == "falsy" and (name in ob.truthy or name in ob.must):
-                drop.append(key)
-            elif kind == "none" and (name in ob.truthy or name in ob.must):
-                drop.append(key)
-            elif kind == "notnone" and name in ob.nones:
+                continue
+
+            def consistent(v: Variant) -> bool:
+                if kind == "truthy":
+                    return name not in v[1]
+                if kind in ("falsy", "none"):
+                    return name not in v[0]
+                if kind == "notnone":
+                    return name not in v[2]
+                return True
+
+            if not ob.keep_variants(consistent):
                 drop.append(key)
         for key in drop:
             del st.obs[key]
@@ -1430,13 +1504,13 @@ class FunctionAnalyzer:
         one constant is unequal to every other, so a different ``name==OTHER`` known true
         contradicts ``holds`` too."""
         prefix = key[: key.index("==") + 2]
-        drop = []
-        for k, ob in st.obs.items():
+
+        def consistent(v: Variant) -> bool:
             if holds:
-                if key in ob.falsy or any(x != key and x.startswith(prefix) for x in ob.truthy):
-                    drop.append(k)
-            elif key in ob.truthy:
-                drop.append(k)
+                return key not in v[1] and not any(x != key and x.startswith(prefix) for x in v[0])
+            return key not in v[0]
+
+        drop = [k for k, ob in st.obs.items() if not ob.keep_variants(consistent)]
         for k in drop:
             del st.obs[k]
         self.atoms_used = True
