@@ -60,6 +60,16 @@ CONFIG_SOCKET_METHODS = frozenset(
 NONRAISING_SOCKET_METHODS = frozenset(
     {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname", "settimeout"}
 )
+
+
+def is_accessor(method: str) -> bool:
+    """A getter of a socket-like object that is not a socket method (``ws.getsubprotocol()``,
+    ``conn.getstatus()``): it reads a stored value and is not a raise point. The socket's own
+    getters that make a system call (``getpeername``, ``getsockopt``, ``getpeercert``) are
+    socket methods and still raise."""
+    return method.startswith("get") and method not in SOCKET_METHODS
+
+
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
 DERIVING_METHODS = frozenset({"makefile"})
 # Methods that return their receiver (``SSLSocket.unwrap()`` returns the same socket object).
@@ -110,7 +120,9 @@ INSPECTING_FUNCTIONS = frozenset(
     {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
      "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next",
      # A weak reference to a socket (sockets support them) neither fails nor keeps it alive.
-     "weakref.ref", "weakref.proxy"}
+     "weakref.ref", "weakref.proxy",
+     # `select.kevent(sock, filter, flags)` only builds a struct from `sock.fileno()`.
+     "select.kevent"}
 )
 # asyncio event loop methods that are coroutine functions: calling one only builds the
 # coroutine (it cannot fail); awaiting it, or running it, is where it raises.
@@ -134,7 +146,9 @@ PURE_BUILTINS = frozenset(
 )
 # Calls that look at a socket without ever owning it: passing a socket to them is not a sign
 # that ownership went elsewhere (see Resource.lent).
-NON_OWNING_CALLS = frozenset({"weakref.ref", "weakref.proxy", "select.select", "select.poll", "os.fstat"})
+NON_OWNING_CALLS = frozenset(
+    {"weakref.ref", "weakref.proxy", "select.select", "select.poll", "os.fstat", "select.kevent"}
+)
 # Method names that only log or record: they swallow their own errors.
 LOGGING_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal",
@@ -147,6 +161,12 @@ EXPECT_RAISES = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesReg
 # ``self.fail(msg)`` in a unittest.TestCase: the test fails here (AssertionError). Like a failing
 # ``assert``, the path is a failed test, not a leak worth a finding (see the design doc).
 TEST_FAILURE_METHODS = frozenset({"fail"})
+
+
+def is_test_assertion(method: str) -> bool:
+    """A unittest.TestCase method that fails the test with AssertionError (``assertEqual``,
+    ``assertRaisesRegex``, ``fail``, the old ``failUnless``/``failIf`` aliases)."""
+    return method.startswith(("assert", "failUnless", "failIf")) or method in TEST_FAILURE_METHODS
 # ``with suppress(E):`` swallows E raised in its body.
 SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
 
