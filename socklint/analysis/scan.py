@@ -212,6 +212,8 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
     closer_lasts = {n.rsplit(".", 1)[-1] for n in closers}
     top_trigger: dict[int, bool] = {}
     top_called: dict[int, set[str]] = {}
+    # `socket_factory = socket.socket` at module level: resolved once every import is known.
+    aliases: list[tuple[str, str]] = []
 
     # (node, enclosing function index, top-level statement index or -1)
     # (node, enclosing function, top-level statement or -1, inside a try that swallows OSError)
@@ -291,6 +293,15 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                     top_trigger[ti] = True
         elif fi >= 0 and isinstance(node, ast.Return) and node.value is not None:
             fns[fi].returns.append(node.value)
+        elif (
+            fi < 0
+            and cls is None
+            and isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and (value := dotted_name(node.value)) is not None
+        ):
+            aliases.append((node.targets[0].id, value))
         elif fi >= 0 and isinstance(node, ast.Assign):
             f = fns[fi]
             if isinstance(node.value, ast.Call):
@@ -308,6 +319,15 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
         for sub in _children(node):
             stack.append((sub, fi, ti, prot, cls))
 
+    for alias, value in aliases:
+        # dnspython's `socket_factory = socket.socket`: calling the alias makes a socket, as
+        # an import under another name would (`from socket import socket as socket_factory`).
+        q = imports.qualify(value)
+        if q in model.FACTORIES or q in model.PAIR_FACTORIES or q in factories:
+            imports.names[alias] = q
+            for f in fns:
+                if alias in f.called:
+                    f.trigger = True
     _find_sources(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
