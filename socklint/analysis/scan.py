@@ -103,6 +103,9 @@ class Summaries:
     os_only: set[str] = field(default_factory=set)
     # The subset that only configures (setsockopt, fcntl): plain OSError, never a timeout.
     oscfg_only: set[str] = field(default_factory=set)
+    # Functions that cannot raise: the whole body runs under `with suppress(Exception)` or a
+    # `try` whose catch-all handler does not raise (Pyro5's `set_nodelay`).
+    nonraising: set[str] = field(default_factory=set)
     # Class-aware view of `sources`: which classes define a method, and in which it returns
     # a fresh socket (`self._setup_connection()` means this class's method first).
     method_classes: dict[str, set[str]] = field(default_factory=dict)
@@ -331,6 +334,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
     _find_sources(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
+    _find_nonraising(fns, summaries, imports)
     _close_chains(fns, summaries)
     # Names that call a socket factory under another name: local sources, and imports such
     # as `from socket import create_connection as connect_to`.
@@ -471,6 +475,37 @@ def _find_os_only(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
     s.os_only = closure({f.node.name for f in fns} - unsafe_names)
     # Configuration only (fcntl, setsockopt, bind): plain OSError, never a timeout.
     s.oscfg_only = closure(s.os_only - {f.node.name for f in fns if f.os_io})
+
+
+_CATCH_ALL = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+
+
+def _swallows_everything(stmt: ast.stmt, imports: ImportTable) -> bool:
+    """``with suppress(Exception): ...`` or ``try: ... except Exception: <no raise>`` with no
+    ``else``/``finally``: nothing the block does escapes it."""
+    if isinstance(stmt, ast.With) and len(stmt.items) == 1:
+        call = stmt.items[0].context_expr
+        if isinstance(call, ast.Call) and (name := dotted_name(call.func)) is not None:
+            if imports.qualify(name) in model.SUPPRESS or name in model.SUPPRESS:
+                return any((n := dotted_name(a)) is not None and n in _CATCH_ALL for a in call.args)
+        return False
+    if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
+        for h in stmt.handlers:
+            if h.type is None or ((n := dotted_name(h.type)) is not None and n in _CATCH_ALL):
+                return not any(isinstance(x, ast.Raise) for x in ast.walk(h))
+    return False
+
+
+def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
+    names: dict[str, bool] = {}
+    for f in fns:
+        body = list(f.node.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        ok = len(body) == 1 and _swallows_everything(body[0], imports)
+        # Every definition of the name must be safe (conditional definitions, methods).
+        names[f.node.name] = names.get(f.node.name, True) and ok
+    s.nonraising = {n for n, ok in names.items() if ok}
 
 
 def _find_fake_net(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
