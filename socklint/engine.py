@@ -435,8 +435,11 @@ def _to_diagnostics(path: str, p: _Parsed, code_for) -> list[Diagnostic]:  # typ
     for f in p.findings:
         sl, sc, el, ec = pos(f.node)
         msg = f.message
-        for i, ref in enumerate(f.refs):
-            msg = msg.replace(f"{{{i}}}", str(pos(ref)[0]))
+        ref_lines = [pos(ref)[0] for ref in f.refs]
+        if f.sort_refs:
+            ref_lines.sort()
+        for i, line in enumerate(ref_lines):
+            msg = msg.replace(f"{{{i}}}", str(line))
         trace: list[TraceStep] = []
         for node, note in f.trace:
             if "{code}" in note:

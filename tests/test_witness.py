@@ -89,3 +89,29 @@ def test_too_many_paths_still_report_once() -> None:
     found = _findings(src)
     connect_line = textwrap.dedent(src).splitlines().index("    sock.connect(addr)") + 1
     assert [(c, ln) for c, ln, _ in found] == [("SKL102", connect_line)]
+
+
+def test_one_name_created_in_branches_is_one_finding_listing_every_creation() -> None:
+    diags = check_source(
+        "t.py",
+        textwrap.dedent(
+            """
+            import socket
+
+            def create(kind, addr, ctx):
+                if kind == "tls":
+                    sock = ctx.wrap_socket(socket.socket())
+                elif kind == "unix":
+                    sock = socket.socket(socket.AF_UNIX)
+                else:
+                    sock = socket.socket()
+                sock.connect(addr)
+                return sock
+            """
+        ).encode(),
+    )
+    found = [(d.code, d.line, d.message) for d in diags if d.code.startswith("SKL1")]
+    assert len(found) == 1
+    code, line, message = found[0]
+    assert (code, line) == ("SKL102", 11)
+    assert "(created at line 6, 8 or 10)" in message

@@ -118,3 +118,6 @@ class Finding:
     refs: tuple[cst.CSTNode, ...] = ()
     trace: tuple[tuple[cst.CSTNode, str], ...] = ()
     severity: Optional[Severity] = None  # overrides the code's default (context-dependent rules)
+    # The refs are alternatives (creation sites of one name, listed "26, 28 or 30"): the
+    # reporter substitutes them in line order.
+    sort_refs: bool = False

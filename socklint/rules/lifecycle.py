@@ -50,6 +50,7 @@ def check_leaks(ctx: RuleContext) -> Iterator[Finding]:
         if len(f.refs) > 1:
             lines = ", ".join(f"{{{i}}}" for i in range(len(f.refs) - 1)) + f" or {{{len(f.refs) - 1}}}"
             f.message = f.message.replace(_CREATED, f"(created at line {lines})")
+            f.sort_refs = True
         yield f
 
 
