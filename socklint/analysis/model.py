@@ -61,7 +61,9 @@ NONRAISING_SOCKET_METHODS = frozenset(
     {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname", "settimeout",
      # An SSL socket's record of its finished handshake: read from memory, no I/O (rpyc's and
      # thrift's `getpeercert()` after the server-side handshake, hold-out corpus).
-     "getpeercert", "cipher", "version", "selected_alpn_protocol", "shared_ciphers", "compression", "pending"}
+     "getpeercert", "cipher", "version", "selected_alpn_protocol", "shared_ciphers", "compression", "pending",
+     # curio's Socket.as_stream() only builds a wrapper object.
+     "as_stream"}
 )
 
 
@@ -74,7 +76,7 @@ def is_accessor(method: str) -> bool:
 
 
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
-DERIVING_METHODS = frozenset({"makefile"})
+DERIVING_METHODS = frozenset({"makefile", "as_stream"})  # curio's Socket.as_stream() wraps the socket
 # Methods that return their receiver (``SSLSocket.unwrap()`` returns the same socket object).
 SELF_RETURNING_METHODS = frozenset({"unwrap"})
 

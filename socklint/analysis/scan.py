@@ -233,6 +233,12 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             fi = len(fns) - 1
             ti = -1  # a function inside a module-level statement is analysed on its own
             prot = False
+        elif isinstance(node, (ast.With, ast.AsyncWith)) and fi >= 0 and fns[fi].params:
+            # `async with sock:` on a parameter: the helper closes it (curio's `run_server`).
+            f = fns[fi]
+            for item in node.items:
+                if isinstance(item.context_expr, ast.Name) and item.context_expr.id in f.params:
+                    summaries.closers.setdefault(f.node.name, set()).add(f.params[item.context_expr.id])
         elif isinstance(node, ast.Try) and not prot and _catches_oserror(node):
             # The try body's OSErrors are handled here: push it protected, the rest not.
             for stmt in node.body:
