@@ -115,3 +115,31 @@ def test_one_name_created_in_branches_is_one_finding_listing_every_creation() ->
     code, line, message = found[0]
     assert (code, line) == ("SKL102", 11)
     assert "(created at line 6, 8 or 10)" in message
+
+
+def test_a_helper_that_always_raises_ends_the_path() -> None:
+    # python-miio (hold-out corpus 4): the leak is real, but not through `_handle_error()`,
+    # which raises on every path.
+    found = _findings(
+        """
+        import socket
+
+        class Protocol:
+            def _handle_error(self, error):
+                if "code" in error:
+                    raise KeyError(error)
+                raise ValueError(error)
+
+            def send(self, m, parse):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                s.sendto(m, ("h", 1))
+                payload = parse(s.recv(10))
+                if "error" in payload:
+                    self._handle_error(payload["error"])
+                return payload["result"]
+        """
+    )
+    assert [(c, ln) for c, ln, _ in found] == [("SKL103", 11)]
+    notes = found[0][2]
+    assert '`if "error" in payload` is false' in notes
+    assert '`if "error" in payload` is true' not in notes

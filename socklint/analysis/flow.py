@@ -759,6 +759,11 @@ class FunctionAnalyzer:
             if isinstance(value, cst.Call) and self._is_noreturn(value):
                 self.ev(value, st)
                 return None
+            if isinstance(value, cst.Call) and self._always_raises(value):
+                # `self._handle_error(payload["error"])`, a module-local function that raises on
+                # every path: the call raises (a raise point, as any call) and never returns.
+                self.ev(value, st)
+                return None
             if isinstance(value, cst.Call) and self._is_test_failure(value):
                 # `self.fail("should have raised")`: the test fails like `assert False`.
                 for a in value.args:
@@ -916,6 +921,14 @@ class FunctionAnalyzer:
         if not name:
             return False
         return self.ctx.imports.qualify(name) in model.NORETURN or name in model.NORETURN
+
+    def _always_raises(self, call: cst.Call) -> bool:
+        name = _name_of(call.func)
+        if name is None:
+            return False
+        last = name.rsplit(".", 1)[-1]
+        local = name == last or name.startswith(("self.", "cls."))
+        return local and last in self.ctx.summaries.always_raise
 
     @staticmethod
     def _is_test_failure(call: cst.Call) -> bool:

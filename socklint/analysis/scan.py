@@ -106,6 +106,9 @@ class Summaries:
     # Functions that cannot raise: the whole body runs under `with suppress(Exception)` or a
     # `try` whose catch-all handler does not raise (Pyro5's `set_nodelay`).
     nonraising: set[str] = field(default_factory=set)
+    # Functions that always raise (every path ends in `raise`, none returns): miio's
+    # `_handle_error`. A call to one as a statement ends the path.
+    always_raise: set[str] = field(default_factory=set)
     # Class-aware view of `sources`: which classes define a method, and in which it returns
     # a fresh socket (`self._setup_connection()` means this class's method first).
     method_classes: dict[str, set[str]] = field(default_factory=dict)
@@ -341,6 +344,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
     _find_nonraising(fns, summaries, imports)
+    _find_always_raise(fns, summaries)
     _close_chains(fns, summaries)
     # Names that call a socket factory under another name: local sources, and imports such
     # as `from socket import create_connection as connect_to`.
@@ -500,6 +504,27 @@ def _swallows_everything(stmt: ast.stmt, imports: ImportTable) -> bool:
             if h.type is None or ((n := dotted_name(h.type)) is not None and n in _CATCH_ALL):
                 return not any(isinstance(x, ast.Raise) for x in ast.walk(h))
     return False
+
+
+def _ends_in_raise(body: list[ast.stmt]) -> bool:
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, ast.Raise):
+        return True
+    if isinstance(last, ast.If):
+        return _ends_in_raise(last.body) and _ends_in_raise(last.orelse)
+    return False
+
+
+def _find_always_raise(fns: list[_Fn], s: Summaries) -> None:
+    names: dict[str, bool] = {}
+    for f in fns:
+        ok = _ends_in_raise(list(f.node.body)) and not any(
+            isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom)) for n in ast.walk(f.node)
+        )
+        names[f.node.name] = names.get(f.node.name, True) and ok
+    s.always_raise = {n for n, ok in names.items() if ok}
 
 
 def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
