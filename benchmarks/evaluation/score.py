@@ -5,7 +5,8 @@
 Each RESULT is the output of ``socklint check --format json --exit-zero DIR`` over a corpus
 of docs/evaluation.md. A finding matches a verdict when its file (normalised: the part after
 ``pkgs/`` or ``/pypi/``, or ``Lib/...`` for a standard library), line, code and the lines of
-its trace are the same. Prints how many findings there are, how many have a verdict, how many
+its trace are the same (and the trace's notes, for verdicts that record them: a witness that
+changed which way a branch went is another finding). Prints how many findings there are, how many have a verdict, how many
 of those are true, per code, and lists the findings without one (to be read and added).
 """
 
@@ -46,6 +47,8 @@ def main(argv: list[str]) -> int:
     missing = []
     for d in findings:
         v = verdicts.get(key(d["path"], d["line"], d["code"], [s["line"] for s in d["trace"]]))
+        if v is not None and "trace_notes" in v and v["trace_notes"] != [s["note"] for s in d["trace"]]:
+            v = None  # same lines, another path: the verdict was for a different witness
         if v is None:
             missing.append(d)
             continue
