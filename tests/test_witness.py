@@ -6,8 +6,11 @@ each path apart (flow.Ob variants)."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 from socklint.api import check_source
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _findings(src: str) -> list[tuple[str, int, list[str]]]:
@@ -16,34 +19,17 @@ def _findings(src: str) -> list[tuple[str, int, list[str]]]:
 
 
 def test_handler_path_is_the_witness_when_the_success_path_is_infeasible() -> None:
-    found = _findings(
-        """
-        import socket
-        PIPE = 1
-        OK = 0
-        DENIED = 3
-
-        def create(pipes, path, conn):
-            err = OK
-            try:
-                if path in pipes:
-                    fid = PIPE
-                    sock = socket.socket()
-                    sock.connect(pipes[path])
-                else:
-                    fid = 5
-            except Exception:
-                fid = 0
-                err = DENIED
-            if err == OK:
-                if fid == PIPE:
-                    conn["s"] = sock
-            return err
-        """
-    )
+    # fixtures/engine/comparison_facts.py, `swallowed_failure`: connect() raising is caught,
+    # `err` becomes DENIED and the return leaks `sock`. The success path (`fid == PIPE`) joins
+    # there too; its variant is dropped at `if fid == PIPE`, so the witness is the handler's.
+    path = ROOT / "fixtures" / "engine" / "comparison_facts.py"
+    source = path.read_text()
+    start = source.index("def swallowed_failure(")
+    exit_line = source.count("\n", 0, source.index("return err  # expect: SKL101", start)) + 1
+    diags = check_source(str(path), source.encode())
+    found = [d for d in diags if d.code == "SKL101" and d.line == exit_line]
     assert len(found) == 1
-    code, line, notes = found[0]
-    assert (code, line) == ("SKL101", 22)
+    notes = [s.note for s in found[0].trace]
     assert "`connect()` raises" in notes
     assert "caught by `except Exception`" in notes
     assert "`if fid == PIPE` is false" not in notes
