@@ -1613,6 +1613,10 @@ class FunctionAnalyzer:
         # A class: constructing an object around the socket hands it over (a wrapper owns it).
         if last and last[0].isupper() and not last.isupper():
             return True
+        # A class held in a variable or attribute (`self._jobClass(sock, addr)`, `handler_class`,
+        # `conn_cls`): constructing it hands the socket over too (flup, hold-out corpus 5).
+        if last and last.lower().endswith(("class", "_cls")) and not last.lower().startswith("sub"):
+            return True
         # `Base.__init__(self, sock)` / `super().__init__(sock)`: the base class stores it.
         if last == "__init__" or method == "__init__":
             return True
