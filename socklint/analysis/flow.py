@@ -30,6 +30,7 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from socklint.analysis import model
+from socklint.analysis.compat import python3_constant, raises_on_python3
 from socklint.analysis.facts import Event, FunctionFacts, Leak, Resource, Step
 from socklint.analysis.scan import ImportTable, Summaries
 from socklint.config import Settings
@@ -362,63 +363,6 @@ def _atom_const(node: cst.BaseExpression) -> Optional[str]:
         if n and n.rsplit(".", 1)[-1].isupper():
             return n
     return None
-
-
-def _version_tuple(node: cst.BaseExpression) -> Optional[tuple[int, ...]]:
-    if isinstance(node, cst.Integer):
-        return (int(node.value, 0),)
-    if isinstance(node, cst.Tuple) and node.elements:
-        out = []
-        for el in node.elements:
-            if not isinstance(el.value, cst.Integer):
-                return None
-            out.append(int(el.value.value, 0))
-        return tuple(out)
-    return None
-
-
-_VERSION_OPS: dict[type, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
-    cst.LessThan: lambda a, b: a < b,
-    cst.LessThanEqual: lambda a, b: a <= b,
-    cst.GreaterThan: lambda a, b: a > b,
-    cst.GreaterThanEqual: lambda a, b: a >= b,
-    cst.Equal: lambda a, b: a == b,
-    cst.NotEqual: lambda a, b: a != b,
-}
-
-
-def _python3_constant(test: cst.BaseExpression) -> Optional[bool]:
-    """The value of a Python-major-version test on every Python 3 (``sys.version_info[0] < 3``,
-    ``sys.version_info >= (3, 0)``, ``six.PY2``), or None when it depends on the minor
-    version or is not such a test. socklint checks Python 3 code: Python 2 branches are dead."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = _python3_constant(test.expression)
-        return None if inner is None else not inner
-    name = _name_of(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
-    if name in ("six.PY2", "PY2"):
-        return False
-    if name in ("six.PY3", "PY3"):
-        return True
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-        return None
-    comp = test.comparisons[0]
-    op = _VERSION_OPS.get(type(comp.operator))
-    right = _version_tuple(comp.comparator)
-    left = test.left
-    major_only = False
-    if isinstance(left, cst.Subscript) and len(left.slice) == 1:
-        idx = left.slice[0].slice
-        if isinstance(idx, cst.Index) and isinstance(idx.value, cst.Integer) and idx.value.value == "0":
-            left, major_only = left.value, True
-    elif isinstance(left, cst.Attribute) and left.attr.value == "major":
-        left, major_only = left.value, True
-    if op is None or right is None or _name_of(left) != "sys.version_info":
-        return None
-    if major_only and len(right) != 1:
-        return None
-    lo, hi = ((3,), (3,)) if major_only else ((3, 0, 0), (3, 99, 99))
-    a, b = op(lo, right), op(hi, right)
-    return a if a == b else None
 
 
 def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
@@ -996,6 +940,12 @@ class FunctionAnalyzer:
                 self._set_fact(st, dotted, val.const if val.const is not None else ("truthy" if val.rids else None))
         elif isinstance(target, cst.Subscript):
             self.ev(target.value, st)
+            # `self.peers[sock] = peer`: a socket used as the key is held by the mapping as
+            # much as one stored as the value (sshuttle's DnsProxy, hold-out corpus 3).
+            for sub in target.slice:
+                if isinstance(sub.slice, cst.Index):
+                    key = self.ev(sub.slice.value, st)
+                    self._dispose(st, key.reach | key.rids, stmt, "escape")
         self._dispose(st, val.reach | val.rids, stmt, "escape")
 
     def _rebind(self, st: State, name: str, val: Val, node: cst.CSTNode, deleted: bool = False) -> None:
@@ -1504,7 +1454,7 @@ class FunctionAnalyzer:
             self._rekey(exc, ei)
             self.jump("raise", exc, "AssertionError")
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
-        if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or (method in model.LOGGING_METHODS):
+        if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or model.is_logging_call(name, method):
             if qual in model.NON_OWNING_CALLS:
                 # `ev = select.kevent(b, ...)` holds a descriptor number, not the socket: handing
                 # `ev` on (`kq.control([ev])`) hands nothing on.
@@ -1786,8 +1736,11 @@ class FunctionAnalyzer:
     # ------------------------------------------------------------------ compound statements
     def exec_if(self, node: cst.If, st: State) -> Optional[State]:
         self.ev(node.test, st)
+        if raises_on_python3(node.test):
+            self.raise_point(st, node.test, frozenset(), _OTHER)
+            return None
         t, f = self.narrow(st, node.test)
-        on_py3 = _python3_constant(node.test)
+        on_py3 = python3_constant(node.test)
         if on_py3 is not None:
             # `if sys.version_info[0] < 3:` / `if six.PY2:`: the branch for Python 2 never runs.
             t, f = (t, None) if on_py3 else (None, f)

@@ -159,6 +159,36 @@ LOGGING_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal",
      "assertIsInstance", "assertIsNotNone", "assertTrue", "assertFalse", "assertEqual"}
 )
+# Plain functions that only log: `debug1(...)`, `log(...)` (sshuttle's helpers). Narrower than
+# the methods: a bare `error(...)` or `fatal(...)` may well raise or exit.
+LOGGING_FUNCTIONS = frozenset({"debug", "info", "log", "trace"})
+
+
+def is_logging_call(name: str | None, method: str | None) -> bool:
+    """A call that only logs: a logging method (``log.debug``, ``self._debug``, bacpypes'
+    per-class loggers, hold-out corpus 3) or a module's own logging function (``debug2``)."""
+    if method is not None:
+        return method.lstrip("_") in LOGGING_METHODS
+    if name is not None and "." not in name:
+        return name.lstrip("_").rstrip("0123456789") in LOGGING_FUNCTIONS
+    return False
+
+
+# `hasattr(socket, NAME)` is true for these on every Python 3 socklint supports (3.9+) and
+# every platform: a branch for their absence is a fallback for Python 2 (flup's
+# `if not hasattr(socket, 'socketpair'):`, hold-out corpus 5).
+SOCKET_ATTRIBUTES_ON_EVERY_PYTHON3 = frozenset(
+    {"socketpair", "create_connection", "create_server", "SHUT_RD", "SHUT_WR", "SHUT_RDWR", "socket",
+     "getaddrinfo", "error", "timeout", "gaierror", "herror", "SOL_SOCKET", "SO_REUSEADDR", "AF_INET",
+     "SOCK_STREAM", "SOCK_DGRAM", "inet_pton", "inet_ntop", "has_ipv6"}
+)
+# Names of the `types` module that Python 3 removed: `isinstance(x, types.StringTypes)` only
+# ever runs (and is true) on Python 2.
+PYTHON2_TYPES = frozenset(
+    {"types.StringTypes", "types.StringType", "types.UnicodeType", "types.ClassType", "types.InstanceType",
+     "types.IntType", "types.LongType", "types.TupleType", "types.ListType", "types.DictType",
+     "types.FileType", "types.BufferType"}
+)
 # Calls that wrap without taking ownership; value passes through (``closing(s)``).
 # `typing.cast(socket.socket, sock)` returns its argument unchanged (zeroconf, hold-out corpus).
 PASS_THROUGH = frozenset({"contextlib.closing", "closing", "contextlib.nullcontext", "nullcontext", "typing.cast"})

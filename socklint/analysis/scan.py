@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from socklint.analysis import model
+from socklint.analysis.compat import python3_constant_ast
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -242,6 +243,11 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             for item in node.items:
                 if isinstance(item.context_expr, ast.Name) and item.context_expr.id in f.params:
                     summaries.closers.setdefault(f.node.name, set()).add(f.params[item.context_expr.id])
+        elif isinstance(node, ast.If) and (on_py3 := python3_constant_ast(node.test)) is not None:
+            # A Python 2 branch never runs: nothing in it is analysed or summarised.
+            for stmt in node.body if on_py3 else node.orelse:
+                stack.append((stmt, fi, ti, prot, cls))
+            continue
         elif isinstance(node, ast.Try) and not prot and _catches_oserror(node):
             # The try body's OSErrors are handled here: push it protected, the rest not.
             for stmt in node.body:
