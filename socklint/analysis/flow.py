@@ -365,6 +365,39 @@ def _atom_const(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+_FAMILIES = {"AF_INET": "inet", "AF_INET6": "inet6", "AF_UNIX": "unix"}
+
+
+def _literal_bindings(func: Optional[cst.CSTNode]) -> dict[str, list[str]]:
+    """Names bound exactly once in ``func``, to a literal tuple/list/set of constants."""
+    out: dict[str, list[str]] = {}
+    if not isinstance(func, cst.FunctionDef):
+        return out
+    seen: dict[str, int] = {}
+    for n in _walk(func.body):
+        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        targets: list[tuple[cst.BaseExpression, Optional[cst.BaseExpression]]] = []
+        if isinstance(n, cst.Assign):
+            targets = [(t.target, n.value) for t in n.targets]
+        elif isinstance(n, (cst.AugAssign, cst.AnnAssign)):
+            targets = [(n.target, n.value)]
+        elif isinstance(n, (cst.For, cst.CompFor)):
+            targets = [(n.target, None)]
+        for tgt, value in targets:
+            if isinstance(tgt, cst.Name):
+                seen[tgt.value] = seen.get(tgt.value, 0) + 1
+                out.pop(tgt.value, None)
+                if seen[tgt.value] == 1 and isinstance(value, (cst.Tuple, cst.List, cst.Set)):
+                    consts = [_atom_const(e.value) for e in value.elements]
+                    if consts and all(c is not None for c in consts):
+                        out[tgt.value] = consts  # type: ignore[assignment]
+    for name, count in seen.items():
+        if count > 1:
+            out.pop(name, None)
+    return out
+
+
 def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
     if isinstance(value, cst.Await):
         value = value.expression
@@ -425,6 +458,7 @@ class FunctionAnalyzer:
         self.rebind_call: Optional[cst.Call] = None
         self.rebind_moved: frozenset[int] = frozenset()
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
+        self._tuples: Optional[dict[str, list[str]]] = None  # see _literal_tuple
         self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
@@ -1087,6 +1121,8 @@ class FunctionAnalyzer:
                             setattr(res, attr, table[last])
             if res.sock_type is None and typ is None and res.origin == "socket":
                 res.sock_type = "stream"
+            if fam is None and res.origin == "socket" and "fileno" not in kw:
+                res.family = "inet"  # `socket.socket()`: AF_INET unless told otherwise
 
     def _make_accept(self, st: State, call: cst.Call) -> Val:
         rid = self._create(st, call, "accept", _callee_text(call))
@@ -1634,7 +1670,50 @@ class FunctionAnalyzer:
         self.atoms_used = True
         self._set_fact(st, key, "truthy" if holds else "falsy")
 
+    def _literal_tuple(self, node: cst.BaseExpression) -> Optional[list[str]]:
+        """The constants of ``(A, B)`` / ``[A, B]`` / ``{A, B}``, or of a name this function
+        binds once to such a literal (thriftpy2's ``valid_family``)."""
+        if isinstance(node, cst.Name):
+            if self._tuples is None:
+                self._tuples = _literal_bindings(self.func)
+            return self._tuples.get(node.value)
+        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+            out = [_atom_const(e.value) for e in node.elements]
+            return None if any(c is None for c in out) else out  # type: ignore[return-value]
+        c = _atom_const(node)
+        return None if c is None else [c]
+
+    def _narrow_family(self, test: cst.Comparison, t: State, f: State) -> None:
+        """``if sock.family in (AF_INET, AF_INET6):``: a socket created with a constant family
+        (``socket.socket(AF_UNIX, ...)``) takes only the edge its family agrees with, so the
+        path that needs the other family does not carry it (thriftpy2, hold-out corpus 3)."""
+        comp = test.comparisons[0]
+        if not (isinstance(test.left, cst.Attribute) and test.left.attr.value == "family" and isinstance(test.left.value, cst.Name)):
+            return
+        if isinstance(comp.operator, (cst.In, cst.NotIn)):
+            consts = self._literal_tuple(comp.comparator)
+            positive = isinstance(comp.operator, cst.In)
+        elif isinstance(comp.operator, (cst.Equal, cst.Is, cst.NotEqual, cst.IsNot)):
+            c = _atom_const(comp.comparator)
+            consts = None if c is None else [c]
+            positive = isinstance(comp.operator, (cst.Equal, cst.Is))
+        else:
+            return
+        if not consts:
+            return
+        fams = {_FAMILIES.get(c.rsplit(".", 1)[-1]) for c in consts}
+        if None in fams:
+            return  # a family socklint does not tell apart (AF_PACKET ...): no fact
+        name = test.left.value.value
+        for edge, inside in ((t, positive), (f, not positive)):
+            for k in [k for k, ob in edge.obs.items() if name in ob.must]:
+                res = self.facts.resources.get(k[0])
+                if res is not None and res.family is not None and (res.family in fams) != inside:
+                    del edge.obs[k]
+
     def _narrow_into(self, test: cst.BaseExpression, t: State, f: State) -> None:
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            self._narrow_family(test, t, f)
         if isinstance(test, cst.NamedExpr) and isinstance(test.target, cst.Name):
             test = test.target  # `if s := make():` tests the name just bound
         elif isinstance(test, cst.Comparison) and isinstance(test.left, cst.NamedExpr) and isinstance(test.left.target, cst.Name):
