@@ -522,12 +522,19 @@ class FunctionAnalyzer:
         params = fn.params
         own = [*params.posonly_params, *params.params, *params.kwonly_params]
         self.callable_params = self.callable_params | {p.name.value for p in own}
+        positional = [*params.posonly_params, *params.params]
+        if positional and positional[0].name.value in ("self", "cls"):
+            positional = positional[1:]
+        dgram = {positional[i] for i in self.ctx.summaries.dgram_params.get(fn.name.value, ()) if i < len(positional)}
         for p in own:
             name = p.name.value
             if name in ("self", "cls"):
                 continue
             rid = self._new_rid(p)
-            self.facts.resources[rid] = Resource(rid, p, "param", name, name=name, reportable=False)
+            res = Resource(rid, p, "param", name, name=name, reportable=False)
+            if p in dgram:
+                res.sock_type = "dgram"  # every caller in the module passes a datagram socket
+            self.facts.resources[rid] = res
             st.env[name] = frozenset({rid})
 
     # ------------------------------------------------------------------ helpers

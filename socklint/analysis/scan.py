@@ -115,6 +115,10 @@ class Summaries:
     method_classes: dict[str, set[str]] = field(default_factory=dict)
     method_sources: dict[str, set[str]] = field(default_factory=dict)
     function_sources: set[str] = field(default_factory=set)
+    # Private helpers (`_name`, or nested) whose every call in the module passes a datagram
+    # socket at that position: an empty datagram there is valid, not end of stream (steam's
+    # `_handle_a2s_multi_packet_response(sock, packet)`, hold-out corpus 6).
+    dgram_params: dict[str, set[int]] = field(default_factory=dict)
 
     def is_source(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
         if local_name not in self.sources:
@@ -200,6 +204,9 @@ class _Fn:
     ext_calls: set[str] = field(default_factory=set)
     # Calls socket I/O (recv, connect...) on a parameter: may time out, unlike configuration.
     os_io: bool = False
+    # (callee's last name, argument position or -1 for keywords, the argument): for
+    # `Summaries.dgram_params`.
+    arg_calls: list[tuple[str, int, Optional[ast.expr]]] = field(default_factory=list)
 
 
 def _params(fn: FuncNode) -> dict[str, int]:
@@ -221,6 +228,12 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
     top_called: dict[int, set[str]] = {}
     # `socket_factory = socket.socket` at module level: resolved once every import is known.
     aliases: list[tuple[str, str]] = []
+    # Where helpers are mentioned other than called (`Thread(target=_serve)`, `cb = self._read`),
+    # they have callers we do not see. (Names are never visited: see _INERT.)
+    call_funcs: dict[str, int] = {}
+    attr_calls: dict[str, int] = {}
+    attr_mentions: dict[str, int] = {}
+    passed: set[str] = set()
 
     # (node, enclosing function index, top-level statement index or -1)
     # (node, enclosing function, top-level statement or -1, inside a try that swallows OSError)
@@ -229,6 +242,8 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
         stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i, False, None))
     while stack:
         node, fi, ti, prot, cls = stack.pop()
+        if isinstance(node, (ast.Assign, ast.Return)) and isinstance(node.value, ast.Name):
+            passed.add(node.value.id)  # `handler = _serve`, `return _serve`
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             fns.append(_Fn(node, fi, _params(node), cls=cls))
             summaries.defined.add(node.name)
@@ -260,6 +275,18 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             fns[fi].os_unsafe = True
         elif isinstance(node, ast.Call):
             last = _last_name(node.func)
+            if last is not None:
+                call_funcs[last] = call_funcs.get(last, 0) + 1
+                if isinstance(node.func, ast.Attribute):
+                    attr_calls[last] = attr_calls.get(last, 0) + 1
+                for a in [*node.args, *(k.value for k in node.keywords)]:
+                    if isinstance(a, ast.Name):
+                        passed.add(a.id)  # `Thread(target=_serve)`, `map(_parse, socks)`
+                if fi >= 0:
+                    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                        fns[fi].arg_calls.append((last, -1, None))
+                    for pos, arg in enumerate(node.args):
+                        fns[fi].arg_calls.append((last, pos, arg))
             if fi >= 0 and not prot:
                 _classify_raise(fns[fi], node)
             hit = last is not None and last in trigger_names
@@ -304,6 +331,7 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
             classes.append(node)
             cls = node.name
         elif isinstance(node, ast.Attribute):
+            attr_mentions[node.attr] = attr_mentions.get(node.attr, 0) + 1
             if node.attr in TRIGGER_ATTRIBUTES:
                 if fi >= 0:
                     fns[fi].trigger = True
@@ -351,6 +379,8 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
     _find_os_only(fns, summaries, imports)
     _find_nonraising(fns, summaries, imports)
     _find_always_raise(fns, summaries)
+    unseen = passed | {a for a, n in attr_mentions.items() if n != attr_calls.get(a, 0)}
+    _find_dgram_params(fns, imports, summaries, unseen, call_funcs)
     _close_chains(fns, summaries)
     # Names that call a socket factory under another name: local sources, and imports such
     # as `from socket import create_connection as connect_to`.
@@ -521,6 +551,68 @@ def _ends_in_raise(body: list[ast.stmt]) -> bool:
     if isinstance(last, ast.If):
         return _ends_in_raise(last.body) and _ends_in_raise(last.orelse)
     return False
+
+
+def _dgram_factory(node: ast.expr, imports: ImportTable) -> bool:
+    """``socket.socket(AF_INET, SOCK_DGRAM)`` (positional or ``type=``)."""
+    if not isinstance(node, ast.Call):
+        return False
+    name = dotted_name(node.func)
+    if name is None or imports.qualify(name) != "socket.socket":
+        return False
+    typ: Optional[ast.expr] = node.args[1] if len(node.args) > 1 else None
+    for kw in node.keywords:
+        if kw.arg == "type":
+            typ = kw.value
+    return typ is not None and (dotted_name(typ) or "").rsplit(".", 1)[-1] == "SOCK_DGRAM"
+
+
+def _find_dgram_params(
+    fns: list[_Fn], imports: ImportTable, s: Summaries, unseen: set[str], call_funcs: dict[str, int]
+) -> None:
+    by_name: dict[str, list[_Fn]] = {}
+    for f in fns:
+        by_name.setdefault(f.node.name, []).append(f)
+    # Candidates: private helpers defined once, only ever called (never passed around).
+    cand: dict[str, set[int]] = {}
+    for name, defs in by_name.items():
+        f = defs[0]
+        if len(defs) != 1 or not (name.startswith("_") or f.parent >= 0) or name.startswith("__"):
+            continue
+        if name in unseen or not call_funcs.get(name):
+            continue
+        cand[name] = set(f.params.values())
+    if not cand:
+        return
+    sites = [(f, last, pos, what) for f in fns for last, pos, what in f.arg_calls if last in cand]
+    dgram_locals = [
+        {n for n, calls in f.assigned.items() if calls and all(_dgram_factory(c, imports) for c in calls)} for f in fns
+    ]
+    index = {id(f): i for i, f in enumerate(fns)}
+    # Greatest fixpoint: a parameter stays a datagram one while every call passes a datagram
+    # socket, possibly another such parameter (helpers calling helpers).
+    changed = True
+    while changed:
+        changed = False
+        passed: dict[tuple[str, int], bool] = {}
+        for f, last, pos, arg in sites:
+            if pos < 0 or arg is None:
+                ok = False
+                keys = [(last, i) for i in cand[last]]
+            else:
+                what = arg.id if isinstance(arg, ast.Name) else None
+                ok = _dgram_factory(arg, imports) or what in dgram_locals[index[id(f)]] or (
+                    what in f.params and f.params[what] in cand.get(f.node.name, set())
+                )
+                keys = [(last, pos)]
+            for k in keys:
+                passed[k] = passed.get(k, True) and ok
+        for name in list(cand):
+            keep = {i for i in cand[name] if passed.get((name, i), False)}
+            if keep != cand[name]:
+                cand[name] = keep
+                changed = True
+    s.dgram_params = {n: idx for n, idx in cand.items() if idx}
 
 
 def _find_always_raise(fns: list[_Fn], s: Summaries) -> None:
