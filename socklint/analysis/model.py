@@ -27,7 +27,9 @@ PAIR_FACTORIES = frozenset({"socket.socketpair", "_socket.socketpair"})
 # (Modules that re-export the socket API -- gevent.socket, eventlet.green.socket, trio.socket,
 # `self.socket_module` -- are recognised by name in flow._socket_module_factory.)
 # Factories that take over ownership of their first argument (``ssl.wrap_socket(s)``).
-WRAPPING_FACTORIES = frozenset({"ssl.wrap_socket"})
+# `ssl.SSLSocket(sock=s)` (before Python 3.7 the public constructor) took `s` over the same way
+# (riak's http transport, hold-out corpus 8).
+WRAPPING_FACTORIES = frozenset({"ssl.wrap_socket", "ssl.SSLSocket"})
 # Methods that return a fresh socket when called on anything: ``ctx.wrap_socket(s)`` (takes
 # over ``s``), ``s.dup()``. ``accept()`` is a source only when its pair is unpacked or indexed.
 WRAP_METHODS = frozenset({"wrap_socket"})
