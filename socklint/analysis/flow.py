@@ -366,6 +366,8 @@ def _atom_const(node: cst.BaseExpression) -> Optional[str]:
 
 
 _FAMILIES = {"AF_INET": "inet", "AF_INET6": "inet6", "AF_UNIX": "unix"}
+# Path fact: the exception being handled was raised by a configuration call.
+_EXC_CFG = "exc:config"
 
 
 def _literal_bindings(func: Optional[cst.CSTNode]) -> dict[str, list[str]]:
@@ -475,6 +477,7 @@ class FunctionAnalyzer:
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
         self._tuples: Optional[dict[str, list[str]]] = None  # see _literal_tuple
         self.pair_partner: dict[int, int] = {}  # the other end of a socketpair()
+        self.exc_facts = False  # some path records that a configuration call raised (_EXC_CFG)
         self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
@@ -695,8 +698,18 @@ class FunctionAnalyzer:
         ei = self._exit("call", node, touched, cls)
         note = _raise_note(node)
         self._step(exc, node, note)
+        self._exc_origin(exc, cls == _OSCFG)
         self._rekey(exc, ei)
         self.jump("raise", exc, cls)
+
+    def _exc_origin(self, exc: State, config: bool) -> None:
+        """Record on the exception's path whether a configuration call raised it: such an
+        OSError never carries an I/O errno (see _narrow_errno)."""
+        if config:
+            self.exc_facts = True
+            self._set_fact(exc, _EXC_CFG, "truthy", rebinding=False)
+        elif self.exc_facts:
+            self._set_fact(exc, _EXC_CFG, None, rebinding=False)
 
     # ------------------------------------------------------------------ blocks
     def exec_block(self, stmts: Sequence[cst.CSTNode], st: Optional[State]) -> Optional[State]:
@@ -838,6 +851,8 @@ class FunctionAnalyzer:
                 cls = self.caught_cls[-1]
             if s.cause is not None:
                 self.ev(s.cause.item, st)
+            if s.exc is not None:
+                self._exc_origin(st, False)
             ei = self._exit("raise", s, cls=cls)
             self._rekey(st, ei)
             self.jump("raise", st, cls)
@@ -1767,9 +1782,46 @@ class FunctionAnalyzer:
                 if res is not None and res.family is not None and (res.family in fams) != inside:
                     del edge.obs[k]
 
+    def _narrow_errno(self, test: cst.Comparison, t: State, f: State) -> None:
+        """``if e.errno in (EAGAIN, EWOULDBLOCK):`` in a handler: an OSError raised by a
+        configuration call (``setsockopt``, ``bind``, ``fcntl``...) never carries an errno
+        of I/O (would-block, interrupted, timed out, reset...), so its path does not take the
+        edge where the errno is one of those (pysyncobj's accept handler, hold-out corpus 8;
+        cheroot's ``prevent_socket_inheritance``)."""
+        if not self.exc_facts:
+            return
+        left, comp = test.left, test.comparisons[0]
+        is_errno = isinstance(left, cst.Attribute) and left.attr.value == "errno"
+        if not is_errno and isinstance(left, cst.Subscript) and isinstance(left.value, cst.Attribute):
+            idx = left.slice[0].slice if len(left.slice) == 1 else None
+            is_errno = (
+                left.value.attr.value == "args"
+                and isinstance(idx, cst.Index)
+                and isinstance(idx.value, cst.Integer)
+                and idx.value.value == "0"
+            )
+        if not is_errno:
+            return
+        if isinstance(comp.operator, (cst.In, cst.NotIn)):
+            consts = self._literal_tuple(comp.comparator)
+            positive = isinstance(comp.operator, cst.In)
+        elif isinstance(comp.operator, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
+            c = _atom_const(comp.comparator)
+            consts = None if c is None else [c]
+            positive = isinstance(comp.operator, (cst.Equal, cst.Is))
+        else:
+            return
+        if not consts or not all(c.rsplit(".", 1)[-1] in model.IO_ONLY_ERRNOS for c in consts):
+            return
+        inside = t if positive else f
+        drop = [k for k, ob in inside.obs.items() if not ob.keep_variants(lambda v: _EXC_CFG not in v[0])]
+        for k in drop:
+            del inside.obs[k]
+
     def _narrow_into(self, test: cst.BaseExpression, t: State, f: State) -> None:
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
             self._narrow_family(test, t, f)
+            self._narrow_errno(test, t, f)
         if isinstance(test, cst.NamedExpr) and isinstance(test.target, cst.Name):
             test = test.target  # `if s := make():` tests the name just bound
         elif isinstance(test, cst.Comparison) and isinstance(test.left, cst.NamedExpr) and isinstance(test.left.target, cst.Name):

@@ -234,6 +234,13 @@ OS_CONFIG_FUNCTIONS = frozenset(
     {"fcntl.fcntl", "fcntl.ioctl", "fcntl.flock", "fcntl.lockf", "os.set_inheritable", "os.get_inheritable",
      "os.set_blocking", "os.get_blocking", "os.fstat", "os.dup2"}
 )
+# errno values only I/O produces (would-block, in progress, interrupted, timed out, the peer
+# or the route gone): a configuration call's OSError (EBADF, EINVAL, ENOPROTOOPT, EADDRINUSE...)
+# never carries one.
+IO_ONLY_ERRNOS = frozenset(
+    {"EAGAIN", "EWOULDBLOCK", "EINPROGRESS", "EALREADY", "EINTR", "ETIMEDOUT", "ECONNRESET", "ECONNREFUSED",
+     "ECONNABORTED", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN", "ESHUTDOWN"}
+)
 OSERROR_ALIASES = {
     "socket.error": "OSError",
     "socket.timeout": "TimeoutError",
