@@ -702,6 +702,12 @@ class FunctionAnalyzer:
         self._rekey(exc, ei)
         self.jump("raise", exc, cls)
 
+    def _forget_exc_origin(self, st: Optional[State]) -> None:
+        """Leaving a handler (or its loop): which call raised no longer matters, and keeping
+        the fact would keep paths apart that are the same from here on."""
+        if self.exc_facts and st is not None:
+            self._set_fact(st, _EXC_CFG, None, rebinding=False)
+
     def _exc_origin(self, exc: State, config: bool) -> None:
         """Record on the exception's path whether a configuration call raised it: such an
         OSError never carries an I/O errno (see _narrow_errno)."""
@@ -875,11 +881,13 @@ class FunctionAnalyzer:
         if isinstance(s, cst.Break):
             loop = self._innermost_loop()
             if loop is not None:
+                self._forget_exc_origin(st)
                 self.jump("break", st, target=loop)
             return None
         if isinstance(s, cst.Continue):
             loop = self._innermost_loop()
             if loop is not None:
+                self._forget_exc_origin(st)
                 # A socket created in this loop and still open is lost when the next
                 # iteration rebinds its name: remember this exit on it.
                 ei = self._exit("continue", s)
@@ -2063,11 +2071,15 @@ class FunctionAnalyzer:
             if h.name is not None:
                 for n in self._target_names(h.name.name):
                     self._rebind(hs, n, EMPTY, h)
+            else:
+                self._forget_exc_origin(hs)  # no name: its errno is never looked at
             self.handler_depth += 1
             self.caught_cls.append(caught[0] if len(set(caught)) == 1 else _ANY)
             self.regions.append((id(node), "except"))
             try:
-                outs.append(self.exec_block(self._body(h), hs))
+                h_out = self.exec_block(self._body(h), hs)
+                self._forget_exc_origin(h_out)
+                outs.append(h_out)
             finally:
                 self.handler_depth -= 1
                 self.caught_cls.pop()
