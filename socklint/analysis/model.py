@@ -123,6 +123,16 @@ NORETURN = frozenset(
      "os.execvp", "os.execlp", "os.execvpe", "os.execle", "os.execlpe", "pytest.fail",
      "pytest.skip", "unittest.SkipTest"}
 )
+# Methods of str/bytes that build another string and fail only for a programming error (a bad
+# format field): on a string built in the function they are not raise points. Not `index`
+# (ValueError when absent) nor `encode` with a codec other than UTF-8 (UnicodeEncodeError).
+STR_BUILDING_METHODS = frozenset(
+    {"format", "join", "strip", "lstrip", "rstrip", "lower", "upper", "replace", "split", "rsplit",
+     "splitlines", "ljust", "rjust", "center", "zfill", "startswith", "endswith", "find", "rfind",
+     "count", "capitalize", "title", "expandtabs", "partition", "rpartition", "encode", "decode"}
+)
+# Command-line parsers whose `error()` / `exit()` methods end the program (SystemExit).
+ARG_PARSERS = frozenset({"argparse.ArgumentParser", "optparse.OptionParser"})
 # Builtins and functions that only look at their argument and cannot meaningfully raise:
 # not raise points, and never owners.
 INSPECTING_FUNCTIONS = frozenset(
