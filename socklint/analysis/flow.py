@@ -1014,6 +1014,15 @@ class FunctionAnalyzer:
 
     def _str_method_cannot_fail(self, call: cst.Call, f: cst.Attribute) -> bool:
         method = f.attr.value
+        if method in ("decode", "encode"):
+            # `data.decode("ascii", "ignore")`: an error handler that drops or replaces what
+            # does not fit cannot fail, whatever the data (ipwhois, hold-out corpus 9).
+            errors = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else None
+            for a in call.args:
+                if a.keyword is not None and a.keyword.value == "errors":
+                    errors = a.value
+            if isinstance(errors, cst.SimpleString) and errors.evaluated_value in model.LENIENT_CODEC_ERRORS:
+                return True
         if method == "encode":
             # Only the UTF-8 default cannot fail (`.encode("ascii")` can, on other text).
             if call.args and not (

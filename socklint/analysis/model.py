@@ -131,6 +131,8 @@ STR_BUILDING_METHODS = frozenset(
      "splitlines", "ljust", "rjust", "center", "zfill", "startswith", "endswith", "find", "rfind",
      "count", "capitalize", "title", "expandtabs", "partition", "rpartition", "encode", "decode"}
 )
+# Codec error handlers that never raise (`b.decode("ascii", "ignore")`).
+LENIENT_CODEC_ERRORS = frozenset({"ignore", "replace", "backslashreplace", "surrogateescape", "xmlcharrefreplace", "namereplace"})
 # Command-line parsers whose `error()` / `exit()` methods end the program (SystemExit).
 ARG_PARSERS = frozenset({"argparse.ArgumentParser", "optparse.OptionParser"})
 # Builtins and functions that only look at their argument and cannot meaningfully raise:
