@@ -1860,13 +1860,9 @@ class FunctionAnalyzer:
         c = _atom_const(node)
         return None if c is None else [c]
 
-    def _narrow_family(self, test: cst.Comparison, t: State, f: State) -> None:
-        """``if sock.family in (AF_INET, AF_INET6):``: a socket created with a constant family
-        (``socket.socket(AF_UNIX, ...)``) takes only the edge its family agrees with, so the
-        path that needs the other family does not carry it (thriftpy2, hold-out corpus 3)."""
-        comp = test.comparisons[0]
-        if not (isinstance(test.left, cst.Attribute) and test.left.attr.value == "family" and isinstance(test.left.value, cst.Name)):
-            return
+    def _member_of_constants(self, comp: cst.ComparisonTarget) -> Optional[tuple[list[str], bool]]:
+        """``in (A, B)`` / ``== A`` (and their negations) against constants: the constants,
+        and whether the true edge is the one where the value is among them."""
         if isinstance(comp.operator, (cst.In, cst.NotIn)):
             consts = self._literal_tuple(comp.comparator)
             positive = isinstance(comp.operator, cst.In)
@@ -1875,9 +1871,20 @@ class FunctionAnalyzer:
             consts = None if c is None else [c]
             positive = isinstance(comp.operator, (cst.Equal, cst.Is))
         else:
+            return None
+        return (consts, positive) if consts else None
+
+    def _narrow_family(self, test: cst.Comparison, t: State, f: State) -> None:
+        """``if sock.family in (AF_INET, AF_INET6):``: a socket created with a constant family
+        (``socket.socket(AF_UNIX, ...)``) takes only the edge its family agrees with, so the
+        path that needs the other family does not carry it (thriftpy2, hold-out corpus 3)."""
+        comp = test.comparisons[0]
+        if not (isinstance(test.left, cst.Attribute) and test.left.attr.value == "family" and isinstance(test.left.value, cst.Name)):
             return
-        if not consts:
+        member = self._member_of_constants(comp)
+        if member is None:
             return
+        consts, positive = member
         fams = {_FAMILIES.get(c.rsplit(".", 1)[-1]) for c in consts}
         if None in fams:
             return  # a family socklint does not tell apart (AF_PACKET ...): no fact
@@ -1908,18 +1915,10 @@ class FunctionAnalyzer:
             )
         if not is_errno:
             return
-        if isinstance(comp.operator, (cst.In, cst.NotIn)):
-            consts = self._literal_tuple(comp.comparator)
-            positive = isinstance(comp.operator, cst.In)
-        elif isinstance(comp.operator, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
-            c = _atom_const(comp.comparator)
-            consts = None if c is None else [c]
-            positive = isinstance(comp.operator, (cst.Equal, cst.Is))
-        else:
+        member = self._member_of_constants(comp)
+        if member is None or not all(c.rsplit(".", 1)[-1] in model.IO_ONLY_ERRNOS for c in member[0]):
             return
-        if not consts or not all(c.rsplit(".", 1)[-1] in model.IO_ONLY_ERRNOS for c in consts):
-            return
-        inside = t if positive else f
+        inside = t if member[1] else f
         drop = [k for k, ob in inside.obs.items() if not ob.keep_variants(lambda v: _EXC_CFG not in v[0])]
         for k in drop:
             del inside.obs[k]
