@@ -11,16 +11,9 @@ import ast
 from typing import Callable, Optional
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 
 from socklint.analysis import model
-
-
-def _name_of(node: cst.CSTNode) -> Optional[str]:
-    try:
-        return get_full_name_for_node(node)
-    except Exception:  # noqa: BLE001 - odd nodes simply have no dotted name
-        return None
+from socklint.analysis.facts import cst_name as _name_of
 
 
 def _version_tuple(node: cst.BaseExpression) -> Optional[tuple[int, ...]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from socklint.diagnostics import Severity
 
@@ -121,3 +122,11 @@ class Finding:
     # The refs are alternatives (creation sites of one name, listed "26, 28 or 30"): the
     # reporter substitutes them in line order.
     sort_refs: bool = False
+
+
+def cst_name(node: cst.CSTNode) -> Optional[str]:
+    """The dotted name of a libcst node (``socket.socket``), or None when it has none."""
+    try:
+        return get_full_name_for_node(node)
+    except Exception:  # noqa: BLE001 - odd nodes simply have no dotted name
+        return None

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional, Union
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 
 from socklint.analysis import model
 from socklint.analysis.compat import python3_constant, raises_on_python3
 from socklint.analysis.facts import Event, FunctionFacts, Leak, Resource, Step
+from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.scan import ImportTable, Summaries
 from socklint.config import Settings
 
@@ -310,13 +310,6 @@ class ModuleContext:
     module_level_names: frozenset[str] = field(default_factory=frozenset)
 
 
-def _name_of(node: cst.CSTNode) -> Optional[str]:
-    try:
-        return get_full_name_for_node(node)
-    except Exception:  # noqa: BLE001 - odd nodes simply have no dotted name
-        return None
-
-
 def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
     stack = [node]
     while stack:
@@ -370,36 +363,6 @@ _FAMILIES = {"AF_INET": "inet", "AF_INET6": "inet6", "AF_UNIX": "unix"}
 _EXC_CFG = "exc:config"
 
 
-def _literal_bindings(func: Optional[cst.CSTNode]) -> dict[str, list[str]]:
-    """Names bound exactly once in ``func``, to a literal tuple/list/set of constants."""
-    out: dict[str, list[str]] = {}
-    if not isinstance(func, cst.FunctionDef):
-        return out
-    seen: dict[str, int] = {}
-    for n in _walk(func.body):
-        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        targets: list[tuple[cst.BaseExpression, Optional[cst.BaseExpression]]] = []
-        if isinstance(n, cst.Assign):
-            targets = [(t.target, n.value) for t in n.targets]
-        elif isinstance(n, (cst.AugAssign, cst.AnnAssign)):
-            targets = [(n.target, n.value)]
-        elif isinstance(n, (cst.For, cst.CompFor)):
-            targets = [(n.target, None)]
-        for tgt, value in targets:
-            if isinstance(tgt, cst.Name):
-                seen[tgt.value] = seen.get(tgt.value, 0) + 1
-                out.pop(tgt.value, None)
-                if seen[tgt.value] == 1 and isinstance(value, (cst.Tuple, cst.List, cst.Set)):
-                    consts = [_atom_const(e.value) for e in value.elements]
-                    if consts and all(c is not None for c in consts):
-                        out[tgt.value] = consts  # type: ignore[assignment]
-    for name, count in seen.items():
-        if count > 1:
-            out.pop(name, None)
-    return out
-
-
 def _nonempty_iterable(node: cst.BaseExpression) -> bool:
     """A literal list/tuple/set with elements (none starred), or ``range(N)`` with N > 0."""
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
@@ -429,25 +392,12 @@ def _bindings(func: Optional[cst.CSTNode]) -> dict[str, list[Optional[cst.BaseEx
             targets = [n.target]
         elif isinstance(n, cst.AsName):
             targets = [n.name]
-        value = n.value if isinstance(n, cst.Assign) and len(n.targets) == 1 else None
+        value: Optional[cst.BaseExpression] = None
+        if (isinstance(n, cst.Assign) and len(n.targets) == 1) or isinstance(n, cst.AnnAssign):
+            value = n.value
         for t in targets:
             if isinstance(t, cst.Name):
                 out.setdefault(t.value, []).append(value)
-    return out
-
-
-def _single_bindings(func: Optional[cst.CSTNode]) -> dict[str, cst.BaseExpression]:
-    """Names ``func`` binds exactly once (a plain ``name = value``), with their value."""
-    return {k: v[0] for k, v in _bindings(func).items() if len(v) == 1 and v[0] is not None}
-
-
-def _constructor_bindings(func: Optional[cst.CSTNode]) -> dict[str, str]:
-    """Names ``func`` binds exactly once, each to the dotted callee of a call (``p =
-    argparse.ArgumentParser(...)`` gives ``{"p": "argparse.ArgumentParser"}``)."""
-    out: dict[str, str] = {}
-    for name, value in _single_bindings(func).items():
-        if isinstance(value, cst.Call) and (callee := _name_of(value.func)) is not None:
-            out[name] = callee
     return out
 
 
@@ -511,10 +461,10 @@ class FunctionAnalyzer:
         self.rebind_call: Optional[cst.Call] = None
         self.rebind_moved: frozenset[int] = frozenset()
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
-        self._tuples: Optional[dict[str, list[str]]] = None  # see _literal_tuple
         self.pair_partner: dict[int, int] = {}  # the other end of a socketpair()
-        self._parsers: Optional[set[str]] = None  # see _is_noreturn
-        self._str_names: Optional[dict[str, list[Optional[cst.BaseExpression]]]] = None  # see _is_str
+        # What each name of the function is bound to (_bindings), walked once and only when a
+        # test needs it (_literal_tuple, _is_str, _is_noreturn).
+        self._binds: Optional[dict[str, list[Optional[cst.BaseExpression]]]] = None
         self.exc_facts = False  # some path records that a configuration call raised (_EXC_CFG)
         self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
         self.stmt_node: Optional[cst.CSTNode] = None
@@ -1006,11 +956,19 @@ class FunctionAnalyzer:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             return node.func.attr.value in model.STR_BUILDING_METHODS and self._is_str(node.func.value, depth + 1)
         if isinstance(node, cst.Name):
-            if self._str_names is None:
-                self._str_names = _bindings(self.func)
-            values = self._str_names.get(node.value)
+            values = self._bindings().get(node.value)
             return bool(values) and all(v is not None and self._is_str(v, depth + 1) for v in values or ())
         return False
+
+    def _bindings(self) -> dict[str, list[Optional[cst.BaseExpression]]]:
+        if self._binds is None:
+            self._binds = _bindings(self.func)
+        return self._binds
+
+    def _single_value(self, name: str) -> Optional[cst.BaseExpression]:
+        """The value of ``name`` when the function binds it exactly once, plainly."""
+        values = self._bindings().get(name)
+        return values[0] if values is not None and len(values) == 1 else None
 
     def _str_method_cannot_fail(self, call: cst.Call, f: cst.Attribute) -> bool:
         method = f.attr.value
@@ -1044,11 +1002,9 @@ class FunctionAnalyzer:
         if isinstance(f, cst.Attribute) and f.attr.value in ("error", "exit") and isinstance(f.value, cst.Name):
             # `p.error("Must specify a port")` where `p = argparse.ArgumentParser()`: prints the
             # usage and exits (SystemExit); the path ends (netcat-py, hold-out corpus 9).
-            if self._parsers is None:
-                self._parsers = {
-                    n for n, q in _constructor_bindings(self.func).items() if self.ctx.imports.qualify(q) in model.ARG_PARSERS
-                }
-            return f.value.value in self._parsers
+            value = self._single_value(f.value.value)
+            callee = _name_of(value.func) if isinstance(value, cst.Call) else None
+            return callee is not None and self.ctx.imports.qualify(callee) in model.ARG_PARSERS
         return False
 
     def _always_raises(self, call: cst.Call) -> bool:
@@ -1851,9 +1807,8 @@ class FunctionAnalyzer:
         """The constants of ``(A, B)`` / ``[A, B]`` / ``{A, B}``, or of a name this function
         binds once to such a literal (thriftpy2's ``valid_family``)."""
         if isinstance(node, cst.Name):
-            if self._tuples is None:
-                self._tuples = _literal_bindings(self.func)
-            return self._tuples.get(node.value)
+            value = self._single_value(node.value)
+            return self._literal_tuple(value) if isinstance(value, (cst.Tuple, cst.List, cst.Set)) else None
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
             out = [_atom_const(e.value) for e in node.elements]
             return None if any(c is None for c in out) else out  # type: ignore[return-value]

@@ -279,9 +279,9 @@ def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: fro
                 call_funcs[last] = call_funcs.get(last, 0) + 1
                 if isinstance(node.func, ast.Attribute):
                     attr_calls[last] = attr_calls.get(last, 0) + 1
-                for a in [*node.args, *(k.value for k in node.keywords)]:
-                    if isinstance(a, ast.Name):
-                        passed.add(a.id)  # `Thread(target=_serve)`, `map(_parse, socks)`
+                # `Thread(target=_serve)`, `map(_parse, socks)`: the helper is passed around.
+                passed.update(a.id for a in node.args if isinstance(a, ast.Name))
+                passed.update(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
                 if fi >= 0:
                     if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
                         fns[fi].arg_calls.append((last, -1, None))
@@ -553,6 +553,15 @@ def _ends_in_raise(body: list[ast.stmt]) -> bool:
     return False
 
 
+def socket_type_arg(call: ast.Call) -> Optional[ast.expr]:
+    """The ``type`` argument of ``socket.socket(family, type, ...)``, positional or keyword."""
+    typ: Optional[ast.expr] = call.args[1] if len(call.args) > 1 else None
+    for kw in call.keywords:
+        if kw.arg == "type":
+            typ = kw.value
+    return typ
+
+
 def _dgram_factory(node: ast.expr, imports: ImportTable) -> bool:
     """``socket.socket(AF_INET, SOCK_DGRAM)`` (positional or ``type=``)."""
     if not isinstance(node, ast.Call):
@@ -560,10 +569,7 @@ def _dgram_factory(node: ast.expr, imports: ImportTable) -> bool:
     name = dotted_name(node.func)
     if name is None or imports.qualify(name) != "socket.socket":
         return False
-    typ: Optional[ast.expr] = node.args[1] if len(node.args) > 1 else None
-    for kw in node.keywords:
-        if kw.arg == "type":
-            typ = kw.value
+    typ = socket_type_arg(node)
     return typ is not None and (dotted_name(typ) or "").rsplit(".", 1)[-1] == "SOCK_DGRAM"
 
 
@@ -584,31 +590,35 @@ def _find_dgram_params(
         cand[name] = set(f.params.values())
     if not cand:
         return
-    sites = [(f, last, pos, what) for f in fns for last, pos, what in f.arg_calls if last in cand]
-    dgram_locals = [
-        {n for n, calls in f.assigned.items() if calls and all(_dgram_factory(c, imports) for c in calls)} for f in fns
-    ]
-    index = {id(f): i for i, f in enumerate(fns)}
+    # Each call site once: (callee, position, passes a datagram socket for sure, or the
+    # caller's parameter it passes on, whose own status the fixpoint decides).
+    sites: list[tuple[str, int, bool, Optional[tuple[str, int]]]] = []
+    for f in fns:
+        dgram_locals: Optional[set[str]] = None
+        for last, pos, arg in f.arg_calls:
+            if last not in cand:
+                continue
+            if pos < 0 or arg is None:
+                sites.append((last, -1, False, None))
+                continue
+            if dgram_locals is None:
+                dgram_locals = {n for n, calls in f.assigned.items() if calls and all(_dgram_factory(c, imports) for c in calls)}
+            what = arg.id if isinstance(arg, ast.Name) else None
+            sure = _dgram_factory(arg, imports) or what in dgram_locals
+            via = (f.node.name, f.params[what]) if not sure and what is not None and what in f.params else None
+            sites.append((last, pos, sure, via))
     # Greatest fixpoint: a parameter stays a datagram one while every call passes a datagram
     # socket, possibly another such parameter (helpers calling helpers).
     changed = True
     while changed:
         changed = False
-        passed: dict[tuple[str, int], bool] = {}
-        for f, last, pos, arg in sites:
-            if pos < 0 or arg is None:
-                ok = False
-                keys = [(last, i) for i in cand[last]]
-            else:
-                what = arg.id if isinstance(arg, ast.Name) else None
-                ok = _dgram_factory(arg, imports) or what in dgram_locals[index[id(f)]] or (
-                    what in f.params and f.params[what] in cand.get(f.node.name, set())
-                )
-                keys = [(last, pos)]
-            for k in keys:
-                passed[k] = passed.get(k, True) and ok
+        ok_at: dict[tuple[str, int], bool] = {}
+        for last, pos, sure, via in sites:
+            ok = sure or (via is not None and via[1] in cand.get(via[0], set()))
+            for k in [(last, i) for i in cand[last]] if pos < 0 else [(last, pos)]:
+                ok_at[k] = ok_at.get(k, True) and ok
         for name in list(cand):
-            keep = {i for i in cand[name] if passed.get((name, i), False)}
+            keep = {i for i in cand[name] if ok_at.get((name, i), False)}
             if keep != cand[name]:
                 cand[name] = keep
                 changed = True

@@ -17,7 +17,7 @@ import libcst as cst
 
 from socklint.analysis.facts import Event, FunctionFacts
 from socklint.analysis.options import MULTICAST_JOIN, Evaluator, truthy
-from socklint.analysis.scan import ImportTable, dotted_name
+from socklint.analysis.scan import ImportTable, dotted_name, socket_type_arg
 
 SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile", "write"})
 RECV_METHODS = frozenset(
@@ -222,10 +222,7 @@ def _socket_call_type(call: ast.Call, imports: ImportTable, ev: Evaluator) -> st
         return "stream"
     if q not in ("socket.socket", "_socket.socket"):
         return None
-    typ: ast.expr | None = call.args[1] if len(call.args) > 1 else None
-    for kw in call.keywords:
-        if kw.arg == "type":
-            typ = kw.value
+    typ = socket_type_arg(call)
     if typ is None:
         return "stream" if (not call.args and not call.keywords) or len(call.args) == 1 else None
     v = ev.value(typ)
