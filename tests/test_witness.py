@@ -143,3 +143,76 @@ def test_string_building_is_not_the_witness() -> None:
     notes = [s.note for s in found[0].trace]
     assert "`decode()` raises" in notes
     assert not any(n in notes for n in ("`encode()` raises", "`format()` raises"))
+
+
+def test_flags_never_tested_again_do_not_crowd_out_a_mode_test() -> None:
+    # hpilo's `_communicate` (hold-out corpus 9): `if self.read_response`, `if self.cookie` and
+    # `if self.verbose` are tested once. Kept apart, they multiplied the variants past
+    # MAX_VARIANTS, the mode fact was intersected away, and the witness took
+    # `self.mode != LOCAL` true and then `self.mode == LOCAL` true. Facts about names never
+    # mentioned again are dropped, and an overflow merges the closest variants first.
+    found = _findings(
+        """
+        import socket
+
+        LOCAL = 1
+
+        class Client:
+            def communicate(self, xml, protocol, save=True):
+                sock = self.make_socket()
+                if self.read_response:
+                    protocol = self.detected
+                if protocol == 2:
+                    if self.cookie:
+                        xml = b"cookie" + xml
+                if self.verbose:
+                    print("sending")
+                if self.mode != LOCAL:
+                    sock.sendall(b"<header/>")
+                if self.save_request and save:
+                    sock.close()
+                    return None
+                data = sock.recv(4096)
+                if self.mode == LOCAL:
+                    self.pipe.close()
+                    return data
+                sock.close()
+                return data
+
+            def make_socket(self):
+                return socket.create_connection((self.host, self.port))
+        """
+    )
+    leaks = [notes for code, line, notes in found if code == "SKL101" and line == 24]
+    assert len(leaks) == 1
+    assert "`if self.mode == LOCAL` is true" in leaks[0]
+    assert "`if self.mode != LOCAL` is false" in leaks[0]
+    assert "`if self.mode != LOCAL` is true" not in leaks[0]
+
+
+def test_a_name_tested_by_the_loop_stays_live_through_its_last_if() -> None:
+    # Regression (found on the 3.11 stdlib's test_ssl while adding fact liveness): the last
+    # statement of a `while self.active:` body is an `if`. `self.active` is used by the loop
+    # test, so its fact must outlive that `if`; dropping it let the path leave the loop while
+    # `self.active` was known true, and reported `newconn` at the end of `run`.
+    found = _findings(
+        """
+        import sys
+
+        class Server:
+            def run(self):
+                self.active = True
+                while self.active:
+                    try:
+                        newconn, connaddr = self.sock.accept()
+                        if self.chatty:
+                            sys.stdout.write("new connection")
+                        handler = self.ConnectionHandler(self, newconn, connaddr)
+                        handler.start()
+                    except BaseException as e:
+                        if self.chatty:
+                            sys.stdout.write("failed: " + repr(e))
+                self.close()
+        """
+    )
+    assert [(c, ln) for c, ln, _ in found] == [("SKL104", 9)]  # the rebinding by accept()

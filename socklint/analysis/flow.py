@@ -56,20 +56,38 @@ def _subsumes(a: Facts, b: Facts) -> bool:
 
 def _normal_variants(vs: list[Variant]) -> list[Variant]:
     """Drop variants that repeat or are more specific than another; past MAX_VARIANTS,
-    intersect them all (the witness of the first stays)."""
+    intersect the two that differ least, until few enough are left (the witness of the
+    earlier one stays). Merging the closest pair loses the fewest facts: with a protocol
+    flag, a mode flag and a read loop's `data` facts (hpilo's `_communicate`, hold-out corpus
+    9), the read loop's variants fold together while the two flags stay apart."""
     out: list[Variant] = []
     for v in vs:
-        f = (v[0], v[1], v[2])
-        if any(_subsumes((o[0], o[1], o[2]), f) for o in out):
-            continue
-        out = [o for o in out if not _subsumes(f, (o[0], o[1], o[2]))]
-        out.append(v)
-    if len(out) > MAX_VARIANTS:
-        t, fa, n = out[0][0], out[0][1], out[0][2]
-        for o in out[1:]:
-            t, fa, n = t & o[0], fa & o[1], n & o[2]
-        out = [(t, fa, n, out[0][3])]
+        _add_variant(out, v)
+    while len(out) > MAX_VARIANTS:
+        best: Optional[tuple[int, int, int]] = None
+        for i, a in enumerate(out):
+            for j in range(i + 1, len(out)):
+                b = out[j]
+                lost = len(a[0] ^ b[0]) + len(a[1] ^ b[1]) + len(a[2] ^ b[2])
+                if best is None or lost < best[0]:
+                    best = (lost, i, j)
+        assert best is not None
+        _, i, j = best
+        a, b = out[i], out[j]
+        rest = out[:i] + out[i + 1 : j] + out[j + 1 :]
+        out = []
+        for v in [(a[0] & b[0], a[1] & b[1], a[2] & b[2], a[3]), *rest]:
+            _add_variant(out, v)
     return out
+
+
+def _add_variant(out: list[Variant], v: Variant) -> None:
+    """Add ``v`` unless a variant with fewer facts is there; drop those it has fewer facts than."""
+    f = (v[0], v[1], v[2])
+    if any(_subsumes((o[0], o[1], o[2]), f) for o in out):
+        return
+    out[:] = [o for o in out if not _subsumes(f, (o[0], o[1], o[2]))]
+    out.append(v)
 
 
 class Ob:
@@ -318,6 +336,70 @@ def _walk(node: cst.CSTNode) -> Iterable[cst.CSTNode]:
         stack.extend(n.children)
 
 
+def _use_positions(body: Sequence[cst.CSTNode]) -> tuple[dict[str, int], dict[int, int]]:
+    """Walk the function once in source order: the last position at which each (dotted) name
+    occurs, and where each ``if`` statement, loop and ``if``/``while`` test ends. An occurrence inside a loop counts at the
+    end of the outermost loop, since the back edge can reach it again."""
+    last: dict[str, int] = {}
+    ends: dict[int, int] = {}
+    in_loop: list[str] = []
+    loops = 0
+    idx = 0
+    stack: list[tuple[cst.CSTNode, bool]] = [(n, False) for n in reversed(body)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            if isinstance(node, (cst.For, cst.While)):
+                # Past everything inside: a use in the loop outlives an `if` that ends it.
+                idx += 1
+            ends[id(node)] = idx
+            if isinstance(node, (cst.For, cst.While)):
+                loops -= 1
+                if not loops:
+                    for used in in_loop:
+                        last[used] = idx
+                    in_loop.clear()
+            continue
+        idx += 1
+        if isinstance(node, (cst.Name, cst.Attribute)) and (name := _name_of(node)) is not None:
+            if loops:
+                in_loop.append(name)
+            else:
+                last[name] = idx
+        if isinstance(node, (cst.For, cst.While)):
+            loops += 1
+        if isinstance(node, (cst.If, cst.For, cst.While)):
+            stack.append((node, True))
+        for c in reversed(node.children):
+            if isinstance(node, (cst.If, cst.While)) and c is node.test:
+                stack.append((c, True))  # where the test ends (see FunctionAnalyzer.narrow_end)
+            stack.append((c, False))
+    return last, ends
+
+
+def _same_facts(a: State, b: State) -> bool:
+    """Both states know the same path facts, overall and for every obligation they share."""
+    if (a.truthy, a.falsy, a.nones) != (b.truthy, b.falsy, b.nones):
+        return False
+    for k, ob in a.obs.items():
+        other = b.obs.get(k)
+        if other is not None and ob.facts_key() != other.facts_key():
+            return False
+    return True
+
+
+def _fact_bases(key: str) -> Optional[list[str]]:
+    """The names a path fact is about (``x`` for ``x==CONST``, ``a`` and ``b`` for
+    ``eq:a:b``); None for the engine's own facts (``exc:config``), which are never dead."""
+    if key.startswith("eq:"):
+        return key.split(":")[1:]
+    if "==" in key:
+        return [key[: key.index("==")]]
+    if ":" in key:
+        return None
+    return [key]
+
+
 def _is_none(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
@@ -465,6 +547,12 @@ class FunctionAnalyzer:
         # What each name of the function is bound to (_bindings), walked once and only when a
         # test needs it (_literal_tuple, _is_str, _is_noreturn).
         self._binds: Optional[dict[str, list[Optional[cst.BaseExpression]]]] = None
+        # Where names are last used and `if` statements end (_use_positions), walked once and
+        # only when an `if` leaves path facts behind (_forget_dead).
+        self._uses: Optional[tuple[dict[str, int], dict[int, int]]] = None
+        # While an `if` test narrows: where the test ends. A name mentioned nowhere after it
+        # gets no path fact, since no later test can consult one (_set_fact).
+        self.narrow_end: Optional[int] = None
         self.exc_facts = False  # some path records that a configuration call raised (_EXC_CFG)
         self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
         self.stmt_node: Optional[cst.CSTNode] = None
@@ -1138,6 +1226,8 @@ class FunctionAnalyzer:
 
     def _set_fact(self, st: State, name: str, kind: Optional[str], rebinding: bool = True) -> None:
         """``name`` now holds a value known to be None / falsy / truthy (or unknown)."""
+        if kind is not None and self.narrow_end is not None and self._dead_after(name, self.narrow_end):
+            kind = None  # only this test mentions it: the fact could never be consulted
         one = frozenset({name})
         holders: list[Union[State, Ob]] = [st, *st.obs.values()]
         # Rebinding `name` also forgets what was known about its comparisons (`name==X`, and
@@ -1625,8 +1715,10 @@ class FunctionAnalyzer:
             # programming error (a bad format field), not at run time, so it is neither a raise
             # point nor a witness (ipwhois, hold-out corpus 9).
             return EMPTY
-        if local_name is not None and name == local_name and local_name in self.ctx.summaries.nonraising:
-            # `set_nodelay(sock)` whose body is `with suppress(Exception): ...`: cannot raise.
+        if local_name is not None and self.ctx.summaries.nonraising_in(local_name, name != local_name, self.cur_class):
+            # `set_nodelay(sock)` whose body is `with suppress(Exception): ...`, or
+            # `self.debug_print(msg)` that only prints: cannot raise. A method counts only when
+            # this class defines it (not one it may inherit from elsewhere).
             self._after_borrow(st, call, arg_vals, qual, method)
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
         cls = _ANY
@@ -1986,7 +2078,9 @@ class FunctionAnalyzer:
         if raises_on_python3(node.test):
             self.raise_point(st, node.test, frozenset(), _OTHER)
             return None
+        self.narrow_end = self._use_table()[1].get(id(node.test)) if self._has_facts(st) else None
         t, f = self.narrow(st, node.test)
+        self.narrow_end = None
         on_py3 = python3_constant(node.test)
         if on_py3 is not None:
             # `if sys.version_info[0] < 3:` / `if six.PY2:`: the branch for Python 2 never runs.
@@ -2013,7 +2107,51 @@ class FunctionAnalyzer:
             self.guards.append(node.test)
             out2 = self.exec_block(self._body(node.orelse), f)
             self.guards.pop()
+        if out1 is not None and out2 is not None and not _same_facts(out1, out2):
+            # Only where the branches join with different facts can dead ones add variants.
+            self._forget_dead(out1, node)
+            self._forget_dead(out2, node)
         return join(out1, out2)
+
+    def _use_table(self) -> tuple[dict[str, int], dict[int, int]]:
+        if self._uses is None:
+            self._uses = _use_positions(self.body)
+        return self._uses
+
+    def _dead_after(self, key: str, pos: int) -> bool:
+        """No name the fact ``key`` is about occurs after position ``pos``."""
+        bases = _fact_bases(key)
+        last = self._use_table()[0]
+        return bases is not None and all(last.get(b, 0) <= pos for b in bases)
+
+    @staticmethod
+    def _has_facts(st: State) -> bool:
+        return any(ob.alts or ob.truthy or ob.falsy or ob.nones for ob in st.obs.values())
+
+    def _forget_dead(self, st: Optional[State], node: cst.If) -> None:
+        """Drop the path facts about names this function never mentions after ``node``: no
+        later test can consult them, and keeping them apart only multiplies an obligation's
+        variants until MAX_VARIANTS intersects away the facts a later test does need
+        (`if self.cookie:` and `if self.read_response:` crowding out
+        `self.protocol == ILO_LOCAL` in hpilo's `_communicate`, hold-out corpus 9)."""
+        if st is None:
+            return
+        keys = st.truthy | st.falsy | st.nones
+        for ob in st.obs.values():
+            for v in ob.variants():
+                keys = keys | v[0] | v[1] | v[2]
+        if not keys:
+            return
+        end = self._use_table()[1].get(id(node))
+        if end is None:
+            return
+        dead = frozenset(k for k in keys if self._dead_after(k, end))
+        if not dead:
+            return
+        st.truthy, st.falsy, st.nones = st.truthy - dead, st.falsy - dead, st.nones - dead
+        for ob in st.obs.values():
+            vs = [(t - dead, f - dead, n - dead, w) for t, f, n, w in ob.variants()]
+            ob.set_variants(_normal_variants(vs) if len(vs) > 1 else vs)
 
     def _loop(
         self,

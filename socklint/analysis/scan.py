@@ -110,6 +110,9 @@ class Summaries:
     # Functions that always raise (every path ends in `raise`, none returns): miio's
     # `_handle_error`. A call to one as a statement ends the path.
     always_raise: set[str] = field(default_factory=set)
+    # Methods that cannot raise, by the classes whose own definition cannot: `self.debug_print()`
+    # is judged by the calling class's method, not by every method of that name.
+    nonraising_methods: dict[str, set[str]] = field(default_factory=dict)
     # Class-aware view of `sources`: which classes define a method, and in which it returns
     # a fresh socket (`self._setup_connection()` means this class's method first).
     method_classes: dict[str, set[str]] = field(default_factory=dict)
@@ -119,6 +122,13 @@ class Summaries:
     # socket at that position: an empty datagram there is valid, not end of stream (steam's
     # `_handle_a2s_multi_packet_response(sock, packet)`, hold-out corpus 6).
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
+
+    def nonraising_in(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
+        """A call of a module-local function, or of `self.<method>` defined by the calling
+        class itself, that cannot raise."""
+        if not via_self:
+            return local_name in self.nonraising
+        return cur_class is not None and cur_class in self.nonraising_methods.get(local_name, ())
 
     def is_source(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
         if local_name not in self.sources:
@@ -637,14 +647,61 @@ def _find_always_raise(fns: list[_Fn], s: Summaries) -> None:
 
 def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
     names: dict[str, bool] = {}
+    classes: dict[tuple[str, str], bool] = {}
     for f in fns:
         body = list(f.node.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
-        ok = len(body) == 1 and _swallows_everything(body[0], imports)
-        # Every definition of the name must be safe (conditional definitions, methods).
+        ok = (len(body) == 1 and _swallows_everything(body[0], imports)) or (bool(body) and _only_reports(body))
+        # Every definition of the name must be safe (conditional definitions, methods), except
+        # that a method is judged by its own class's definition (`Summaries.nonraising_in`).
         names[f.node.name] = names.get(f.node.name, True) and ok
+        if f.cls is not None:
+            classes[f.node.name, f.cls] = classes.get((f.node.name, f.cls), True) and ok
     s.nonraising = {n for n, ok in names.items() if ok}
+    for (n, c), ok in classes.items():
+        if ok:
+            s.nonraising_methods.setdefault(n, set()).add(c)
+
+
+# Calls a reporting helper may make: write to the console or a log, nothing else.
+_REPORT_CALLS = frozenset({"print", "sys.stdout.write", "sys.stderr.write", "sys.stdout.flush", "sys.stderr.flush"})
+# Builtins that turn values into text for such a message.
+_TEXT_BUILTINS = frozenset({"str", "repr", "format", "len"})
+
+
+def _only_reports(body: list[ast.stmt]) -> bool:
+    """A module's own print/log helper: every statement prints or logs a message, possibly
+    under a flag test (`if self.debug: print("DEBUG (" + self.id + "): " + msg)`,
+    p2pnetwork's `debug_print`, hold-out corpus 12). Like a logging call it is not a raise
+    point: it fails only for a programming error or a broken console."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and (stmt.value is None or isinstance(stmt.value, ast.Constant))):
+            continue
+        if isinstance(stmt, ast.If):
+            if not _no_calls(stmt.test) or not _only_reports(stmt.body) or (stmt.orelse and not _only_reports(stmt.orelse)):
+                return False
+            continue
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            return False
+        call = stmt.value
+        name = dotted_name(call.func)
+        method = call.func.attr if isinstance(call.func, ast.Attribute) else None
+        if name not in _REPORT_CALLS and not model.is_logging_call(None if method else name, method):
+            return False
+        if not all(_no_calls(a) for a in call.args) or not all(_no_calls(k.value) for k in call.keywords):
+            return False
+    return True
+
+
+def _no_calls(node: ast.expr) -> bool:
+    """Nothing in the expression calls anything but a text builtin (`str(x)`, `repr(x)`)."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in _TEXT_BUILTINS):
+            return False
+        if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
+            return False
+    return True
 
 
 def _find_fake_net(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
