@@ -555,6 +555,9 @@ class FunctionAnalyzer:
         self.narrow_end: Optional[int] = None
         self.exc_facts = False  # some path records that a configuration call raised (_EXC_CFG)
         self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
+        # The socket module itself was patched by a test double (model.SOCKET_MODULE_PATCHERS):
+        # its factories make fakes from here on.
+        self.socket_patched = False
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0
@@ -568,6 +571,11 @@ class FunctionAnalyzer:
         st = State()
         if isinstance(self.func, cst.FunctionDef):
             self._bind_params(self.func, st)
+            for d in self.func.decorators:
+                dec = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+                name = _name_of(dec)
+                if name is not None and self.ctx.imports.qualify(name) in model.SOCKET_MODULE_PATCHING_DECORATORS:
+                    self.socket_patched = True
         try:
             out = self.exec_block(self.body, st)
             if out is not None:
@@ -1513,6 +1521,8 @@ class FunctionAnalyzer:
             qual is not None and qual in model.FAKE_NETWORK_CLASSES
         ):
             self.fake_net = True
+        if qual is not None and qual in model.SOCKET_MODULE_PATCHERS:
+            self.socket_patched = True
         # --- sources
         if (
             qual is not None
@@ -1528,7 +1538,11 @@ class FunctionAnalyzer:
             # `gevent.socket.create_connection`, `trio.socket.socket`, `self.socket_module.socket`:
             # a socket-like module's factory.
             qual = "socket." + qual.rsplit(".", 1)[-1]
-        if qual is not None and (qual in model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories)):
+        if (
+            qual is not None
+            and (qual in model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories))
+            and not (self.socket_patched and qual.startswith("socket."))
+        ):
             origin = qual.rsplit(".", 1)[-1] if qual.startswith(("socket.", "_socket.")) else ("wrap" if qual in model.WRAPPING_FACTORIES else "factory")
             if origin not in ("socket", "create_connection", "create_server", "fromfd", "fromshare", "SocketType"):
                 origin = "wrap" if qual in model.WRAPPING_FACTORIES else "factory"
@@ -1682,7 +1696,7 @@ class FunctionAnalyzer:
             if self._keeps(name, qual, method, last, local_name, call):
                 # The new owner has the socket before anything in the call can fail.
                 self._dispose(st, arg_rids, call, "escape")
-                if method not in model.NONRAISING_KEEPERS:
+                if method not in model.NONRAISING_KEEPERS and self._local_class(name, last) not in self.ctx.summaries.trivial_init:
                     self.raise_point(st, call, frozenset(), _ANY)
                 return EMPTY
             contained = frozenset().union(*(v.contained for _, v in arg_vals))
@@ -1726,7 +1740,10 @@ class FunctionAnalyzer:
             # `fcntl.ioctl(s, SIOCGIFADDR, req)`: fails with a plain OSError, which
             # `except IOError:` catches (scapy's read_routes).
             cls = _OSCFG
-        if local_name is not None and name == local_name:
+        if local_name is not None and (
+            name == local_name or self.cur_class in self.ctx.summaries.method_classes.get(local_name, ())
+        ):
+            # A module function, or a method of the calling class (`self.update_timeout(s)`).
             if local_name in self.ctx.summaries.oscfg_only:
                 cls = _OSCFG
             elif local_name in self.ctx.summaries.os_only:
@@ -1802,6 +1819,17 @@ class FunctionAnalyzer:
             return {-1}
         return None
 
+    def _local_class(self, name: Optional[str], last: str) -> Optional[str]:
+        """The class of this module that the call constructs (`_Client(...)`,
+        `self._Client(...)`, `Server._Client(...)`), if it is one."""
+        classes = self.ctx.summaries.local_classes
+        if name is None or last not in classes:
+            return None
+        owner = name.rsplit(".", 1)[0] if "." in name else None
+        if owner is None or owner in ("self", "cls") or owner in classes:
+            return last
+        return None
+
     def _keeps(self, name: Optional[str], qual: Optional[str], method: Optional[str], last: str, local_name: Optional[str], call: cst.Call) -> bool:
         if qual in self.ctx.borrowers or (name and name in self.ctx.borrowers):
             return False
@@ -1819,6 +1847,8 @@ class FunctionAnalyzer:
             return True
         # A class: constructing an object around the socket hands it over (a wrapper owns it).
         if last and last[0].isupper() and not last.isupper():
+            return True
+        if self._local_class(name, last) is not None:
             return True
         # A class held in a variable or attribute (`self._jobClass(sock, addr)`, `handler_class`,
         # `conn_cls`): constructing it hands the socket over too (flup, hold-out corpus 5).

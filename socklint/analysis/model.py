@@ -158,7 +158,26 @@ ASYNC_LOOP_METHODS = frozenset(
 # factory builds (trio's `set_custom_socket_factory`; its testing `FakeNet().enable()` installs
 # sockets without a descriptor). After such a call, those factories are not sources.
 FAKE_FACTORY_INSTALLERS = frozenset({"set_custom_socket_factory"})
+# Calls after which the standard `socket.socket` (and `create_connection`) is a test double
+# (`socket.socket = fakesock.socket`): httpretty's and mocket's switches, also as context
+# managers. A socket made after one is the library's fake (httpretty's unit tests, hold-out
+# corpus 13, gave ten findings on fakes whose real socket the test had replaced by a mock).
+SOCKET_MODULE_PATCHERS = frozenset(
+    {"httpretty.enable", "httpretty.HTTPretty.enable", "httpretty.httpretty.enable", "httpretty.core.httpretty.enable",
+     "httpretty.enabled", "httpretty.httprettized", "httpretty.core.httprettized",
+     "mocket.Mocket.enable", "mocket.mocket.Mocket.enable", "mocket.Mocketizer", "mocket.mocketizer.Mocketizer"}
+)
+# Decorators that do the same for the whole function.
+SOCKET_MODULE_PATCHING_DECORATORS = frozenset(
+    {"httpretty.activate", "httpretty.httprettified", "httpretty.core.httprettified",
+     "mocket.mocketize", "mocket.async_mocketize", "mocket.mocketizer.mocketize", "mocket.mocketizer.async_mocketize"}
+)
 FAKE_NETWORK_CLASSES = frozenset({"trio.testing._fake_net.FakeNet", "trio.testing.FakeNet"})
+# Clock reads: they cannot fail (pymonetdb's `update_socket_timeout` reads `time.time()` before
+# its `settimeout()`, hold-out corpus 13).
+PURE_CALLS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns"})
+# Conversions that cannot fail when every argument is a constant (`float('inf')`).
+CONSTANT_CONVERSIONS = frozenset({"float", "int", "str", "bytes", "bool"})
 # Builtins that fail only when misused (a TypeError, an empty `min()`): an OS-only helper may
 # call them (pymongo's `_set_keepalive_times` computes `min(...)` before its `ioctl()`).
 PURE_BUILTINS = frozenset(
