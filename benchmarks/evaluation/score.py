@@ -41,14 +41,21 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__)
         return 2
-    verdicts = {key(v["path"], v["line"], v["code"], v["trace_lines"]): v for v in _load(argv[0])}
+    # Several verdicts may share path, line, code and trace lines when their witnesses differ
+    # in which way a branch went: those record `trace_notes`, and the one whose notes match wins.
+    verdicts: dict[tuple[Any, ...], list[dict[str, Any]]] = collections.defaultdict(list)
+    for v in _load(argv[0]):
+        verdicts[key(v["path"], v["line"], v["code"], v["trace_lines"])].append(v)
     findings = [d for f in argv[1:] for d in _load(f) if d["code"].startswith("SKL1")]
     by_code: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
     missing = []
     for d in findings:
-        v = verdicts.get(key(d["path"], d["line"], d["code"], [s["line"] for s in d["trace"]]))
-        if v is not None and "trace_notes" in v and v["trace_notes"] != [s["note"] for s in d["trace"]]:
-            v = None  # same lines, another path: the verdict was for a different witness
+        notes = [s["note"] for s in d["trace"]]
+        cands = verdicts.get(key(d["path"], d["line"], d["code"], [s["line"] for s in d["trace"]]), [])
+        # Same lines but other notes: another path, so a verdict for a different witness.
+        v = next((c for c in cands if c.get("trace_notes") == notes), None) or next(
+            (c for c in cands if "trace_notes" not in c), None
+        )
         if v is None:
             missing.append(d)
             continue

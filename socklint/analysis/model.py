@@ -178,7 +178,11 @@ SOCKET_MODULE_PATCHING_DECORATORS = frozenset(
 FAKE_NETWORK_CLASSES = frozenset({"trio.testing._fake_net.FakeNet", "trio.testing.FakeNet"})
 # Clock reads: they cannot fail (pymonetdb's `update_socket_timeout` reads `time.time()` before
 # its `settimeout()`, hold-out corpus 13).
-PURE_CALLS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns"})
+PURE_CALLS = frozenset(
+    {"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns",
+     # Facts about the running system, read from memory (exabgp's `md5()` starts with one).
+     "platform.system", "platform.machine", "platform.release", "os.getpid"}
+)
 # Conversions that cannot fail when every argument is a constant (`float('inf')`).
 CONSTANT_CONVERSIONS = frozenset({"float", "int", "str", "bytes", "bool"})
 # Builtins that fail only when misused (a TypeError, an empty `min()`): an OS-only helper may

@@ -110,6 +110,10 @@ class Summaries:
     # Functions that always raise (every path ends in `raise`, none returns): miio's
     # `_handle_error`. A call to one as a statement ends the path.
     always_raise: set[str] = field(default_factory=set)
+    # Helpers that never let an OSError out: every call that could raise one sits in a `try`
+    # whose OSError handler logs, passes, or raises an exception of another kind (exabgp's
+    # `md5()` turns them into `MD5Error`): an `except OSError` around a call cannot catch it.
+    non_os: set[str] = field(default_factory=set)
     # Classes defined in the module (nested ones too): constructing one around a socket hands
     # the socket to the new object, whatever the name looks like (`TelnetServer._Client(sock)`).
     local_classes: set[str] = field(default_factory=set)
@@ -665,17 +669,26 @@ def _find_always_raise(fns: list[_Fn], s: Summaries) -> None:
 def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
     names: dict[str, bool] = {}
     classes: dict[tuple[str, str], bool] = {}
+    non_os: dict[str, bool] = {}
     for f in fns:
         body = list(f.node.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
             body = body[1:]  # the docstring
-        ok = (len(body) == 1 and _swallows_everything(body[0], imports)) or (bool(body) and _only_reports(body))
+        guard = _OsGuard(set(f.params), imports)
+        guarded = bool(body) and guard.block(body, False)
+        ok = (
+            (len(body) == 1 and _swallows_everything(body[0], imports))
+            or (bool(body) and _only_reports(body))
+            or (guarded and not guard.translates and not guard.other_calls)
+        )
+        non_os[f.node.name] = non_os.get(f.node.name, True) and guarded
         # Every definition of the name must be safe (conditional definitions, methods), except
         # that a method is judged by its own class's definition (`Summaries.nonraising_in`).
         names[f.node.name] = names.get(f.node.name, True) and ok
         if f.cls is not None:
             classes[f.node.name, f.cls] = classes.get((f.node.name, f.cls), True) and ok
     s.nonraising = {n for n, ok in names.items() if ok}
+    s.non_os = {n for n, ok in non_os.items() if ok} - s.nonraising
     for (n, c), ok in classes.items():
         if ok:
             s.nonraising_methods.setdefault(n, set()).add(c)
@@ -719,6 +732,132 @@ def _no_calls(node: ast.expr) -> bool:
         if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
             return False
     return True
+
+
+# Exceptions that are OSErrors: a handler raising one of these passes an OSError on.
+_OS_EXCEPTIONS = frozenset(
+    {"OSError", "IOError", "EnvironmentError", "error", "socket.error", "socket.timeout", "socket.gaierror",
+     "socket.herror", "TimeoutError", "ConnectionError", "ConnectionResetError", "ConnectionRefusedError",
+     "ConnectionAbortedError", "BrokenPipeError", "InterruptedError", "BlockingIOError", "FileNotFoundError",
+     "PermissionError", "ssl.SSLError", "SSLError"}
+)
+
+
+class _OsGuard:
+    """Does a helper keep every OSError in? Each call either cannot raise one (a pure or
+    logging call) or sits in a `try` whose OSError handler does not re-raise it: it logs,
+    passes, returns, or raises an exception of another kind (`translates`). `other_calls`:
+    some guarded call may still raise something else. ovs's `set_nonblocking` and exabgp's
+    `set_reuse_options` swallow (hold-out corpus 15); exabgp's `md5()` translates."""
+
+    def __init__(self, params: set[str], imports: ImportTable) -> None:
+        self.params = params
+        self.imports = imports
+        self.translates = False
+        self.other_calls = False
+
+    def block(self, stmts: list[ast.stmt], guarded: bool) -> bool:
+        return all(self.stmt(st, guarded) for st in stmts)
+
+    def stmt(self, st: ast.stmt, guarded: bool) -> bool:
+        if isinstance(st, (ast.Pass, ast.Continue, ast.Break, ast.Import, ast.ImportFrom)):
+            return True
+        if isinstance(st, ast.Try) and not st.finalbody:
+            catches = any(self._catches_os(h) for h in st.handlers)
+            if not self.block(st.body, guarded or catches):
+                return False
+            for h in st.handlers:
+                if not self._handler(h, guarded, self._catches_os(h)):
+                    return False
+            return self.block(st.orelse, guarded)
+        if isinstance(st, ast.Raise):
+            if guarded:
+                self.other_calls = True  # an enclosing OSError handler sees it
+                return True
+            return st.exc is not None and self._raises_other(st.exc, guarded)
+        if isinstance(st, (ast.If, ast.While)):
+            return self.expr(st.test, guarded) and self.block(st.body, guarded) and self.block(st.orelse, guarded)
+        if isinstance(st, ast.For):
+            return self.expr(st.iter, guarded) and self.block(st.body, guarded) and self.block(st.orelse, guarded)
+        if isinstance(st, (ast.Expr, ast.Return)):
+            return st.value is None or self.expr(st.value, guarded)
+        if isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+            if not all(isinstance(t, (ast.Name, ast.Tuple)) for t in targets):
+                return False  # a store into an object may run code
+            return st.value is None or self.expr(st.value, guarded)
+        return False
+
+    def _handler(self, h: ast.ExceptHandler, guarded: bool, catches_os: bool) -> bool:
+        for st in h.body:
+            if isinstance(st, ast.Raise):
+                if not catches_os and st.exc is None:
+                    continue  # re-raising what only this handler caught (not an OSError)
+                if st.exc is None or (isinstance(st.exc, ast.Name) and st.exc.id == h.name):
+                    if guarded:
+                        continue  # an enclosing OSError handler takes it
+                    return False  # the OSError goes on
+                if not self._raises_other(st.exc, guarded):
+                    return False
+            elif not self.stmt(st, guarded):
+                return False
+        return True
+
+    def _catches_os(self, h: ast.ExceptHandler) -> bool:
+        if h.type is None:
+            return True
+        types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+        return any((dotted_name(t) or "") in _OSERROR_CATCHERS | _OS_EXCEPTIONS for t in types)
+
+    def _raises_other(self, exc: ast.expr, guarded: bool) -> bool:
+        call = exc if isinstance(exc, ast.Call) else None
+        name = dotted_name(call.func if call is not None else exc)
+        if name is None or name in _OS_EXCEPTIONS or self.imports.qualify(name) in _OS_EXCEPTIONS:
+            return False
+        self.translates = True
+        return call is None or all(self.expr(a, True) for a in call.args)
+
+    def expr(self, e: ast.expr, guarded: bool) -> bool:
+        stack: list[ast.AST] = [e]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom)):
+                return False
+            if isinstance(n, ast.Lambda):
+                continue  # defined here, run by whoever is given it (a lazy log message)
+            if not isinstance(n, ast.Call):
+                stack.extend(ast.iter_child_nodes(n))
+                continue
+            func = n.func
+            name = dotted_name(func)
+            method = func.attr if isinstance(func, ast.Attribute) else None
+            if isinstance(func, ast.Attribute) and (model.is_logging_call(None, func.attr) or _is_logger(dotted_name(func.value))):
+                continue  # `log.warning(...)`, `vlog.err(...)`: its message is the logger's business
+            stack.extend(n.args)
+            stack.extend(k.value for k in n.keywords)
+            if isinstance(func, ast.Attribute):
+                stack.append(func.value)
+            if name is not None and (
+                name in model.PURE_BUILTINS or name in model.INSPECTING_FUNCTIONS or name in model.PURE_CALLS
+                or (name in model.CONSTANT_CONVERSIONS and all(isinstance(a, ast.Constant) for a in n.args))
+            ):
+                continue
+            if guarded:
+                receiver = func.value if isinstance(func, ast.Attribute) else None
+                if not (isinstance(receiver, ast.Name) and receiver.id in self.params and method in model.SOCKET_METHODS):
+                    self.other_calls = True
+                continue
+            return False
+        return True
+
+
+def _is_logger(receiver: Optional[str]) -> bool:
+    """A name for a logger: `log`, `logger`, `vlog` (ovs), `self._log`, `LOG`, `access_logger`;
+    not `self.log_file`."""
+    if receiver is None:
+        return False
+    last = receiver.rsplit(".", 1)[-1].lower().lstrip("_")
+    return last in ("log", "vlog", "logging") or last.endswith(("logger", "_log"))
 
 
 def _find_local_classes(classes: list[ast.ClassDef], s: Summaries) -> None:
