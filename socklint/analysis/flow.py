@@ -362,7 +362,7 @@ def _use_positions(body: Sequence[cst.CSTNode]) -> tuple[dict[str, int], dict[in
                     in_loop.clear()
             continue
         idx += 1
-        if isinstance(node, (cst.Name, cst.Attribute)) and (name := _name_of(node)) is not None:
+        if isinstance(node, (cst.Name, cst.Attribute)) and (name := _dotted(node)) is not None:
             if loops:
                 in_loop.append(name)
             else:
@@ -387,6 +387,19 @@ def _same_facts(a: State, b: State) -> bool:
         if other is not None and ob.facts_key() != other.facts_key():
             return False
     return True
+
+
+def _dotted(node: cst.BaseExpression) -> Optional[str]:
+    """``a.b.c`` for a chain of attributes on a name (cheaper than libcst's full-name helper,
+    which _use_positions would call on every name of the function)."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
 
 
 def _fact_bases(key: str) -> Optional[list[str]]:

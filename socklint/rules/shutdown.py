@@ -356,8 +356,11 @@ def _shared_close(
     blocked: dict[str, str] = {}  # attr -> method that reads it in a loop, in another thread
     files: dict[str, str] = {}  # makefile attr -> socket attr
     threaded = _thread_targets(cls, imports)
+    calls = list(_calls(cls))
+    if not threaded and not any(isinstance(c.func, ast.Attribute) and c.func.attr == "makefile" for c in calls):
+        return  # no reader thread and no makefile(): nothing here can be closed under anyone
     nonblocking: set[str] = set()
-    for c in _calls(cls):
+    for c in calls:
         sa = _self_attr_call(c)
         if sa and sa[1] in ("settimeout", "setblocking") and c.args:
             a = c.args[0]
