@@ -357,7 +357,7 @@ def _statements(module: cst.Module) -> list[cst.CSTNode]:
 
 
 def _module_findings(path: str, tree: ast.Module, imports: ImportTable, settings: Settings, lines: list[str]) -> list[Diagnostic]:
-    mctx = ModuleRuleContext(tree, imports, settings, path)
+    mctx = ModuleRuleContext(tree, imports, settings, path, "".join(lines))
     out: list[Diagnostic] = []
     for rule in MODULE_RULES:
         for f in rule(mctx):

@@ -43,6 +43,8 @@ class ModuleRuleContext:
     imports: ImportTable
     settings: Settings
     path: str = ""
+    # The module's text, for cheap "can this rule find anything here at all" tests.
+    source: str = ""
 
 
 @dataclass(frozen=True)

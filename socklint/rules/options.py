@@ -321,6 +321,12 @@ def _truthy_ast(mf: ModuleFacts, expr: ast.expr) -> bool | None:
 
 
 def check_module_options(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
+    if mctx.source.isascii() and _REUSE_TEXT.search(mctx.source) is None:
+        # Every finding here is about address or port reuse (`allow_reuse_address`,
+        # `reuse_port=`, `SO_REUSEADDR`): a module that never says "reuse" has none, and the
+        # walks below cost a quarter of a cold run. (Non-ASCII text is walked anyway: an
+        # identifier can be spelt in compatibility characters that normalise to "reuse".)
+        return
     tree, imports = mctx.tree, mctx.imports
     mf: ModuleFacts | None = None
     for node in ast.walk(tree):
@@ -342,6 +348,9 @@ def check_module_options(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
         elif isinstance(node, ast.Call):
             yield from _call_reuse(mctx, node)
     yield from _instance_reuse_after_bind(mctx)
+
+
+_REUSE_TEXT = re.compile("reuse", re.IGNORECASE)
 
 
 def _class_reuse(
