@@ -1768,9 +1768,7 @@ class FunctionAnalyzer:
             # `fcntl.ioctl(s, SIOCGIFADDR, req)`: fails with a plain OSError, which
             # `except IOError:` catches (scapy's read_routes).
             cls = _OSCFG
-        if local_name is not None and (
-            name == local_name or self.cur_class in self.ctx.summaries.method_classes.get(local_name, ())
-        ):
+        if local_name is not None and self.ctx.summaries.defines(local_name, name != local_name, self.cur_class):
             # A module function, or a method of the calling class (`self.update_timeout(s)`).
             if local_name in self.ctx.summaries.oscfg_only:
                 cls = _OSCFG
@@ -1850,8 +1848,9 @@ class FunctionAnalyzer:
         return None
 
     def _all_dgram(self, rids: frozenset[int]) -> bool:
-        res = [self.facts.resources.get(r) for r in rids]
-        return bool(res) and all(r is not None and r.sock_type == "dgram" for r in res)
+        """Every tracked socket among ``rids`` is a datagram socket (and there is one)."""
+        res = [self.facts.resources[r] for r in rids if r in self.facts.resources]
+        return bool(res) and all(r.sock_type == "dgram" for r in res)
 
     def _local_class(self, name: Optional[str], last: str) -> Optional[str]:
         """The class of this module that the call constructs (`_Client(...)`,
@@ -2607,9 +2606,7 @@ class FunctionAnalyzer:
                 and not (isinstance(n.func.value, cst.Name) and n.func.value.value in ("self", "cls"))
                 and not any(c is n for _, c in self.facts.recv_loops)  # nested loops: report once
             ):
-                rids = self.ev_peek(n.func.value, st)
-                res = [self.facts.resources[r] for r in rids if r in self.facts.resources]
-                if res and all(r.sock_type == "dgram" for r in res):
+                if self._all_dgram(self.ev_peek(n.func.value, st)):
                     continue  # an empty datagram is a valid datagram
                 recvs.append(n)
         if not recvs or self._counted_loop(node):

@@ -133,6 +133,12 @@ class Summaries:
     # `_handle_a2s_multi_packet_response(sock, packet)`, hold-out corpus 6).
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
 
+    def defines(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
+        """The call reaches this module's definition of ``local_name``: a plain call, or
+        `self.<method>` where the calling class defines the method itself (not one it may
+        inherit from another module), so a summary by name applies."""
+        return not via_self or (cur_class is not None and cur_class in self.method_classes.get(local_name, ()))
+
     def nonraising_in(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
         """A call of a module-local function, or of `self.<method>` defined by the calling
         class itself, that cannot raise."""
@@ -508,22 +514,16 @@ def _classify_raise(f: _Fn, call: ast.Call) -> None:
             if func.attr not in model.CONFIG_SOCKET_METHODS and func.attr not in model.NONRAISING_SOCKET_METHODS:
                 f.os_io = True
             return
+    if _cannot_fail(call) or _logger_call(call):
+        return
     if isinstance(func, ast.Name):
-        if func.id in model.INSPECTING_FUNCTIONS or func.id in model.PURE_BUILTINS:
-            return
-        if func.id in model.CONSTANT_CONVERSIONS and not call.keywords and all(isinstance(a, ast.Constant) for a in call.args):
-            return
         f.os_calls.add(func.id)
         return
-    if isinstance(func, ast.Attribute) and model.is_logging_call(None, func.attr):
-        return  # `logger.debug(...)`: logging cannot fail
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
         # `self.verbose_set_socket_timeout(sock, t)`: a method of the module, summarised by name.
         f.os_calls.add(func.attr)
         return
     dotted = dotted_name(func)
-    if dotted is not None and dotted in model.PURE_CALLS:
-        return
     if dotted is not None and "." in dotted:
         f.ext_calls.add(dotted)
         return
@@ -671,9 +671,7 @@ def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None
     classes: dict[tuple[str, str], bool] = {}
     non_os: dict[str, bool] = {}
     for f in fns:
-        body = list(f.node.body)
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            body = body[1:]  # the docstring
+        body = _without_docstring(f.node.body)
         guard = _OsGuard(set(f.params), imports)
         guarded = bool(body) and guard.block(body, False)
         ok = (
@@ -700,6 +698,32 @@ _REPORT_CALLS = frozenset({"print", "sys.stdout.write", "sys.stderr.write", "sys
 _TEXT_BUILTINS = frozenset({"str", "repr", "format", "len"})
 
 
+def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return body[1:]
+    return list(body)
+
+
+def _logger_call(call: ast.Call) -> bool:
+    """A call to a logger: a logging method (`log.debug`, `self._debug`), any method of a logger
+    (`vlog.err`, ovs), or a module's own logging function (`debug2(...)`)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return model.is_logging_call(None, func.attr) or _is_logger(dotted_name(func.value))
+    return isinstance(func, ast.Name) and model.is_logging_call(func.id, None)
+
+
+def _cannot_fail(call: ast.Call) -> bool:
+    """A builtin or library call that fails only when misused: `len(x)`, `min(a, b)`,
+    `time.time()`, `float('inf')`."""
+    name = dotted_name(call.func)
+    if name is None:
+        return False
+    if name in model.PURE_BUILTINS or name in model.INSPECTING_FUNCTIONS or name in model.PURE_CALLS:
+        return True
+    return name in model.CONSTANT_CONVERSIONS and not call.keywords and all(isinstance(a, ast.Constant) for a in call.args)
+
+
 def _only_reports(body: list[ast.stmt]) -> bool:
     """A module's own print/log helper: every statement prints or logs a message, possibly
     under a flag test (`if self.debug: print("DEBUG (" + self.id + "): " + msg)`,
@@ -715,9 +739,7 @@ def _only_reports(body: list[ast.stmt]) -> bool:
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
             return False
         call = stmt.value
-        name = dotted_name(call.func)
-        method = call.func.attr if isinstance(call.func, ast.Attribute) else None
-        if name not in _REPORT_CALLS and not model.is_logging_call(None if method else name, method):
+        if dotted_name(call.func) not in _REPORT_CALLS and not _logger_call(call):
             return False
         if not all(_no_calls(a) for a in call.args) or not all(_no_calls(k.value) for k in call.keywords):
             return False
@@ -828,23 +850,22 @@ class _OsGuard:
             if not isinstance(n, ast.Call):
                 stack.extend(ast.iter_child_nodes(n))
                 continue
-            func = n.func
-            name = dotted_name(func)
-            method = func.attr if isinstance(func, ast.Attribute) else None
-            if isinstance(func, ast.Attribute) and (model.is_logging_call(None, func.attr) or _is_logger(dotted_name(func.value))):
+            if _logger_call(n):
                 continue  # `log.warning(...)`, `vlog.err(...)`: its message is the logger's business
+            func = n.func
             stack.extend(n.args)
             stack.extend(k.value for k in n.keywords)
             if isinstance(func, ast.Attribute):
                 stack.append(func.value)
-            if name is not None and (
-                name in model.PURE_BUILTINS or name in model.INSPECTING_FUNCTIONS or name in model.PURE_CALLS
-                or (name in model.CONSTANT_CONVERSIONS and all(isinstance(a, ast.Constant) for a in n.args))
-            ):
+            if _cannot_fail(n):
                 continue
             if guarded:
-                receiver = func.value if isinstance(func, ast.Attribute) else None
-                if not (isinstance(receiver, ast.Name) and receiver.id in self.params and method in model.SOCKET_METHODS):
+                if not (
+                    isinstance(func, ast.Attribute)
+                    and isinstance(func.value, ast.Name)
+                    and func.value.id in self.params
+                    and func.attr in model.SOCKET_METHODS
+                ):
                     self.other_calls = True
                 continue
             return False
@@ -879,10 +900,7 @@ def _trivial_init(c: ast.ClassDef) -> bool:
         return all(isinstance(b, ast.Name) and b.id == "object" for b in c.bases)
     if len(inits) != 1 or inits[0].name != "__init__" or inits[0].decorator_list:
         return False
-    body = list(inits[0].body)
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]
-    for stmt in body:
+    for stmt in _without_docstring(inits[0].body):
         if isinstance(stmt, ast.Pass):
             continue
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
