@@ -123,7 +123,7 @@ class AssignMixin(InterpreterCore):
         # lost unless something other than this statement's targets still holds it.
         for key in [k for k in st.obs if k[0] == rid]:
             ob = st.obs.pop(key)
-            if ob.may - self.targets:
+            if ob.may - self.assignment.targets:
                 continue
             ei = key[1]
             stmt = self.stmt_node or node

@@ -214,8 +214,8 @@ class CallsMixin(InterpreterCore):
     def _call_rebinds_argument(self, site: CallSite, st: State) -> Optional[Val]:
         call, method, recv_val = site.call, site.method, site.recv_val
         moved = self._moved_by_rebinding(call, site.arg_vals)
-        if call is self.rebind_call:
-            self.rebind_moved = moved
+        if call is self.assignment.call:
+            self.assignment.moved = moved
         if moved and not (method is not None and recv_val.rids and method in model.CLOSE_METHODS):
             # `sock = adapter.wrap(sock)`, `s, env = adapter.wrap(s)`, `sock = bind(sock, addr)`:
             # the caller replaces its socket with what the call returns, so the call takes the
@@ -413,11 +413,11 @@ class CallsMixin(InterpreterCore):
 
     def _moved_by_rebinding(self, call: cst.Call, arg_vals: list[tuple[cst.Arg, Val]]) -> frozenset[int]:
         """Sockets that ``name = f(name, ...)`` passes in under the very name it rebinds."""
-        if call is not self.rebind_call or not self.targets:
+        if call is not self.assignment.call or not self.assignment.targets:
             return frozenset()
         out: set[int] = set()
         for a, v in arg_vals:
-            if a.keyword is None and not a.star and isinstance(a.value, cst.Name) and a.value.value in self.targets:
+            if a.keyword is None and not a.star and isinstance(a.value, cst.Name) and a.value.value in self.assignment.targets:
                 out |= self._real_sockets(v.rids)
         return frozenset(out)
 

@@ -139,9 +139,9 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
         if isinstance(e, cst.Await):
             v = self.ev(e.expression, st)
             fresh = self._fresh_only(st, v.rids)
-            if e.expression is self.rebind_call and self.rebind_moved:
+            if e.expression is self.assignment.call and self.assignment.moved:
                 # `sock = await upgrade(sock)`: the coroutine took the socket over (see ev_call).
-                fresh = set(self.rebind_moved)
+                fresh = set(self.assignment.moved)
             if fresh:
                 # `sock = await self._connect_sock(...)`: the socket exists only once the
                 # await completes, so it cannot leak if the await raises.

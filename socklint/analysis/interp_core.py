@@ -9,6 +9,7 @@ calls on another are declared here, so each part type-checks on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Optional, Union
 
 import libcst as cst
@@ -28,6 +29,20 @@ from socklint.analysis.frames import (
 )
 from socklint.analysis.lattice import BudgetExceeded, Key, Obligation, State, Val
 from socklint.analysis.raises import RaiseOracle
+
+
+@dataclass
+class Assignment:
+    """The assignment being interpreted: the names it binds, and the call whose result it binds
+    (`sock = adapter.wrap(sock)`), with the sockets that call took over by rebinding their name
+    (set by ``ev_call``, read by ``ev`` for an awaited call)."""
+
+    targets: frozenset[str] = frozenset()
+    call: Optional[cst.Call] = None
+    moved: frozenset[int] = frozenset()
+
+
+NO_ASSIGNMENT = Assignment()
 
 
 class InterpreterCore:
@@ -61,10 +76,7 @@ class InterpreterCore:
         self.handler_depth = 0
         self.guards: list[cst.BaseExpression] = []
         self.regions: list[tuple[int, str]] = []  # see Event.regions
-        self.targets: frozenset[str] = frozenset()
-        # The call whose result the current assignment binds (`sock = adapter.wrap(sock)`).
-        self.rebind_call: Optional[cst.Call] = None
-        self.rebind_moved: frozenset[int] = frozenset()
+        self.assignment = NO_ASSIGNMENT
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
         self.pair_partner: dict[int, int] = {}  # the other end of a socketpair()
         self.bindings = FunctionBindings(func)

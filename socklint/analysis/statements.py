@@ -13,7 +13,7 @@ from socklint.analysis.compat import python3_constant, raises_on_python3
 from socklint.analysis.cstutil import const_true, nonempty_iterable, outer_call, walk
 from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import EXC_ANY, EXC_OS, EXC_OTHER, FinallyFrame, LoopFrame, TryFrame
-from socklint.analysis.interp_core import InterpreterCore
+from socklint.analysis.interp_core import NO_ASSIGNMENT, Assignment, InterpreterCore
 from socklint.analysis.lattice import EMPTY, Key, Obligation, State, Val, join, join_all, same_facts
 
 
@@ -82,52 +82,11 @@ class StatementsMixin(InterpreterCore):
     # ------------------------------------------------------------------ small statements
     def exec_small(self, s: cst.BaseSmallStatement, line: cst.SimpleStatementLine, st: State) -> Optional[State]:
         if isinstance(s, cst.Expr):
-            value = s.value
-            if isinstance(value, cst.Call) and self.raises.is_noreturn(value):
-                self.ev(value, st)
-                return None
-            if isinstance(value, cst.Call) and self.raises.always_raises(value):
-                # `self._handle_error(payload["error"])`, a module-local function that raises on
-                # every path: the call raises (a raise point, as any call) and never returns.
-                self.ev(value, st)
-                return None
-            if isinstance(value, cst.Call) and self.raises.is_test_failure(value):
-                # `self.fail("should have raised")`: the test fails like `assert False`.
-                for a in value.args:
-                    self.ev(a.value, st)
-                ei = self._exit("assert", s, cls="AssertionError")
-                self._rekey(st, ei)
-                self.jump("raise", st, "AssertionError")
-                return None
-            self.ev(value, st)
-            return st
+            return self._exec_expr(s, st)
         if isinstance(s, cst.Assign):
-            names = frozenset(n for t in s.targets for n in self._target_names(t.target))
-            self.targets = names
-            self.rebind_call = outer_call(s.value)
-            try:
-                val = self.ev(s.value, st)
-                for t in s.targets:
-                    self._assign(st, t.target, val, s)
-                    self._assign_atom(st, t.target, s.value)
-            finally:
-                self.targets = frozenset()
-                self.rebind_call = None
-                self.rebind_moved = frozenset()
-            return st
+            return self._exec_assignment([t.target for t in s.targets], s.value, s, st)
         if isinstance(s, cst.AnnAssign):
-            if s.value is not None:
-                self.targets = frozenset(self._target_names(s.target))
-                self.rebind_call = outer_call(s.value)
-                try:
-                    val = self.ev(s.value, st)
-                    self._assign(st, s.target, val, s)
-                    self._assign_atom(st, s.target, s.value)
-                finally:
-                    self.targets = frozenset()
-                    self.rebind_call = None
-                    self.rebind_moved = frozenset()
-            return st
+            return st if s.value is None else self._exec_assignment([s.target], s.value, s, st)
         if isinstance(s, cst.AugAssign):
             v = self.ev(s.value, st)
             self.ev(s.target, st)
@@ -143,54 +102,12 @@ class StatementsMixin(InterpreterCore):
             self.jump("return", st)
             return None
         if isinstance(s, cst.Raise):
-            cls = EXC_ANY
-            if s.exc is not None:
-                self.ev(s.exc, st)
-                cls = self.raises.raised_class(s.exc, self.caught_cls[-1] if self.caught_cls else None)
-            elif self.caught_cls:
-                cls = self.caught_cls[-1]
-            if s.cause is not None:
-                self.ev(s.cause.item, st)
-            if s.exc is not None:
-                self._exc_origin(st, False)
-            ei = self._exit("raise", s, cls=cls)
-            self._rekey(st, ei)
-            self.jump("raise", st, cls)
+            self._exec_raise(s, st)
             return None
         if isinstance(s, cst.Assert):
-            self.ev(s.test, st)
-            if const_true(s.test):
-                return st
-            if isinstance(s.test, cst.Name) and s.test.value == "False":
-                ei = self._exit("assert", s)
-                self._rekey(st, ei)
-                self.jump("raise", st, "AssertionError")
-                return None
-            exc = st.copy()
-            ei = self._exit("assert", s, cls="AssertionError")
-            self._rekey(exc, ei)
-            self.jump("raise", exc, "AssertionError")
-            holds, _ = self.narrow(st, s.test)
-            return holds
-        if isinstance(s, cst.Break):
-            loop = self._innermost_loop()
-            if loop is not None:
-                self._forget_exc_origin(st)
-                self.jump("break", st, target=loop)
-            return None
-        if isinstance(s, cst.Continue):
-            loop = self._innermost_loop()
-            if loop is not None:
-                self._forget_exc_origin(st)
-                # A socket created in this loop and still open is lost when the next
-                # iteration rebinds its name: remember this exit on it.
-                ei = self._exit("continue", s)
-                new: dict[Key, Obligation] = {}
-                for (rid, cur), ob in st.obs.items():
-                    key: Key = (rid, ei) if cur is None and rid in loop.created else (rid, cur)
-                    new[key] = ob
-                st.obs = new
-                self.jump("continue", st, target=loop)
+            return self._exec_assert(s, st)
+        if isinstance(s, (cst.Break, cst.Continue)):
+            self._exec_loop_jump(s, st)
             return None
         if isinstance(s, cst.Del):
             for n in self._target_names(s.target):
@@ -205,24 +122,112 @@ class StatementsMixin(InterpreterCore):
                 self.global_names.add(item.name.value)
             return st
         if isinstance(s, (cst.Import, cst.ImportFrom)):
-            # `import ssl` inside a function can fail: ImportError, the only place it comes from.
-            self.raise_point(st, s, frozenset(), "ImportError")
-            aliases = s.names if not isinstance(s.names, cst.ImportStar) else ()
-            for alias in aliases:
-                if alias.asname is not None:
-                    nm = _name_of(alias.asname.name)
-                else:
-                    nm = _name_of(alias.name)
-                    nm = nm.split(".")[0] if nm else None
-                if nm:
-                    self._rebind(st, nm, EMPTY, s)
-            return st
+            return self._exec_import(s, st)
         if isinstance(s, cst.Pass):
             return st
         # TypeAlias and future statements: evaluate what they contain.
         for child in s.children:
             if isinstance(child, cst.BaseExpression):
                 self.ev(child, st)
+        return st
+
+    def _exec_expr(self, s: cst.Expr, st: State) -> Optional[State]:
+        value = s.value
+        if isinstance(value, cst.Call) and self.raises.is_noreturn(value):
+            self.ev(value, st)
+            return None
+        if isinstance(value, cst.Call) and self.raises.always_raises(value):
+            # `self._handle_error(payload["error"])`, a module-local function that raises on
+            # every path: the call raises (a raise point, as any call) and never returns.
+            self.ev(value, st)
+            return None
+        if isinstance(value, cst.Call) and self.raises.is_test_failure(value):
+            # `self.fail("should have raised")`: the test fails like `assert False`.
+            for a in value.args:
+                self.ev(a.value, st)
+            ei = self._exit("assert", s, cls="AssertionError")
+            self._rekey(st, ei)
+            self.jump("raise", st, "AssertionError")
+            return None
+        self.ev(value, st)
+        return st
+
+    def _exec_assignment(
+        self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, s: cst.BaseSmallStatement, st: State
+    ) -> State:
+        names = frozenset(n for t in targets for n in self._target_names(t))
+        self.assignment = Assignment(names, outer_call(value))
+        try:
+            val = self.ev(value, st)
+            for t in targets:
+                self._assign(st, t, val, s)
+                self._assign_atom(st, t, value)
+        finally:
+            self.assignment = NO_ASSIGNMENT
+        return st
+
+    def _exec_raise(self, s: cst.Raise, st: State) -> None:
+        cls = EXC_ANY
+        if s.exc is not None:
+            self.ev(s.exc, st)
+            cls = self.raises.raised_class(s.exc, self.caught_cls[-1] if self.caught_cls else None)
+        elif self.caught_cls:
+            cls = self.caught_cls[-1]
+        if s.cause is not None:
+            self.ev(s.cause.item, st)
+        if s.exc is not None:
+            self._exc_origin(st, False)
+        ei = self._exit("raise", s, cls=cls)
+        self._rekey(st, ei)
+        self.jump("raise", st, cls)
+
+    def _exec_assert(self, s: cst.Assert, st: State) -> Optional[State]:
+        self.ev(s.test, st)
+        if const_true(s.test):
+            return st
+        if isinstance(s.test, cst.Name) and s.test.value == "False":
+            ei = self._exit("assert", s)
+            self._rekey(st, ei)
+            self.jump("raise", st, "AssertionError")
+            return None
+        exc = st.copy()
+        ei = self._exit("assert", s, cls="AssertionError")
+        self._rekey(exc, ei)
+        self.jump("raise", exc, "AssertionError")
+        holds, _ = self.narrow(st, s.test)
+        return holds
+
+    def _exec_loop_jump(self, s: Union[cst.Break, cst.Continue], st: State) -> None:
+        loop = self._innermost_loop()
+        if loop is None:
+            return
+        self._forget_exc_origin(st)
+        if isinstance(s, cst.Break):
+            self.jump("break", st, target=loop)
+            return
+        # A socket created in this loop and still open is lost when the next iteration
+        # rebinds its name: remember this exit on it.
+        ei = self._exit("continue", s)
+        new: dict[Key, Obligation] = {}
+        for (rid, cur), ob in st.obs.items():
+            key: Key = (rid, ei) if cur is None and rid in loop.created else (rid, cur)
+            new[key] = ob
+        st.obs = new
+        self.jump("continue", st, target=loop)
+        return
+
+    def _exec_import(self, s: Union[cst.Import, cst.ImportFrom], st: State) -> State:
+        # `import ssl` inside a function can fail: ImportError, the only place it comes from.
+        self.raise_point(st, s, frozenset(), "ImportError")
+        aliases = s.names if not isinstance(s.names, cst.ImportStar) else ()
+        for alias in aliases:
+            if alias.asname is not None:
+                nm = _name_of(alias.asname.name)
+            else:
+                nm = _name_of(alias.name)
+                nm = nm.split(".")[0] if nm else None
+            if nm:
+                self._rebind(st, nm, EMPTY, s)
         return st
 
     # ------------------------------------------------------------------ compound statements
