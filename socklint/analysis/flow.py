@@ -153,6 +153,11 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
             else:
                 self.raise_point(st, e, v.reach, EXC_ANY)
             return v
+        return self._ev_structure(e, st)
+
+    def _ev_structure(self, e: cst.BaseExpression, st: State) -> Val:
+        """Containers, operators, subscripts, comprehensions and literals: what they hold, and
+        the calls inside them."""
         if isinstance(e, (cst.Tuple, cst.List, cst.Set)):
             vals = [self.ev(el.value, st) for el in e.elements]
             reach = frozenset().union(*(v.reach | v.rids for v in vals)) if vals else frozenset()

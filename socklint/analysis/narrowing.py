@@ -82,7 +82,7 @@ def _fact_bases(key: str) -> Optional[list[str]]:
     return [key]
 
 
-def _bool_ops(test: cst.BaseExpression) -> int:
+def bool_ops(test: cst.BaseExpression) -> int:
     """How many `and` / `or` a test chains (through `not` and parentheses)."""
     n = 0
     stack = [test]
@@ -342,7 +342,12 @@ class NarrowingMixin(InterpreterCore):
                 positive = isinstance(comp.operator, cst.Equal)
                 self._edge_eq(t if positive else f, key, True)
                 self._edge_eq(f if positive else t, key, False)
-        elif isinstance(test, cst.BooleanOperation) and _bool_ops(test) > 4:
+        elif isinstance(test, cst.BooleanOperation):
+            self._narrow_bool(test, t, f)
+
+
+    def _narrow_bool(self, test: cst.BooleanOperation, t: State, f: State) -> None:
+        if bool_ops(test) > 4:
             # A long chain: narrowing each split would cost 3^n; keep the sure edge only.
             if isinstance(test.operator, cst.And):
                 self._narrow_into(test.left, t, State())
@@ -350,7 +355,7 @@ class NarrowingMixin(InterpreterCore):
             else:
                 self._narrow_into(test.left, State(), f)
                 self._narrow_into(test.right, State(), f)
-        elif isinstance(test, cst.BooleanOperation):
+        else:
             # Each edge is the join of the ways to reach it, so facts of each operand survive
             # in the obligation's variants: the false edge of `a and b` is "a false" or "a true
             # and b false".
