@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from socklint.analysis.cstutil import callee_text, walk
+from socklint.analysis.cstutil import callee_text, target_names, walk
 from socklint.analysis.facts import Resource, Step
 from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import LoopFrame
@@ -47,7 +47,7 @@ class AssignMixin(InterpreterCore):
             # Unknown shape: the sockets go somewhere we do not follow.
             self._dispose(st, val.reach | val.rids, stmt, "escape")
             for e in elts:
-                for n in self._target_names(e.value):
+                for n in target_names(e.value):
                     self._rebind(st, n, EMPTY, stmt)
             return
         if isinstance(target, cst.StarredElement):

@@ -139,3 +139,17 @@ class FunctionBindings:
         """The value of ``name`` when the function binds it exactly once, plainly."""
         values = self.values(name)
         return values[0] if values is not None and len(values) == 1 else None
+
+
+def target_names(t: cst.BaseExpression) -> list[str]:
+    """The names an assignment target binds (``a``, ``a, (b, *c)``)."""
+    if isinstance(t, cst.Name):
+        return [t.value]
+    if isinstance(t, (cst.Tuple, cst.List)):
+        out: list[str] = []
+        for e in t.elements:
+            out.extend(target_names(e.value))
+        return out
+    if isinstance(t, cst.StarredElement):
+        return target_names(t.value)
+    return []

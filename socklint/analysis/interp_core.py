@@ -260,18 +260,6 @@ class InterpreterCore:
             return b
         return ()
 
-    def _target_names(self, t: cst.BaseExpression) -> list[str]:
-        if isinstance(t, cst.Name):
-            return [t.value]
-        if isinstance(t, (cst.Tuple, cst.List)):
-            out: list[str] = []
-            for e in t.elements:
-                out.extend(self._target_names(e.value))
-            return out
-        if isinstance(t, cst.StarredElement):
-            return self._target_names(t.value)
-        return []
-
     def ev_peek(self, e: cst.BaseExpression, st: State) -> frozenset[int]:
         if isinstance(e, cst.Name):
             return st.env.get(e.value, frozenset())

@@ -1,160 +1,30 @@
-"""Facts for SKL105: ``while`` loops that read a stream socket and never look at what
-``recv`` returned."""
+"""Loop entries for the SKL105 rule (``rules/recv_loops.py``): each ``while`` the interpreter
+enters, with the sockets each name may hold there."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import libcst as cst
 
-from socklint.analysis.cstutil import walk
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import State
 
 
 class RecvLoopMixin(InterpreterCore):
-
-    # ------------------------------------------------------------------ SKL105 facts
-    _BUFFER_SINKS = frozenset({"append", "extend", "write", "join", "feed"})
-
     def _recv_loop_check(self, node: cst.While, st: State) -> None:
-        """A ``while`` loop that reads a stream socket must look at what ``recv`` returned:
-        ``b''`` (or 0 from ``recv_into``) is the peer's FIN, and nothing else will end it.
-        Reported only when the result provably goes nowhere but a buffer: appended, added
-        with ``+``/``+=``, or assigned to names never tested, returned or passed on."""
-        parent: dict[int, cst.CSTNode] = {}
-        recvs: list[cst.Call] = []
-        stack: list[cst.CSTNode] = [node.body]
-        while stack:
-            n = stack.pop()
-            self._tick()
-            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                return
-            for c in n.children:
-                parent[id(c)] = n
-                stack.append(c)
-            if (
-                isinstance(n, cst.Call)
-                and isinstance(n.func, cst.Attribute)
-                and n.func.attr.value in ("recv", "recv_into")
-                and n.args  # socket.recv(bufsize); multiprocessing's Connection.recv() takes none
-                and not any(a.keyword is not None for a in n.args)  # socket.recv takes no keywords
-                and not (isinstance(n.func.value, cst.Name) and n.func.value.value in ("self", "cls"))
-                and not any(c is n for _, c in self.facts.recv_loops)  # nested loops: report once
-            ):
-                if self._all_dgram(self.ev_peek(n.func.value, st)):
-                    continue  # an empty datagram is a valid datagram
-                recvs.append(n)
-        if not recvs or self._counted_loop(node):
-            return
-        tested: set[str] = set()
-        used: set[str] = set()
-        for t in walk(node.test):
-            if isinstance(t, cst.Name):
-                tested.add(t.value)
-            if isinstance(t, cst.Call) and isinstance(t.func, cst.Attribute) and t.func.attr.value in ("recv", "recv_into"):
-                return  # `while data := s.recv(n):` / `while s.recv_into(buf):`
-        for n in walk(node.body):
-            if isinstance(n, (cst.If, cst.While, cst.Assert, cst.IfExp)):
-                for t in walk(n.test):
-                    if isinstance(t, cst.Name):
-                        tested.add(t.value)
-            elif isinstance(n, (cst.Return, cst.Yield, cst.Raise)):
-                for t in walk(n):
-                    if isinstance(t, cst.Name):
-                        used.add(t.value)
-            elif isinstance(n, cst.Call):
-                f = n.func
-                if (
-                    isinstance(f, cst.Attribute)
-                    and f.attr.value in self._BUFFER_SINKS | {"recv", "recv_into"}
-                    and not (isinstance(f.value, cst.Name) and f.value.value == "self")
-                ):
-                    continue
-                for a in n.args:
-                    for t in walk(a.value):
-                        if isinstance(t, cst.Name):
-                            used.add(t.value)
-        for call in recvs:
-            if self._leaves_loop_after(call, parent):
-                continue  # `x = s.recv(n); break`: the loop cannot spin on this read
-            p = parent.get(id(call))
-            # Climb through harmless wrappers: `chunk + s.recv(n)`, `(s.recv(n))`.
-            while isinstance(p, (cst.BinaryOperation,)):
-                p = parent.get(id(p))
-            if isinstance(p, cst.Arg):
-                outer = parent.get(id(p))
-                if (
-                    isinstance(outer, cst.Call)
-                    and isinstance(outer.func, cst.Attribute)
-                    and outer.func.attr.value in self._BUFFER_SINKS
-                    # `self.feed(data)`: the object's own parser, which sees b'' as end of
-                    # stream (geventhttpclient's response, hold-out corpus 2); a buffer is
-                    # `self.buf.append(data)` or `parser.feed(data)`.
-                    and not (isinstance(outer.func.value, cst.Name) and outer.func.value.value == "self")
-                ):
-                    self.facts.recv_loops.append((node, call))
-                    return
-                continue  # handed to a function that may check it
-            if isinstance(p, cst.AugAssign):
-                self.facts.recv_loops.append((node, call))
-                return
-            if isinstance(p, (cst.Assign, cst.AnnAssign)):
-                targets = [t.target for t in p.targets] if isinstance(p, cst.Assign) else [p.target]
-                names = [nm for t in targets for nm in self._target_names(t)]
-                if names and not any(nm in tested or nm in used for nm in names):
-                    self.facts.recv_loops.append((node, call))
-                    return
-            # Anything else (a test, a return, a comparison) looks at the data.
+        # The rule reads the loop's body once per entry: charge the step budget for it here,
+        # so a function's budget still bounds the whole analysis.
+        self._tick(_loop_cost(node))
+        self.facts.loop_entries.append((node, dict(st.env)))
 
-    @staticmethod
-    def _counted_loop(node: cst.While) -> bool:
-        """``while count:`` whose body always steps ``count`` by a constant (``count -= 1``):
-        at most so many passes, whatever ``recv`` returns (pocsuite3's ``read_results``,
-        hold-out corpus 14). ``remaining -= len(data)`` is no bound: it stalls on ``b''``."""
-        names = {t.value for t in walk(node.test) if isinstance(t, cst.Name)}
-        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-        for stmt in body:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                if (
-                    isinstance(small, cst.AugAssign)
-                    and isinstance(small.target, cst.Name)
-                    and small.target.value in names
-                    and isinstance(small.operator, (cst.AddAssign, cst.SubtractAssign))
-                    and isinstance(small.value, cst.Integer)
-                    and small.value.value not in ("0", "00")
-                ):
-                    return True
-        return False
 
-    @staticmethod
-    def _leaves_loop_after(call: cst.CSTNode, parent: dict[int, cst.CSTNode]) -> bool:
-        """The statement holding ``call`` is followed, in its block, by a plain break/return."""
-        stmt: Optional[cst.CSTNode] = call
-        while stmt is not None and not isinstance(stmt, cst.SimpleStatementLine):
-            stmt = parent.get(id(stmt))
-        block = parent.get(id(stmt)) if stmt is not None else None
-        if stmt is None or not isinstance(block, cst.IndentedBlock):
-            return False
-        after = False
-        for sibling in block.body:
-            if sibling is stmt:
-                after = True
-                continue
-            if after and isinstance(sibling, cst.SimpleStatementLine):
-                if any(isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in sibling.body):
-                    return True
-        # `try: data = s.recv(n)` / `except OSError: retry` / `else: break`: a read that
-        # returns, b'' included, leaves the loop (pyClamd's retry loop, hold-out corpus 9).
-        holder = parent.get(id(block))
-        if isinstance(holder, cst.Try) and holder.body is block and holder.orelse is not None:
-            body = holder.orelse.body
-            if isinstance(body, cst.IndentedBlock):
-                for sibling in body.body:
-                    if isinstance(sibling, cst.SimpleStatementLine) and any(
-                        isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in sibling.body
-                    ):
-                        return True
-        return False
+def _loop_cost(node: cst.While) -> int:
+    """How many nodes the rule visits in the loop's body (it stops at a nested scope)."""
+    n = 0
+    stack: list[cst.CSTNode] = [node.body]
+    while stack:
+        x = stack.pop()
+        n += 1
+        if isinstance(x, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return n
+        stack.extend(x.children)
+    return n

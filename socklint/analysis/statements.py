@@ -10,7 +10,7 @@ import libcst as cst
 
 from socklint.analysis import model
 from socklint.analysis.compat import python3_constant, raises_on_python3
-from socklint.analysis.cstutil import const_true, nonempty_iterable, outer_call, walk
+from socklint.analysis.cstutil import const_true, nonempty_iterable, outer_call, target_names, walk
 from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import EXC_ANY, EXC_OS, EXC_OTHER, FinallyFrame, LoopFrame, TryFrame
 from socklint.analysis.interp_core import NO_ASSIGNMENT, Assignment, InterpreterCore
@@ -110,7 +110,7 @@ class StatementsMixin(InterpreterCore):
             self._exec_loop_jump(s, st)
             return None
         if isinstance(s, cst.Del):
-            for n in self._target_names(s.target):
+            for n in target_names(s.target):
                 self._rebind(st, n, EMPTY, s, deleted=True)
             for node in walk(s.target):
                 if isinstance(node, (cst.Attribute, cst.Subscript)):
@@ -155,7 +155,7 @@ class StatementsMixin(InterpreterCore):
     def _exec_assignment(
         self, targets: Sequence[cst.BaseExpression], value: cst.BaseExpression, s: cst.BaseSmallStatement, st: State
     ) -> State:
-        names = frozenset(n for t in targets for n in self._target_names(t))
+        names = frozenset(n for t in targets for n in target_names(t))
         self.assignment = Assignment(names, outer_call(value))
         try:
             val = self.ev(value, st)
@@ -327,7 +327,7 @@ class StatementsMixin(InterpreterCore):
         def before(cur: State) -> tuple[Optional[State], Optional[State]]:
             exit_state = cur.copy()
             body = cur
-            for n in self._target_names(node.target):
+            for n in target_names(node.target):
                 self._rebind(body, n, EMPTY, node)
             if node.asynchronous is not None:
                 self.raise_point(body, node, frozenset(), EXC_ANY)
@@ -391,7 +391,7 @@ class StatementsMixin(InterpreterCore):
             self._unkey(hs, ("call", "raise", "assert"))
             self._step(hs, h, "caught by `except{code}`")
             if h.name is not None:
-                for n in self._target_names(h.name.name):
+                for n in target_names(h.name.name):
                     self._rebind(hs, n, EMPTY, h)
             else:
                 self._forget_exc_origin(hs)  # no name: its errno is never looked at
