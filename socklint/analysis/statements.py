@@ -168,8 +168,15 @@ class StatementsMixin(InterpreterCore):
 
     def _exec_raise(self, s: cst.Raise, st: State) -> None:
         cls = EXC_ANY
-        if s.exc is not None:
+        if isinstance(s.exc, cst.Call):
+            # `raise ConnectionError("no greeting from", sock)`: building the exception fails
+            # nothing and takes nothing over; only what its arguments compute can raise.
+            self.ev(s.exc.func, st)
+            for a in s.exc.args:
+                self.ev(a.value, st)
+        elif s.exc is not None:
             self.ev(s.exc, st)
+        if s.exc is not None:
             cls = self.raises.raised_class(s.exc, self.caught_cls[-1] if self.caught_cls else None)
         elif self.caught_cls:
             cls = self.caught_cls[-1]
