@@ -51,7 +51,7 @@ class CallsMixin(InterpreterCore):
 
     def ev_call(self, call: cst.Call, st: State) -> Val:
         site = self._call_site(call, st)
-        self._note_test_doubles(site)
+        self._note_test_doubles(site, st)
         # The order is the precedence: the first step that claims the call decides it.
         for step in (
             self._call_creates,
@@ -96,14 +96,14 @@ class CallsMixin(InterpreterCore):
             local_name = last
         return CallSite(call, name, qual, last, method, receiver_text, recv_val, arg_vals, arg_rids, local_name)
 
-    def _note_test_doubles(self, site: CallSite) -> None:
+    def _note_test_doubles(self, site: CallSite, st: State) -> None:
         last, qual = site.last, site.qual
         if last in model.FAKE_FACTORY_INSTALLERS or last in self.ctx.summaries.fake_net or (
             qual is not None and qual in model.FAKE_NETWORK_CLASSES
         ):
-            self.fake_net = True
+            st.fake_net = True
         if qual is not None and qual in model.SOCKET_MODULE_PATCHERS:
-            self.socket_patched = True
+            st.socket_patched = True
 
     # ------------------------------------------------------------------ sources
     def _call_creates(self, site: CallSite, st: State) -> Optional[Val]:
@@ -116,7 +116,7 @@ class CallsMixin(InterpreterCore):
             and _socket_module_factory(qual)
             # After a custom socket factory is installed, `trio.socket.socket()` returns what
             # the factory makes (FakeNet's sockets have no descriptor).
-            and not self.fake_net
+            and not st.fake_net
             # `m_socket.socket()` where `m_socket` is a parameter: a stand-in handed to the
             # function (a mock.patch argument in tests), not a module we know.
             and qual.rsplit(".", 1)[0] not in self.callable_params - {"self", "cls"}
@@ -127,7 +127,7 @@ class CallsMixin(InterpreterCore):
         if (
             qual is not None
             and (qual in model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories))
-            and not (self.socket_patched and qual.startswith("socket."))
+            and not (st.socket_patched and qual.startswith("socket."))
         ):
             return self._create_from_factory(site, qual, st)
         if qual is not None and qual in model.PAIR_FACTORIES:

@@ -54,7 +54,7 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                 dec = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
                 name = _name_of(dec)
                 if name is not None and self.ctx.imports.qualify(name) in model.SOCKET_MODULE_PATCHING_DECORATORS:
-                    self.socket_patched = True
+                    st.socket_patched = True
         try:
             out = self.exec_block(self.body, st)
             if out is not None:

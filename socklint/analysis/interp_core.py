@@ -88,10 +88,6 @@ class InterpreterCore:
         # gets no path fact, since no later test can consult one (_set_fact).
         self.narrow_end: Optional[int] = None
         self.exc_facts = False  # some path records that a configuration call raised (_EXC_CFG)
-        self.fake_net = False  # a custom socket factory was installed (model.FAKE_FACTORY_INSTALLERS)
-        # The socket module itself was patched by a test double (model.SOCKET_MODULE_PATCHERS):
-        # its factories make fakes from here on.
-        self.socket_patched = False
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0

@@ -137,7 +137,7 @@ class Obligation:
 
 
 class State:
-    __slots__ = ("derived", "env", "falsy", "nones", "obs", "truthy")
+    __slots__ = ("derived", "env", "fake_net", "falsy", "nones", "obs", "socket_patched", "truthy")
 
     def __init__(self) -> None:
         self.obs: dict[Key, Obligation] = {}
@@ -148,6 +148,11 @@ class State:
         self.truthy: frozenset[str] = frozenset()
         self.falsy: frozenset[str] = frozenset()
         self.nones: frozenset[str] = frozenset()
+        # Test doubles switched on along some path here: a custom socket factory installed
+        # (model.FAKE_FACTORY_INSTALLERS), or the socket module patched
+        # (model.SOCKET_MODULE_PATCHERS), so its factories make fakes.
+        self.fake_net = False
+        self.socket_patched = False
 
     def copy(self) -> State:
         out = State()
@@ -155,12 +160,15 @@ class State:
         out.env = dict(self.env)
         out.derived = dict(self.derived)
         out.truthy, out.falsy, out.nones = self.truthy, self.falsy, self.nones
+        out.fake_net, out.socket_patched = self.fake_net, self.socket_patched
         return out
 
     def same(self, other: State) -> bool:
         if self.obs.keys() != other.obs.keys() or self.env != other.env or self.derived != other.derived:
             return False
         if (self.truthy, self.falsy, self.nones) != (other.truthy, other.falsy, other.nones):
+            return False
+        if (self.fake_net, self.socket_patched) != (other.fake_net, other.socket_patched):
             return False
         return all(o.same(other.obs[k]) for k, o in self.obs.items())
 
@@ -182,6 +190,8 @@ def _merge_into(out: State, b: State) -> None:
     out.truthy &= b.truthy
     out.falsy &= b.falsy
     out.nones &= b.nones
+    out.fake_net |= b.fake_net
+    out.socket_patched |= b.socket_patched
 
 
 def join(a: Optional[State], b: Optional[State]) -> Optional[State]:
@@ -204,6 +214,7 @@ def replace_state(dst: State, src: State) -> None:
     """Make ``dst`` (a state narrowed in place by the caller) equal to ``src``."""
     dst.obs, dst.env, dst.derived = src.obs, src.env, src.derived
     dst.truthy, dst.falsy, dst.nones = src.truthy, src.falsy, src.nones
+    dst.fake_net, dst.socket_patched = src.fake_net, src.socket_patched
 
 
 def join_all(states: Iterable[Optional[State]]) -> Optional[State]:
