@@ -447,6 +447,9 @@ class CallsMixin(InterpreterCore):
     def _closer_params(self, name: Optional[str], qual: Optional[str], local_name: Optional[str]) -> Optional[set[int]]:
         if name is None:
             return None
+        if qual in self.ctx.borrowers or name in self.ctx.borrowers:
+            # The user's word beats every guess below: a borrower never closes what it is given.
+            return None
         if qual in self.ctx.closers or name in self.ctx.closers or (local_name and local_name in self.ctx.closers):
             return {0}
         if local_name is not None and local_name in self.ctx.summaries.closers:
