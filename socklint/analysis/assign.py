@@ -62,7 +62,7 @@ class AssignMixin(InterpreterCore):
         elif isinstance(target, cst.Subscript):
             self.ev(target.value, st)
             # `self.peers[sock] = peer`: a socket used as the key is held by the mapping as
-            # much as one stored as the value (sshuttle's DnsProxy, hold-out corpus 3).
+            # much as one stored as the value.
             for sub in target.slice:
                 if isinstance(sub.slice, cst.Index):
                     key = self.ev(sub.slice.value, st)

