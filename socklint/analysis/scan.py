@@ -18,14 +18,10 @@ from socklint.analysis.compat import python3_constant_ast
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
-# Attribute calls that make a function worth analysing.
-TRIGGER_METHODS = frozenset(
-    {"accept", "_accept", "dup", "wrap_socket", "setsockopt", "shutdown", "recv", "recv_into",
-     "create_datagram_endpoint", "create_server", "detach", "socketpair", "create_connection",
-     "fromfd", "fromshare", "makefile", "bind", "listen", "socket", "SocketType", "SSLSocket"}
-)
-TRIGGER_ATTRIBUTES = frozenset({"allow_reuse_address", "allow_reuse_port"})
-TRIGGER_KEYWORDS = frozenset({"reuse_address", "reuse_port"})
+# What makes a function worth analysing: model rows of kind `triggers`.
+TRIGGER_METHODS = model.TRIGGER_METHODS
+TRIGGER_ATTRIBUTES = model.TRIGGER_ATTRIBUTES
+TRIGGER_KEYWORDS = model.TRIGGER_KEYWORDS
 
 
 class ImportTable:
@@ -492,15 +488,12 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
             break
 
 
-_OSERROR_CATCHERS = frozenset({"OSError", "IOError", "EnvironmentError", "error", "socket.error", "Exception", "BaseException"})
-
-
 def _catches_oserror(node: ast.Try) -> bool:
     for h in node.handlers:
         if h.type is None:
             return True
         types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
-        if any((dotted_name(t) or "") in _OSERROR_CATCHERS for t in types):
+        if any((dotted_name(t) or "") in model.OSERROR_CATCHERS for t in types):
             # A handler that re-raises does not swallow.
             if not any(isinstance(n, ast.Raise) for n in iter_nodes(h)):
                 return True
@@ -554,9 +547,6 @@ def _find_os_only(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
     s.oscfg_only = closure(s.os_only - {f.node.name for f in fns if f.os_io})
 
 
-_CATCH_ALL = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
-
-
 def _swallows_everything(stmt: ast.stmt, imports: ImportTable) -> bool:
     """``with suppress(Exception): ...`` or ``try: ... except Exception: <no raise>`` with no
     ``else``/``finally``: nothing the block does escapes it."""
@@ -564,11 +554,11 @@ def _swallows_everything(stmt: ast.stmt, imports: ImportTable) -> bool:
         call = stmt.items[0].context_expr
         if isinstance(call, ast.Call) and (name := dotted_name(call.func)) is not None:
             if imports.qualify(name) in model.SUPPRESS or name in model.SUPPRESS:
-                return any((n := dotted_name(a)) is not None and n in _CATCH_ALL for a in call.args)
+                return any((n := dotted_name(a)) is not None and n in model.CATCH_ALL for a in call.args)
         return False
     if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
         for h in stmt.handlers:
-            if h.type is None or ((n := dotted_name(h.type)) is not None and n in _CATCH_ALL):
+            if h.type is None or ((n := dotted_name(h.type)) is not None and n in model.CATCH_ALL):
                 return not any(isinstance(x, ast.Raise) for x in ast.walk(h))
     return False
 
@@ -692,12 +682,6 @@ def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None
             s.nonraising_methods.setdefault(n, set()).add(c)
 
 
-# Calls a reporting helper may make: write to the console or a log, nothing else.
-_REPORT_CALLS = frozenset({"print", "sys.stdout.write", "sys.stderr.write", "sys.stdout.flush", "sys.stderr.flush"})
-# Builtins that turn values into text for such a message.
-_TEXT_BUILTINS = frozenset({"str", "repr", "format", "len"})
-
-
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         return body[1:]
@@ -709,7 +693,7 @@ def _logger_call(call: ast.Call) -> bool:
     (`vlog.err`, ovs), or a module's own logging function (`debug2(...)`)."""
     func = call.func
     if isinstance(func, ast.Attribute):
-        return model.is_logging_call(None, func.attr) or _is_logger(dotted_name(func.value))
+        return model.is_logging_call(None, func.attr) or model.is_logger_name(dotted_name(func.value))
     return isinstance(func, ast.Name) and model.is_logging_call(func.id, None)
 
 
@@ -739,7 +723,7 @@ def _only_reports(body: list[ast.stmt]) -> bool:
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
             return False
         call = stmt.value
-        if dotted_name(call.func) not in _REPORT_CALLS and not _logger_call(call):
+        if dotted_name(call.func) not in model.REPORT_CALLS and not _logger_call(call):
             return False
         if not all(_no_calls(a) for a in call.args) or not all(_no_calls(k.value) for k in call.keywords):
             return False
@@ -749,20 +733,11 @@ def _only_reports(body: list[ast.stmt]) -> bool:
 def _no_calls(node: ast.expr) -> bool:
     """Nothing in the expression calls anything but a text builtin (`str(x)`, `repr(x)`)."""
     for n in ast.walk(node):
-        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in _TEXT_BUILTINS):
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in model.TEXT_BUILTINS):
             return False
         if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
             return False
     return True
-
-
-# Exceptions that are OSErrors: a handler raising one of these passes an OSError on.
-_OS_EXCEPTIONS = frozenset(
-    {"OSError", "IOError", "EnvironmentError", "error", "socket.error", "socket.timeout", "socket.gaierror",
-     "socket.herror", "TimeoutError", "ConnectionError", "ConnectionResetError", "ConnectionRefusedError",
-     "ConnectionAbortedError", "BrokenPipeError", "InterruptedError", "BlockingIOError", "FileNotFoundError",
-     "PermissionError", "ssl.SSLError", "SSLError"}
-)
 
 
 class _OsGuard:
@@ -829,12 +804,12 @@ class _OsGuard:
         if h.type is None:
             return True
         types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
-        return any((dotted_name(t) or "") in _OSERROR_CATCHERS | _OS_EXCEPTIONS for t in types)
+        return any((dotted_name(t) or "") in model.OSERROR_CATCHERS | model.OS_EXCEPTIONS for t in types)
 
     def _raises_other(self, exc: ast.expr, guarded: bool) -> bool:
         call = exc if isinstance(exc, ast.Call) else None
         name = dotted_name(call.func if call is not None else exc)
-        if name is None or name in _OS_EXCEPTIONS or self.imports.qualify(name) in _OS_EXCEPTIONS:
+        if name is None or name in model.OS_EXCEPTIONS or self.imports.qualify(name) in model.OS_EXCEPTIONS:
             return False
         self.translates = True
         return call is None or all(self.expr(a, True) for a in call.args)
@@ -870,15 +845,6 @@ class _OsGuard:
                 continue
             return False
         return True
-
-
-def _is_logger(receiver: Optional[str]) -> bool:
-    """A name for a logger: `log`, `logger`, `vlog` (ovs), `self._log`, `LOG`, `access_logger`;
-    not `self.log_file`."""
-    if receiver is None:
-        return False
-    last = receiver.rsplit(".", 1)[-1].lower().lstrip("_")
-    return last in ("log", "vlog", "logging") or last.endswith(("logger", "_log"))
 
 
 def _find_local_classes(classes: list[ast.ClassDef], s: Summaries) -> None:
