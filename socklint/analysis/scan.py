@@ -239,197 +239,247 @@ def _params(fn: FuncNode) -> dict[str, int]:
     return {p: i for i, p in enumerate(names)}
 
 
-def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: frozenset[str] = frozenset()) -> ScanResult:
-    imports = ImportTable()
-    classes: list[ast.ClassDef] = []
-    fns: list[_Fn] = []
-    summaries = Summaries()
-    trigger_names = set(TRIGGER_METHODS) | {n.rsplit(".", 1)[-1] for n in factories}
-    closer_lasts = {n.rsplit(".", 1)[-1] for n in closers}
-    top_trigger: dict[int, bool] = {}
-    top_called: dict[int, set[str]] = {}
-    # `socket_factory = socket.socket` at module level: resolved once every import is known.
-    aliases: list[tuple[str, str]] = []
-    # Where helpers are mentioned other than called (`Thread(target=_serve)`, `cb = self._read`),
-    # they have callers we do not see. (Names are never visited: see _INERT.)
-    call_funcs: dict[str, int] = {}
-    attr_calls: dict[str, int] = {}
-    attr_mentions: dict[str, int] = {}
-    passed: set[str] = set()
+# (node, enclosing function index or -1, top-level statement index or -1, inside a try that
+# swallows OSError, enclosing class name)
+_Item = tuple[ast.AST, int, int, bool, Optional[str]]
 
-    # (node, enclosing function index, top-level statement index or -1)
-    # (node, enclosing function, top-level statement or -1, inside a try that swallows OSError)
-    stack: list[tuple[ast.AST, int, int, bool, Optional[str]]] = []
-    for i, stmt in enumerate(tree.body):
-        stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i, False, None))
-    while stack:
-        node, fi, ti, prot, cls = stack.pop()
-        if isinstance(node, (ast.Assign, ast.Return)) and isinstance(node.value, ast.Name):
-            passed.add(node.value.id)  # `handler = _serve`, `return _serve`
+
+class _Walk:
+    """The state of the scan's single iterative walk over the module: what it collects for
+    the summaries and the snippets, one ``_visit`` per node."""
+
+    def __init__(self, factories: frozenset[str], closers: frozenset[str]) -> None:
+        self.imports = ImportTable()
+        self.classes: list[ast.ClassDef] = []
+        self.fns: list[_Fn] = []
+        self.summaries = Summaries()
+        self.trigger_names = set(TRIGGER_METHODS) | {n.rsplit(".", 1)[-1] for n in factories}
+        self.closer_lasts = {n.rsplit(".", 1)[-1] for n in closers}
+        self.top_trigger: dict[int, bool] = {}
+        self.top_called: dict[int, set[str]] = {}
+        # `socket_factory = socket.socket` at module level: resolved once every import is known.
+        self.aliases: list[tuple[str, str]] = []
+        # Where helpers are mentioned other than called (`Thread(target=_serve)`, `cb =
+        # self._read`), they have callers we do not see. (Names are never visited: see _INERT.)
+        self.call_funcs: dict[str, int] = {}
+        self.attr_calls: dict[str, int] = {}
+        self.attr_mentions: dict[str, int] = {}
+        self.passed: set[str] = set()
+
+    def run(self, tree: ast.Module) -> None:
+        stack: list[_Item] = []
+        for i, stmt in enumerate(tree.body):
+            top = -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i
+            stack.append((stmt, -1, top, False, None))
+        while stack:
+            node, fi, ti, prot, cls = stack.pop()
+            if isinstance(node, (ast.Assign, ast.Return)) and isinstance(node.value, ast.Name):
+                self.passed.add(node.value.id)  # `handler = _serve`, `return _serve`
+            inner = self._visit(node, fi, ti, prot, cls, stack)
+            if inner is not None:
+                for sub in _children(node):
+                    stack.append((sub, *inner))
+
+    def _visit(
+        self, node: ast.AST, fi: int, ti: int, prot: bool, cls: Optional[str], stack: list[_Item]
+    ) -> Optional[tuple[int, int, bool, Optional[str]]]:
+        """Record what ``node`` says; return the context for its children, or None when the
+        node pushed the children it wants walked itself."""
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            fns.append(_Fn(node, fi, _params(node), cls=cls))
-            summaries.defined.add(node.name)
+            self.fns.append(_Fn(node, fi, _params(node), cls=cls))
+            self.summaries.defined.add(node.name)
             if isinstance(node, ast.AsyncFunctionDef):
-                summaries.async_funcs.add(node.name)
-            fi = len(fns) - 1
-            ti = -1  # a function inside a module-level statement is analysed on its own
-            prot = False
-        elif isinstance(node, (ast.With, ast.AsyncWith)) and fi >= 0 and fns[fi].params:
-            # `async with sock:` on a parameter: the helper closes it (curio's `run_server`).
-            f = fns[fi]
+                self.summaries.async_funcs.add(node.name)
+            # A function inside a module-level statement is analysed on its own.
+            return len(self.fns) - 1, -1, False, cls
+        if isinstance(node, (ast.With, ast.AsyncWith)) and fi >= 0 and self.fns[fi].params:
+            # `async with sock:` on a parameter: the helper closes it.
+            f = self.fns[fi]
             for item in node.items:
                 if isinstance(item.context_expr, ast.Name) and item.context_expr.id in f.params:
-                    summaries.closers.setdefault(f.node.name, set()).add(f.params[item.context_expr.id])
+                    self.summaries.closers.setdefault(f.node.name, set()).add(f.params[item.context_expr.id])
         elif isinstance(node, ast.If) and (on_py3 := python3_constant_ast(node.test)) is not None:
             # A Python 2 branch never runs: nothing in it is analysed or summarised.
             for stmt in node.body if on_py3 else node.orelse:
                 stack.append((stmt, fi, ti, prot, cls))
-            continue
+            return None
         elif isinstance(node, ast.Try) and not prot and _catches_oserror(node):
             # The try body's OSErrors are handled here: push it protected, the rest not.
             for stmt in node.body:
                 stack.append((stmt, fi, ti, True, cls))
-            rest: list[ast.AST] = [*node.handlers, *node.orelse, *node.finalbody]
-            for other in rest:
+            for other in [*node.handlers, *node.orelse, *node.finalbody]:
                 stack.append((other, fi, ti, False, cls))
-            continue
+            return None
         elif isinstance(node, ast.Raise) and fi >= 0 and not prot:
-            fns[fi].os_unsafe = True
+            self.fns[fi].os_unsafe = True
         elif isinstance(node, ast.Call):
-            last = _last_name(node.func)
-            if last is not None:
-                call_funcs[last] = call_funcs.get(last, 0) + 1
-                if isinstance(node.func, ast.Attribute):
-                    attr_calls[last] = attr_calls.get(last, 0) + 1
-                # `Thread(target=_serve)`, `map(_parse, socks)`: the helper is passed around.
-                passed.update(a.id for a in node.args if isinstance(a, ast.Name))
-                passed.update(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
-                if fi >= 0:
-                    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                        fns[fi].arg_calls.append((last, -1, None))
-                    for pos, arg in enumerate(node.args):
-                        fns[fi].arg_calls.append((last, pos, arg))
-            if fi >= 0 and not prot:
-                _classify_raise(fns[fi], node)
-            hit = last is not None and last in trigger_names
-            if not hit and node.keywords:
-                hit = any(kw.arg in TRIGGER_KEYWORDS for kw in node.keywords)
-            if fi >= 0:
-                f = fns[fi]
-                if hit:
-                    f.trigger = True
-                for arg in node.args:
-                    if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
-                        f.kept.add(arg.value.id)
-                    elif isinstance(arg, ast.Name) and isinstance(node.func, ast.Attribute) and node.func.attr in model.KEEPING_METHODS:
-                        f.kept.add(arg.id)  # `self.open_sockets.append(s); return s`
-                if last is not None:
-                    f.called.add(last)
-                func = node.func
-                if f.params:
-                    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
-                        if func.attr in model.CLOSE_METHODS:
-                            summaries.closers.setdefault(f.node.name, set()).add(f.params[func.value.id])
-                    if isinstance(func, ast.Attribute) and func.attr in model.KEEPING_METHODS:
-                        for arg in node.args:
-                            if isinstance(arg, ast.Name) and arg.id in f.params:
-                                summaries.keepers.setdefault(f.node.name, set()).add(f.params[arg.id])
-                    if last in closer_lasts:
-                        for arg in node.args[:1]:
-                            if isinstance(arg, ast.Name) and arg.id in f.params:
-                                summaries.closers.setdefault(f.node.name, set()).add(f.params[arg.id])
-                    if last is not None:
-                        for pos, arg in enumerate(node.args):
-                            if isinstance(arg, ast.Name) and arg.id in f.params:
-                                f.param_calls.append((last, pos, f.params[arg.id]))
-            elif ti >= 0:
-                if hit:
-                    top_trigger[ti] = True
-                if last is not None:
-                    top_called.setdefault(ti, set()).add(last)
+            self._call(node, fi, ti, prot)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.add(node)
+            self.imports.add(node)
         elif isinstance(node, ast.ClassDef):
-            classes.append(node)
+            self.classes.append(node)
             cls = node.name
         elif isinstance(node, ast.Attribute):
-            attr_mentions[node.attr] = attr_mentions.get(node.attr, 0) + 1
-            if node.attr in TRIGGER_ATTRIBUTES:
-                if fi >= 0:
-                    fns[fi].trigger = True
-                elif ti >= 0:
-                    top_trigger[ti] = True
+            self._attribute(node, fi, ti)
         elif fi >= 0 and isinstance(node, ast.Return) and node.value is not None:
-            fns[fi].returns.append(node.value)
-        elif (
-            fi < 0
-            and cls is None
-            and isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and (value := dotted_name(node.value)) is not None
-        ):
-            aliases.append((node.targets[0].id, value))
-        elif fi >= 0 and isinstance(node, ast.Assign):
-            f = fns[fi]
-            if isinstance(node.value, ast.Call):
-                stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
-                for t in node.targets:
-                    if isinstance(t, ast.Name):
-                        f.assigned.setdefault(t.id, []).append(node.value)
-                        if stored:
-                            f.kept.add(t.id)  # `sock = self.socket = make()`: the object keeps it
-            elif isinstance(node.value, ast.Name):
-                if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
-                    f.kept.add(node.value.id)
-                    if node.value.id in f.params:
-                        summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
-        for sub in _children(node):
-            stack.append((sub, fi, ti, prot, cls))
+            self.fns[fi].returns.append(node.value)
+        elif isinstance(node, ast.Assign):
+            self._assign(node, fi, cls)
+        return fi, ti, prot, cls
 
-    for alias, value in aliases:
-        # dnspython's `socket_factory = socket.socket`: calling the alias makes a socket, as
-        # an import under another name would (`from socket import socket as socket_factory`).
-        q = imports.qualify(value)
-        if q in model.FACTORIES or q in model.PAIR_FACTORIES or q in factories:
-            imports.names[alias] = q
-            for f in fns:
-                if alias in f.called:
-                    f.trigger = True
+    def _call(self, node: ast.Call, fi: int, ti: int, prot: bool) -> None:
+        last = _last_name(node.func)
+        if last is not None:
+            self.call_funcs[last] = self.call_funcs.get(last, 0) + 1
+            if isinstance(node.func, ast.Attribute):
+                self.attr_calls[last] = self.attr_calls.get(last, 0) + 1
+            # `Thread(target=_serve)`, `map(_parse, socks)`: the helper is passed around.
+            self.passed.update(a.id for a in node.args if isinstance(a, ast.Name))
+            self.passed.update(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
+            if fi >= 0:
+                if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                    self.fns[fi].arg_calls.append((last, -1, None))
+                for pos, arg in enumerate(node.args):
+                    self.fns[fi].arg_calls.append((last, pos, arg))
+        if fi >= 0 and not prot:
+            _classify_raise(self.fns[fi], node)
+        hit = last is not None and last in self.trigger_names
+        if not hit and node.keywords:
+            hit = any(kw.arg in TRIGGER_KEYWORDS for kw in node.keywords)
+        if fi >= 0:
+            self._call_in_function(self.fns[fi], node, last, hit)
+        elif ti >= 0:
+            if hit:
+                self.top_trigger[ti] = True
+            if last is not None:
+                self.top_called.setdefault(ti, set()).add(last)
+
+    def _call_in_function(self, f: _Fn, node: ast.Call, last: Optional[str], hit: bool) -> None:
+        if hit:
+            f.trigger = True
+        for arg in node.args:
+            if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
+                f.kept.add(arg.value.id)
+            elif isinstance(arg, ast.Name) and isinstance(node.func, ast.Attribute) and node.func.attr in model.KEEPING_METHODS:
+                f.kept.add(arg.id)  # `self.open_sockets.append(s); return s`
+        if last is not None:
+            f.called.add(last)
+        if f.params:
+            self._call_on_params(f, node, last)
+
+    def _call_on_params(self, f: _Fn, node: ast.Call, last: Optional[str]) -> None:
+        """Summaries of what a helper does with its parameters: closes, keeps, passes on."""
+        func = node.func
+        closers = self.summaries.closers
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
+            if func.attr in model.CLOSE_METHODS:
+                closers.setdefault(f.node.name, set()).add(f.params[func.value.id])
+        if isinstance(func, ast.Attribute) and func.attr in model.KEEPING_METHODS:
+            for arg in node.args:
+                if isinstance(arg, ast.Name) and arg.id in f.params:
+                    self.summaries.keepers.setdefault(f.node.name, set()).add(f.params[arg.id])
+        if last in self.closer_lasts:
+            for arg in node.args[:1]:
+                if isinstance(arg, ast.Name) and arg.id in f.params:
+                    closers.setdefault(f.node.name, set()).add(f.params[arg.id])
+        if last is not None:
+            for pos, arg in enumerate(node.args):
+                if isinstance(arg, ast.Name) and arg.id in f.params:
+                    f.param_calls.append((last, pos, f.params[arg.id]))
+
+    def _attribute(self, node: ast.Attribute, fi: int, ti: int) -> None:
+        self.attr_mentions[node.attr] = self.attr_mentions.get(node.attr, 0) + 1
+        if node.attr in TRIGGER_ATTRIBUTES:
+            if fi >= 0:
+                self.fns[fi].trigger = True
+            elif ti >= 0:
+                self.top_trigger[ti] = True
+
+    def _assign(self, node: ast.Assign, fi: int, cls: Optional[str]) -> None:
+        if fi < 0:
+            if (
+                cls is None
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and (value := dotted_name(node.value)) is not None
+            ):
+                self.aliases.append((node.targets[0].id, value))
+            return
+        f = self.fns[fi]
+        if isinstance(node.value, ast.Call):
+            stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    f.assigned.setdefault(t.id, []).append(node.value)
+                    if stored:
+                        f.kept.add(t.id)  # `sock = self.socket = make()`: the object keeps it
+        elif isinstance(node.value, ast.Name):
+            if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
+                f.kept.add(node.value.id)
+                if node.value.id in f.params:
+                    self.summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
+
+    def is_factory(self, qual: str, factories: frozenset[str]) -> bool:
+        return qual in model.FACTORIES or qual in model.PAIR_FACTORIES or qual in factories
+
+
+def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: frozenset[str] = frozenset()) -> ScanResult:
+    w = _Walk(factories, closers)
+    w.run(tree)
+    fns, summaries, imports = w.fns, w.summaries, w.imports
+    _resolve_factory_aliases(w, factories)
     _find_sources(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
     _find_nonraising(fns, summaries, imports)
-    _find_local_classes(classes, summaries)
+    _find_local_classes(w.classes, summaries)
     _find_always_raise(fns, summaries)
-    unseen = passed | {a for a, n in attr_mentions.items() if n != attr_calls.get(a, 0)}
-    _find_dgram_params(fns, imports, summaries, unseen, call_funcs)
+    unseen = w.passed | {a for a, n in w.attr_mentions.items() if n != w.attr_calls.get(a, 0)}
+    _find_dgram_params(fns, imports, summaries, unseen, w.call_funcs)
     _close_chains(fns, summaries)
-    # Names that call a socket factory under another name: local sources, and imports such
-    # as `from socket import create_connection as connect_to`.
-    extra = set(summaries.sources) | {
-        local for local, q in imports.names.items()
-        if q in model.FACTORIES or q in model.PAIR_FACTORIES or q in factories
-    }
+    _late_triggers(w, factories)
+    _class_sources(fns, imports, factories, summaries)
+    snippets = _snippets(tree, fns, w.top_trigger)
+    result = ScanResult(imports, summaries, snippets, w.classes, tree)
+    result.fn_class = {id(f.node): f.cls for f in fns}
+    return result
+
+
+def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:
+    """`socket_factory = socket.socket` at module level: calling the alias makes a socket, as
+    an import under another name would (`from socket import socket as socket_factory`)."""
+    for alias, value in w.aliases:
+        q = w.imports.qualify(value)
+        if w.is_factory(q, factories):
+            w.imports.names[alias] = q
+            for f in w.fns:
+                if alias in f.called:
+                    f.trigger = True
+
+
+def _late_triggers(w: _Walk, factories: frozenset[str]) -> None:
+    """Names that call a socket factory under another name: local sources, and imports such
+    as `from socket import create_connection as connect_to`."""
+    extra = set(w.summaries.sources) | {local for local, q in w.imports.names.items() if w.is_factory(q, factories)}
     if extra:
-        for f in fns:
+        for f in w.fns:
             if not f.trigger and f.called & extra:
                 f.trigger = True
-        for ti, called in top_called.items():
+        for ti, called in w.top_called.items():
             if called & extra:
-                top_trigger[ti] = True
+                w.top_trigger[ti] = True
 
+
+def _class_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str], summaries: Summaries) -> None:
+    """The class-aware view of the sources: which class defines each method, and which
+    definitions of a source name return a fresh socket themselves."""
     for f in fns:
         if f.cls is not None:
             summaries.method_classes.setdefault(f.node.name, set()).add(f.cls)
-            if f.node.name in summaries.sources and _fn_returns_fresh(f, imports, factories, summaries.sources):
+            if f.node.name in summaries.sources and _fresh_return(f, imports, factories, summaries.sources) is not None:
                 summaries.method_sources.setdefault(f.node.name, set()).add(f.cls)
-        elif f.node.name in summaries.sources and _fn_returns_fresh(f, imports, factories, summaries.sources):
+        elif f.node.name in summaries.sources and _fresh_return(f, imports, factories, summaries.sources) is not None:
             summaries.function_sources.add(f.node.name)
-    snippets = _snippets(tree, fns, top_trigger)
-    result = ScanResult(imports, summaries, snippets, classes, tree)
-    result.fn_class = {id(f.node): f.cls for f in fns}
-    return result
 
 
 def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[str], local_sources: set[str]) -> bool:
@@ -448,15 +498,17 @@ def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[st
     return False
 
 
-def _fn_returns_fresh(f: _Fn, imports: ImportTable, factories: frozenset[str], sources: set[str]) -> bool:
+def _fresh_return(f: _Fn, imports: ImportTable, factories: frozenset[str], sources: set[str]) -> Optional[ast.expr]:
+    """The first `return` of ``f`` that hands back a fresh socket: a source call, or a local
+    name bound only to source calls that the function has not kept itself."""
     for r in f.returns:
         if _is_source_call(r, imports, factories, sources) or (
             isinstance(r, ast.Name)
             and r.id not in f.kept
             and any(_is_source_call(c, imports, factories, sources) for c in f.assigned.get(r.id, ()))
         ):
-            return True
-    return False
+            return r
+    return None
 
 
 def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str], s: Summaries) -> None:
@@ -468,22 +520,17 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
         for f in candidates:
             if f.node.name in s.sources:
                 continue
-            for r in f.returns:
-                fresh = _is_source_call(r, imports, factories, s.sources) or (
-                    isinstance(r, ast.Name)
-                    and r.id not in f.kept
-                    and any(_is_source_call(c, imports, factories, s.sources) for c in f.assigned.get(r.id, ()))
-                )
-                if fresh:
-                    s.sources.add(f.node.name)
-                    # `return ctx.wrap_socket(sock)`, or `sock = _wrap(sock); return sock`: the
-                    # helper wraps its parameter, and so takes it over.
-                    calls = [r] if isinstance(r, ast.Call) else f.assigned.get(r.id, []) if isinstance(r, ast.Name) else []
-                    for c in calls:
-                        if c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in f.params and _is_source_call(c, imports, factories, s.sources):
-                            s.wrappers.setdefault(f.node.name, set()).add(f.params[c.args[0].id])
-                    changed = True
-                    break
+            r = _fresh_return(f, imports, factories, s.sources)
+            if r is None:
+                continue
+            s.sources.add(f.node.name)
+            # `return ctx.wrap_socket(sock)`, or `sock = _wrap(sock); return sock`: the
+            # helper wraps its parameter, and so takes it over.
+            calls = [r] if isinstance(r, ast.Call) else f.assigned.get(r.id, []) if isinstance(r, ast.Name) else []
+            for c in calls:
+                if c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in f.params and _is_source_call(c, imports, factories, s.sources):
+                    s.wrappers.setdefault(f.node.name, set()).add(f.params[c.args[0].id])
+            changed = True
         if not changed:
             break
 
