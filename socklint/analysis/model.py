@@ -171,6 +171,17 @@ class Model:
                 return Factory(qual, str(r.get("returns")), bool(r.get("takes-over-argument")), r.source)
         return None
 
+    def exception_class(self, name: str) -> type[BaseException] | None:
+        """The builtin exception class a (qualified) name denotes, if any, through this
+        model's ``exception-aliases``."""
+        name = self.OSERROR_ALIASES.get(name, name)
+        if name == "OSErrorSubclass":
+            return OSErrorSubclass
+        obj = getattr(builtins, name, None)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            return obj
+        return None
+
     def rows_for(self, name: str, kind: Optional[str] = None) -> tuple[Row, ...]:
         """Every row naming ``name`` (of one kind, if given): what the model says about it."""
         return tuple(r for r in self.rows if r.name == name and (kind is None or r.kind == kind))
@@ -213,8 +224,8 @@ def effective_model(user_rows: tuple[Row, ...] = ()) -> Model:
 # ---------------------------------------------------------------------- the built-in tables
 # Calls that return a fresh socket the caller owns; factories of a pair of owned sockets;
 # factories that take over ownership of their first argument (``ssl.wrap_socket(s)``).
-# (Modules that re-export the socket API -- gevent.socket, eventlet.green.socket, trio.socket,
-# `self.socket_module` -- are recognised by name in flow._socket_module_factory.)
+# (Modules that re-export the socket API under their own name, and `self.socket_module`, are
+# recognised by name in flow._socket_module_factory, not by rows.)
 FACTORIES = BUILTIN.FACTORIES
 PAIR_FACTORIES = BUILTIN.PAIR_FACTORIES
 WRAPPING_FACTORIES = BUILTIN.WRAPPING_FACTORIES
@@ -387,11 +398,5 @@ class OSErrorSubclass(OSError):
 
 def builtin_exception(name: str) -> type[BaseException] | None:
     """The builtin exception class a (qualified) name denotes, if any."""
-    name = OSERROR_ALIASES.get(name, name)
-    if name == "OSErrorSubclass":
-        return OSErrorSubclass
-    obj = getattr(builtins, name, None)
-    if isinstance(obj, type) and issubclass(obj, BaseException):
-        return obj
-    return None
+    return BUILTIN.exception_class(name)
 

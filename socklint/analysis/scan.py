@@ -91,7 +91,7 @@ class Summaries:
     # Every function and method name defined in the module: calls to them are seen, not unknown.
     defined: set[str] = field(default_factory=set)
     # Helpers that install a custom socket factory (model.FAKE_FACTORY_INSTALLERS), directly or
-    # through another such helper (trio's tests: `def fn(): FakeNet().enable()`).
+    # through another such helper (`def fn(): FakeNet().enable()` in a test module).
     fake_net: set[str] = field(default_factory=set)
     # Sources that wrap a parameter (`return ctx.wrap_socket(sock)`): they take it over.
     wrappers: dict[str, set[int]] = field(default_factory=dict)
@@ -101,14 +101,14 @@ class Summaries:
     # The subset that only configures (setsockopt, fcntl): plain OSError, never a timeout.
     oscfg_only: set[str] = field(default_factory=set)
     # Functions that cannot raise: the whole body runs under `with suppress(Exception)` or a
-    # `try` whose catch-all handler does not raise (Pyro5's `set_nodelay`).
+    # `try` whose catch-all handler does not raise (a `set_nodelay(sock)` helper).
     nonraising: set[str] = field(default_factory=set)
-    # Functions that always raise (every path ends in `raise`, none returns): miio's
-    # `_handle_error`. A call to one as a statement ends the path.
+    # Functions that always raise (every path ends in `raise`, none returns: a
+    # `_handle_error()` that logs and raises). A call to one as a statement ends the path.
     always_raise: set[str] = field(default_factory=set)
     # Helpers that never let an OSError out: every call that could raise one sits in a `try`
-    # whose OSError handler logs, passes, or raises an exception of another kind (exabgp's
-    # `md5()` turns them into `MD5Error`): an `except OSError` around a call cannot catch it.
+    # whose OSError handler logs, passes, or raises an exception of another kind (a helper
+    # that turns them into its own `MD5Error`): an `except OSError` around a call cannot catch it.
     non_os: set[str] = field(default_factory=set)
     # Classes defined in the module (nested ones too): constructing one around a socket hands
     # the socket to the new object, whatever the name looks like (`TelnetServer._Client(sock)`).
@@ -125,8 +125,8 @@ class Summaries:
     method_sources: dict[str, set[str]] = field(default_factory=dict)
     function_sources: set[str] = field(default_factory=set)
     # Private helpers (`_name`, or nested) whose every call in the module passes a datagram
-    # socket at that position: an empty datagram there is valid, not end of stream (steam's
-    # `_handle_a2s_multi_packet_response(sock, packet)`, hold-out corpus 6).
+    # socket at that position: an empty datagram there is valid, not end of stream
+    # (`_handle_multi_packet_response(sock, packet)` called only with a UDP socket).
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
 
     def defines(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
@@ -737,7 +737,7 @@ def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def _logger_call(call: ast.Call) -> bool:
     """A call to a logger: a logging method (`log.debug`, `self._debug`), any method of a logger
-    (`vlog.err`, ovs), or a module's own logging function (`debug2(...)`)."""
+    (`vlog.err`), or a module's own logging function (`debug2(...)`)."""
     func = call.func
     if isinstance(func, ast.Attribute):
         return model.is_logging_call(None, func.attr) or model.is_logger_name(dotted_name(func.value))
@@ -758,7 +758,7 @@ def _cannot_fail(call: ast.Call) -> bool:
 def _only_reports(body: list[ast.stmt]) -> bool:
     """A module's own print/log helper: every statement prints or logs a message, possibly
     under a flag test (`if self.debug: print("DEBUG (" + self.id + "): " + msg)`,
-    p2pnetwork's `debug_print`, hold-out corpus 12). Like a logging call it is not a raise
+    a node's `debug_print`). Like a logging call it is not a raise
     point: it fails only for a programming error or a broken console."""
     for stmt in body:
         if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and (stmt.value is None or isinstance(stmt.value, ast.Constant))):
@@ -791,8 +791,8 @@ class _OsGuard:
     """Does a helper keep every OSError in? Each call either cannot raise one (a pure or
     logging call) or sits in a `try` whose OSError handler does not re-raise it: it logs,
     passes, returns, or raises an exception of another kind (`translates`). `other_calls`:
-    some guarded call may still raise something else. ovs's `set_nonblocking` and exabgp's
-    `set_reuse_options` swallow (hold-out corpus 15); exabgp's `md5()` translates."""
+    some guarded call may still raise something else. A `set_nonblocking(sock)` that logs the
+    OSError swallows it; an `md5()` that raises its own `MD5Error` from the handler translates."""
 
     def __init__(self, params: set[str], imports: ImportTable) -> None:
         self.params = params
@@ -904,7 +904,7 @@ def _find_local_classes(classes: list[ast.ClassDef], s: Summaries) -> None:
 
 def _trivial_init(c: ast.ClassDef) -> bool:
     """Constructing the class cannot fail: its `__init__` only stores values it was given or
-    computed without calls (telnetserver's `_Client`, hold-out corpus 13); without an
+    computed without calls (a `_Client(sock)` that stores `self.sock = sock`); without an
     `__init__`, only if it has no base class whose constructor would run instead."""
     if c.decorator_list or c.keywords:
         return False  # a dataclass, a metaclass: the constructor is not what it looks like
