@@ -16,8 +16,10 @@ from socklint.models import (
     Row,
     builtin_heuristics,
     builtin_rows,
+    flat_rows,
     parse_rows_file,
     parse_user_models,
+    rows_as_table,
     shorthand_rows,
 )
 from socklint.models.load import BUILTIN_FILES, FLAT_KEYS, parse_heuristics
@@ -184,6 +186,13 @@ def test_flat_keys_are_shorthands_of_user_rows() -> None:
     assert set(FLAT_KEYS) == {"socket-factories", "closers", "ownership-sinks", "borrowers"}
     # A name listed twice in a configuration is accepted, as the flat keys always were.
     assert len(shorthand_rows({"closers": ("a", "a")})) == 1
+    assert flat_rows(closers=("a",)) == shorthand_rows({"closers": ("a",)})
+    assert flat_rows(closers=("a",)) is flat_rows(closers=("a",))
+
+
+def test_rows_round_trip_through_the_table_form() -> None:
+    rows = parse_user_models({"keepers": [{"name": "p.adopt", "call": "any", "why": "w"}], "closers": ["c"]})
+    assert parse_user_models(rows_as_table(rows)) == rows
 
 
 def test_effective_model_adds_user_rows_once_per_distinct_settings() -> None:

@@ -12,8 +12,10 @@ from socklint.models.load import (
     Row,
     builtin_heuristics,
     builtin_rows,
+    flat_rows,
     parse_rows_file,
     parse_user_models,
+    rows_as_table,
     shorthand_rows,
 )
 
@@ -24,7 +26,9 @@ __all__ = [
     "Row",
     "builtin_heuristics",
     "builtin_rows",
+    "flat_rows",
     "parse_rows_file",
     "parse_user_models",
+    "rows_as_table",
     "shorthand_rows",
 ]

@@ -333,6 +333,32 @@ def shorthand_rows(flat: Mapping[str, tuple[str, ...]], source: str = "[tool.soc
     return _as_config(parse_rows(data, source, user=True))
 
 
+@functools.lru_cache(maxsize=32)
+def flat_rows(
+    socket_factories: tuple[str, ...] = (),
+    closers: tuple[str, ...] = (),
+    ownership_sinks: tuple[str, ...] = (),
+    borrowers: tuple[str, ...] = (),
+) -> tuple[Row, ...]:
+    """``shorthand_rows`` for the four flat settings, cached: the engine may ask per file."""
+    return shorthand_rows(
+        {"socket-factories": socket_factories, "closers": closers, "ownership-sinks": ownership_sinks, "borrowers": borrowers}
+    )
+
+
+def rows_as_table(rows: tuple[Row, ...]) -> dict[str, list[dict[str, Any]]]:
+    """The inverse of ``parse_user_models``: rows as a ``[tool.socklint.models]`` table (for
+    showing the effective settings)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        entry: dict[str, Any] = {"name": r.name, **dict(r.fields)}
+        for key, value in (("why", r.why), ("fixture", r.fixture)):
+            if value:
+                entry[key] = value
+        out.setdefault(r.kind, []).append(entry)
+    return out
+
+
 def parse_user_models(table: Mapping[str, Any], source: str = "[tool.socklint.models]") -> tuple[Row, ...]:
     """Validate the raw ``[tool.socklint.models]`` table: each key a row kind, each value a list
     of names (rows with default fields) or of row tables. The result is hashable."""
