@@ -132,10 +132,10 @@ def test_a_helper_that_always_raises_ends_the_path() -> None:
 
 
 def test_string_building_is_not_the_witness() -> None:
-    # fixtures/realworld/fp_holdout_round9.py (ipwhois): the bare `except` leaks `conn` when
+    # fixtures/realworld/fp_string_method_cannot_fail.py (ipwhois): the bare `except` leaks `conn` when
     # something other than a socket error is raised. `query.encode()` of a string built here
     # cannot fail; decoding what the peer sent can, so that is the call the trace names.
-    path = ROOT / "fixtures" / "realworld" / "fp_holdout_round9.py"
+    path = ROOT / "fixtures" / "realworld" / "fp_string_method_cannot_fail.py"
     source = path.read_text()
     exit_line = source.count("\n", 0, source.index('raise RuntimeError("ASN lookup failed.")')) + 1
     found = [d for d in check_source(str(path), source.encode()) if d.code == "SKL101" and d.line == exit_line]

@@ -103,7 +103,8 @@ class FunctionFacts:
     events: list[Event] = field(default_factory=list)
     leaks: list[Leak] = field(default_factory=list)
     disposed: set[int] = field(default_factory=set)  # closed / handed off on some path
-    recv_loops: list[tuple[cst.CSTNode, cst.CSTNode]] = field(default_factory=list)  # (while, recv call)
+    # Each `while` entered, with the sockets each name may hold there (for SKL105).
+    loop_entries: list[tuple[cst.While, dict[str, frozenset[int]]]] = field(default_factory=list)
     budget_exceeded: bool = False
     last_line_node: Optional[cst.CSTNode] = None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -156,15 +156,3 @@ def _final_note(leak: Leak, who: str) -> str:
         "rebind": f"{who} rebound while open",
         "delete": f"{who} deleted while open",
     }.get(leak.kind, "leaves here")
-
-
-def check_recv_loops(ctx: RuleContext) -> Iterable[Finding]:
-    for loop, call in ctx.facts.recv_loops:
-        name = ctx.code_for(call.func) if isinstance(call, cst.Call) else "recv"
-        yield Finding(
-            "SKL105",
-            call,
-            f"`{name}()` in this loop is never checked for end of stream (b'' / 0): once the peer closes, the loop spins or never ends",
-            (),
-            ((loop, "the loop"), (call, "the result is not tested for b''")),
-        )

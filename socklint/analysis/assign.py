@@ -1,0 +1,197 @@
+"""Binding: assignments, rebinding and deleting names, creating tracked sockets (with their
+type and family), and nested scopes that capture a socket."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from socklint.analysis.cstutil import callee_text, target_names, walk
+from socklint.analysis.facts import Resource, Step
+from socklint.analysis.facts import cst_name as _name_of
+from socklint.analysis.frames import LoopFrame
+from socklint.analysis.interp_core import InterpreterCore
+from socklint.analysis.lattice import EMPTY, Obligation, State, Val
+
+
+class AssignMixin(InterpreterCore):
+
+    # ------------------------------------------------------------------ binding
+    def _assign(self, st: State, target: cst.BaseExpression, val: Val, stmt: cst.CSTNode) -> None:
+        if isinstance(target, cst.Name):
+            if self.module_level or target.value in self.global_names:
+                # A global outlives the function: ownership handed off.
+                self._dispose(st, val.reach | val.rids, stmt, "escape")
+                st.env[target.value] = val.rids
+                return
+            if val.contained:
+                self._dispose(st, val.contained, stmt, "escape")
+            carried = (val.reach - val.rids) & st.env.get(target.value, frozenset())
+            if carried:
+                # `sock = self.bind_socket(sock, addr)`, `sock = adapter.wrap(sock)`: the call
+                # returns the socket it was given, or a wrapper that owns it.
+                val = Val(val.rids | carried, val.reach, val.contained, val.elems)
+            self._rebind(st, target.value, val, stmt)
+            return
+        if isinstance(target, (cst.Tuple, cst.List)):
+            elts = [e for e in target.elements]
+            if val.accept_call is not None and len(elts) >= 1 and not any(isinstance(e, cst.StarredElement) for e in elts):
+                val = self._make_accept(st, val.accept_call)
+            if val.pair_call is not None and len(elts) == 2:
+                val = self._make_pair(st, val.pair_call)
+            if val.elems is not None and len(val.elems) == len(elts) and not any(isinstance(e, cst.StarredElement) for e in elts):
+                for e, v in zip(elts, val.elems):
+                    self._assign(st, e.value, v, stmt)
+                return
+            # Unknown shape: the sockets go somewhere we do not follow.
+            self._dispose(st, val.reach | val.rids, stmt, "escape")
+            for e in elts:
+                for n in target_names(e.value):
+                    self._rebind(st, n, EMPTY, stmt)
+            return
+        if isinstance(target, cst.StarredElement):
+            self._assign(st, target.value, Val(reach=val.reach, contained=val.reach), stmt)
+            return
+        # Attribute or subscript store: the object now owns the socket.
+        if isinstance(target, cst.Attribute):
+            self.ev(target.value, st)
+            dotted = _name_of(target)
+            if dotted is not None:
+                self._set_fact(st, dotted, val.const if val.const is not None else ("truthy" if val.rids else None))
+        elif isinstance(target, cst.Subscript):
+            self.ev(target.value, st)
+            # `self.peers[sock] = peer`: a socket used as the key is held by the mapping as
+            # much as one stored as the value.
+            for sub in target.slice:
+                if isinstance(sub.slice, cst.Index):
+                    key = self.ev(sub.slice.value, st)
+                    self._dispose(st, key.reach | key.rids, stmt, "escape")
+        self._dispose(st, val.reach | val.rids, stmt, "escape")
+
+    def _rebind(self, st: State, name: str, val: Val, node: cst.CSTNode, deleted: bool = False) -> None:
+        keep = val.rids
+        if name in self.global_names or self.module_level:
+            st.env[name] = val.rids
+            return
+        for key in list(st.obs):
+            ob = st.obs[key]
+            if name not in ob.may or ob.rid in keep:
+                continue
+            ob.may = ob.may - {name}
+            ob.must = ob.must - {name}
+            if not ob.may:
+                del st.obs[key]
+                rid, ei = key
+                if ei is not None and self.exits[ei].kind == "continue":
+                    self._record_leak(rid, ei, ob, "continue", self.exits[ei].node)
+                else:
+                    self._record_leak(rid, ei, ob, "delete" if deleted else "rebind", node)
+        st.env[name] = val.rids
+        derived = val.reach - val.rids
+        if derived:
+            st.derived[name] = derived
+        else:
+            st.derived.pop(name, None)
+        kind = val.const
+        if kind is None and val.rids:
+            kind = "truthy"  # socket objects are always true
+        self._set_fact(st, name, kind)
+        definite = len(val.rids) == 1
+        for ob in st.obs.values():
+            if ob.rid in val.rids:
+                ob.may = ob.may | {name}
+                if definite:
+                    ob.must = ob.must | {name}
+        for rid in val.rids:
+            res = self.facts.resources.get(rid)
+            if res is not None and res.name is None:
+                res.name = name
+
+    # ------------------------------------------------------------------ resources
+    def _create(self, st: State, node: cst.CSTNode, origin: str, callee: str, args: Optional[cst.Call] = None) -> int:
+        rid = self._new_rid(node)
+        if rid not in self.facts.resources:
+            res = Resource(rid, node, origin, callee)
+            if args is not None:
+                self._classify(res, args)
+            self.facts.resources[rid] = res
+        for f in self.frames:
+            if isinstance(f, LoopFrame):
+                f.created.add(rid)
+        # The same creation site seen again (next loop iteration): the previous socket is
+        # lost unless something other than this statement's targets still holds it.
+        for key in [k for k in st.obs if k[0] == rid]:
+            ob = st.obs.pop(key)
+            if ob.may - self.assignment.targets:
+                continue
+            ei = key[1]
+            stmt = self.stmt_node or node
+            if ei is not None and self.exits[ei].kind == "continue":
+                self._record_leak(rid, ei, ob, "continue", self.exits[ei].node)
+            else:
+                self._record_leak(rid, ei, ob, "rebind", stmt)
+        witness = Step(node, "created", None)
+        st.obs[(rid, None)] = Obligation(rid, frozenset(), frozenset(), witness, st.truthy, st.falsy, st.nones)
+        return rid
+
+    def _classify(self, res: Resource, call: cst.Call) -> None:
+        """Type and family from the creating call's arguments, where they are constants."""
+        if res.origin in ("create_connection",):
+            res.sock_type, res.role = "stream", "client"
+            return
+        if res.origin == "create_server":
+            res.sock_type, res.role = "stream", "listener"
+            return
+        if res.origin == "accept":
+            res.sock_type, res.role = "stream", "server-conn"
+            return
+        pos = [a for a in call.args if a.keyword is None and a.star == ""]
+        kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        fam = kw.get("family", pos[0].value if len(pos) > 0 else None)
+        typ = kw.get("type", pos[1].value if len(pos) > 1 else None)
+        if res.origin in ("socket", "fromfd", "socketpair"):
+            if res.origin == "fromfd":
+                fam = kw.get("family", pos[1].value if len(pos) > 1 else None)
+                typ = kw.get("type", pos[2].value if len(pos) > 2 else None)
+            if typ is None and res.origin in ("socket", "socketpair") and not pos and not kw:
+                res.sock_type = "stream"
+            for node, attr, table in (
+                (typ, "sock_type", {"SOCK_STREAM": "stream", "SOCK_DGRAM": "dgram", "SOCK_RAW": "raw", "SOCK_SEQPACKET": "seqpacket"}),
+                (fam, "family", {"AF_INET": "inet", "AF_INET6": "inet6", "AF_UNIX": "unix"}),
+            ):
+                if node is not None:
+                    n = _name_of(node)
+                    if n:
+                        last = n.rsplit(".", 1)[-1]
+                        if last in table:
+                            setattr(res, attr, table[last])
+            if res.sock_type is None and typ is None and res.origin == "socket":
+                res.sock_type = "stream"
+            if fam is None and res.origin == "socket" and "fileno" not in kw:
+                res.family = "inet"  # `socket.socket()`: AF_INET unless told otherwise
+
+    def _make_accept(self, st: State, call: cst.Call) -> Val:
+        rid = self._create(st, call, "accept", callee_text(call))
+        return Val(elems=(Val.of(frozenset({rid})), EMPTY))
+
+    def _make_pair(self, st: State, call: cst.Call) -> Val:
+        a = self._create(st, call, "socketpair", callee_text(call), call)
+        # The second end needs its own identity: key it on the call's func node.
+        b = self._create(st, call.func, "socketpair", callee_text(call), call)
+        self.pair_partner[a], self.pair_partner[b] = b, a
+        return Val(elems=(Val.of(frozenset({a})), Val.of(frozenset({b}))))
+
+    def _capture(self, st: State, node: cst.CSTNode, scope: cst.CSTNode) -> None:
+        """A nested def, class, lambda or generator refers to a local socket: it may outlive
+        this call, so ownership is shared with it."""
+        held = {n for n, r in st.env.items() if r}
+        if not held:
+            return
+        rids: set[int] = set()
+        for n in walk(scope):
+            self._tick()
+            if isinstance(n, cst.Name) and n.value in held:
+                rids |= st.env[n.value]
+        if rids:
+            self._dispose(st, rids, node, "escape")

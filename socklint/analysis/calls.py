@@ -1,0 +1,516 @@
+"""Calls: what a call creates, closes, takes over, borrows or raises, decided from the API
+model (``model``), the module's own summaries and the configuration, in a fixed order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import libcst as cst
+
+from socklint.analysis import model
+from socklint.analysis.cstutil import callee_text
+from socklint.analysis.facts import cst_name as _name_of
+from socklint.analysis.frames import EXC_ANY, EXC_NONOS, EXC_OS, EXC_OSCFG
+from socklint.analysis.interp_core import InterpreterCore
+from socklint.analysis.lattice import EMPTY, State, Val
+
+_MODULE_FACTORIES = frozenset({"socket", "create_connection", "create_server", "fromfd", "socketpair"})
+
+
+def _socket_module_factory(qual: str) -> bool:
+    parts = qual.split(".")
+    return len(parts) >= 2 and parts[-1] in _MODULE_FACTORIES and "socket" in parts[-2].lower() and parts[-2] not in ("self", "cls")
+
+
+def _looks_like_ssl_context(receiver: Optional[str]) -> bool:
+    """``ctx.wrap_socket(...)``, ``self._ssl_context.wrap_socket(...)``: an SSLContext by name."""
+    if not receiver:
+        return False
+    last = receiver.rsplit(".", 1)[-1].lower()
+    return "context" in last or "ctx" in last
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call with its callee and arguments evaluated: what every step of ``ev_call`` reads."""
+
+    call: cst.Call
+    name: Optional[str]  # the callee's dotted text (`sock.connect`, `self._helper`)
+    qual: Optional[str]  # the same, qualified through the module's imports
+    last: str  # its last part (`connect`)
+    method: Optional[str]  # for `x.m(...)`: `m`
+    receiver_text: Optional[str]  # for `x.m(...)`: the dotted text of `x`
+    recv_val: Val  # for `x.m(...)`: the value of `x`
+    arg_vals: list[tuple[cst.Arg, Val]]
+    arg_rids: frozenset[int]  # every tracked socket an argument is or reaches
+    local_name: Optional[str]  # `f(...)` / `self.f(...)`: the name a module summary may have
+
+
+class CallsMixin(InterpreterCore):
+
+    def ev_call(self, call: cst.Call, st: State) -> Val:
+        site = self._call_site(call, st)
+        self._note_test_doubles(site, st)
+        # The order is the precedence: the first step that claims the call decides it.
+        for step in (
+            self._call_creates,
+            self._call_local_coroutine_or_source,
+            self._call_rebinds_argument,
+            self._call_socket_method,
+            self._call_known_function,
+        ):
+            val = step(site, st)
+            if val is not None:
+                return val
+        return self._call_unknown(site, st)
+
+    def _call_site(self, call: cst.Call, st: State) -> CallSite:
+        """Evaluate the callee and the arguments, in order, and name what is called."""
+        f = call.func
+        recv_val = EMPTY
+        method: Optional[str] = None
+        receiver_text: Optional[str] = None
+        if isinstance(f, cst.Attribute):
+            method = f.attr.value
+            recv_val = self.ev(f.value, st)
+            receiver_text = _name_of(f.value)
+        else:
+            self.ev(f, st)
+        name = _name_of(f)
+        qual = self.ctx.imports.qualify(name) if name else None
+        last = (name or "").rsplit(".", 1)[-1]
+        arg_vals: list[tuple[cst.Arg, Val]] = []
+        for a in call.args:
+            # `stack.callback(s.close)`, `self.addCleanup(s.close)`: a cleanup registered.
+            if isinstance(a.value, cst.Attribute) and a.value.attr.value in model.CLOSE_METHODS:
+                base = self.ev(a.value.value, st)
+                if base.rids:
+                    self._dispose(st, base.rids, call, "escape")
+                arg_vals.append((a, EMPTY))
+                continue
+            arg_vals.append((a, self.ev(a.value, st)))
+        arg_rids = frozenset().union(*(v.rids | v.reach for _, v in arg_vals)) if arg_vals else frozenset()
+        local_name = None
+        if name is not None and (name == last or name.startswith(("self.", "cls."))):
+            local_name = last
+        return CallSite(call, name, qual, last, method, receiver_text, recv_val, arg_vals, arg_rids, local_name)
+
+    def _note_test_doubles(self, site: CallSite, st: State) -> None:
+        last, qual = site.last, site.qual
+        if last in model.FAKE_FACTORY_INSTALLERS or last in self.ctx.summaries.fake_net or (
+            qual is not None and qual in model.FAKE_NETWORK_CLASSES
+        ):
+            st.fake_net = True
+        if qual is not None and qual in model.SOCKET_MODULE_PATCHERS:
+            st.socket_patched = True
+
+    # ------------------------------------------------------------------ sources
+    def _call_creates(self, site: CallSite, st: State) -> Optional[Val]:
+        """Factories, socket pairs, ssl wrapping, ``accept()`` and ``dup()``."""
+        call, qual, name, method = site.call, site.qual, site.name, site.method
+        recv_val, arg_rids = site.recv_val, site.arg_rids
+        if (
+            qual is not None
+            and not (qual in model.FACTORIES or qual in self.ctx.factories)
+            and _socket_module_factory(qual)
+            # After a custom socket factory is installed, `trio.socket.socket()` returns what
+            # the factory makes (FakeNet's sockets have no descriptor).
+            and not st.fake_net
+            # `m_socket.socket()` where `m_socket` is a parameter: a stand-in handed to the
+            # function (a mock.patch argument in tests), not a module we know.
+            and qual.rsplit(".", 1)[0] not in self.callable_params - {"self", "cls"}
+        ):
+            # `gevent.socket.create_connection`, `trio.socket.socket`, `self.socket_module.socket`:
+            # a socket-like module's factory.
+            qual = "socket." + qual.rsplit(".", 1)[-1]
+        if (
+            qual is not None
+            and (qual in model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories))
+            and not (st.socket_patched and qual.startswith("socket."))
+        ):
+            return self._create_from_factory(site, qual, st)
+        if qual is not None and qual in model.PAIR_FACTORIES:
+            self.raise_point(st, call, frozenset(), EXC_OS)
+            return Val(pair_call=call)
+        if method is not None and method in model.WRAP_METHODS and (
+            self._real_sockets(arg_rids) or _looks_like_ssl_context(site.receiver_text)
+        ):
+            # `ctx.wrap_socket(sock)`: ownership moves to the SSL socket before anything can
+            # fail (see _create_from_factory). Only a tracked socket argument makes this ssl's
+            # method: a project's own `wrap_socket()` may return anything.
+            self._dispose(st, arg_rids, call, "escape")
+            self.raise_point(st, call, frozenset(), EXC_ANY)
+            rid = self._create(st, call, "wrap", callee_text(call), call)
+            return Val.of(frozenset({rid}))
+        if method is not None and method in model.ACCEPT_METHODS and not call.args:
+            self.raise_point(st, call, recv_val.rids, EXC_OS)
+            self._event("method", method, call, recv_val.rids, site.receiver_text)
+            return Val(accept_call=call)
+        if method is not None and method in model.DUP_METHODS and not call.args and (recv_val.rids or self._sockety(site.receiver_text)):
+            self.raise_point(st, call, recv_val.rids, EXC_OS)
+            self._event("method", method, call, recv_val.rids, site.receiver_text)
+            rid = self._create(st, call, "dup", callee_text(call), call)
+            return Val.of(frozenset({rid}))
+        return None
+
+    def _create_from_factory(self, site: CallSite, qual: str, st: State) -> Val:
+        call, arg_rids = site.call, site.arg_rids
+        origin = qual.rsplit(".", 1)[-1] if qual.startswith(("socket.", "_socket.")) else ("wrap" if qual in model.WRAPPING_FACTORIES else "factory")
+        if origin not in ("socket", "create_connection", "create_server", "fromfd", "fromshare", "SocketType"):
+            origin = "wrap" if qual in model.WRAPPING_FACTORIES else "factory"
+        if origin == "SocketType":
+            origin = "socket"
+        if origin == "wrap":
+            # ssl takes the socket over first: SSLSocket._create detaches it and closes
+            # it itself if the handshake fails (ssl.py, 3.7 to 3.13).
+            self._dispose(st, arg_rids, call, "escape")
+            self.raise_point(st, call, frozenset(), EXC_ANY)
+        else:
+            # `socket.socket(family, type, fileno=fd)`: the new socket owns that descriptor.
+            fd_rids = frozenset().union(
+                *(v.rids for a, v in site.arg_vals if a.keyword is not None and a.keyword.value == "fileno")
+            )
+            self._dispose(st, fd_rids, call, "escape")
+            self.raise_point(st, call, arg_rids - fd_rids, EXC_OS)
+            self._dispose(st, self._fresh_only(st, arg_rids), call, "escape")
+        rid = self._create(st, call, origin, callee_text(call), call)
+        return Val.of(frozenset({rid}))
+
+    def _call_local_coroutine_or_source(self, site: CallSite, st: State) -> Optional[Val]:
+        """A coroutine function of this module, or a helper of it that returns a fresh socket."""
+        local_name, name, arg_vals, call = site.local_name, site.name, site.arg_vals, site.call
+        if local_name is None:
+            return None
+        summaries = self.ctx.summaries
+        if local_name in summaries.async_funcs and local_name not in summaries.sources:
+            # Calling a coroutine function only builds the coroutine: it cannot fail, and
+            # the coroutine holds the arguments until it is awaited or scheduled. One that
+            # closes an argument (`async with sock:` in a server coroutine) owns it.
+            closes = summaries.closers.get(local_name, set())
+            by_coro: frozenset[int] = frozenset().union(
+                *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in closes)
+            ) if closes else frozenset()
+            if by_coro:
+                self._dispose(st, by_coro, call, "close")
+            return Val(frozenset(), site.arg_rids - by_coro, frozenset())
+        if summaries.is_source(local_name, name != local_name, self.cur_class):
+            wrapped = summaries.wrappers.get(local_name, set())
+            taken = frozenset().union(
+                *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in wrapped)
+            ) if wrapped else frozenset()
+            # `sock = _ssl_socket(sock)`: rebinding the argument's name hands it over too.
+            taken |= self._moved_by_rebinding(call, arg_vals)
+            # A helper returning `ctx.wrap_socket(param)` takes its argument over, as ssl does.
+            self._dispose(st, taken, call, "escape")
+            self.raise_point(st, call, site.arg_rids - taken, EXC_ANY)
+            # `test_wrap_socket(socket.socket())`: a helper that returns a fresh socket owns
+            # the fresh socket it was given (it wraps it).
+            self._dispose(st, self._fresh_only(st, site.arg_rids), call, "escape")
+            rid = self._create(st, call, "factory", callee_text(call), call)
+            return Val.of(frozenset({rid}))
+        return None
+
+    def _call_rebinds_argument(self, site: CallSite, st: State) -> Optional[Val]:
+        call, method, recv_val = site.call, site.method, site.recv_val
+        moved = self._moved_by_rebinding(call, site.arg_vals)
+        if call is self.assignment.call:
+            self.assignment.moved = moved
+        if moved and not (method is not None and recv_val.rids and method in model.CLOSE_METHODS):
+            # `sock = adapter.wrap(sock)`, `s, env = adapter.wrap(s)`, `sock = bind(sock, addr)`:
+            # the caller replaces its socket with what the call returns, so the call takes the
+            # socket over (the result is the socket itself or a wrapper that owns it), and
+            # whoever took it over disposes of it if the call fails, as ssl's wrap_socket does.
+            # The result is followed as the same socket, with its creation and path.
+            exc = st.copy()
+            for key in [k for k in exc.obs if k[0] in moved]:
+                del exc.obs[key]
+            self.raise_point(exc, call, (site.arg_rids | recv_val.rids) - moved, EXC_ANY)
+            return Val(moved, moved)
+        return None
+
+    # ------------------------------------------------------------------ methods on a socket
+    def _call_socket_method(self, site: CallSite, st: State) -> Optional[Val]:
+        call, method, recv_val, receiver_text = site.call, site.method, site.recv_val, site.receiver_text
+        if method is None:
+            return None
+        f = call.func
+        if method in model.SOCKET_METHODS or method in model.CLOSE_METHODS:
+            self._event("method", method, call, recv_val.rids, receiver_text)
+        if (
+            method in model.CLOSE_METHODS
+            and isinstance(f, cst.Attribute)
+            and isinstance(f.value, cst.Attribute)
+            and "sock" in f.value.attr.value.lower()
+            and (inner := self.ev_peek(f.value.value, st))
+        ):
+            # `sock._socket.close()`: a socket-like wrapper closed through the socket it wraps.
+            self._dispose(st, inner, call, "close")
+            self._event("close", method, call, inner, receiver_text)
+            return EMPTY
+        if method in model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids:
+            # `transport = make_transport(sock); ...; transport.close()`: the object built
+            # around the socket owns it, and closing it closes the socket.
+            owned = recv_val.reach - recv_val.rids
+            self._dispose(st, owned, call, "close")
+            self._event("close", method, call, owned, receiver_text)
+            return EMPTY
+        if recv_val.rids and (
+            method in model.SOCKET_METHODS
+            or method in model.CLOSE_METHODS
+            or any(self.facts.resources[r].origin != "param" for r in recv_val.rids if r in self.facts.resources)
+        ):
+            # A method of a socket (parameters are tracked too, but a parameter's unknown
+            # methods are just calls on some object).
+            return self._method_of_tracked_socket(site, method, st)
+        return None
+
+    def _method_of_tracked_socket(self, site: CallSite, method: str, st: State) -> Val:
+        call, recv_val = site.call, site.recv_val
+        self._used_after_continue(st, recv_val.rids)
+        if method in model.CLOSE_METHODS:
+            # Everything the name may hold, or may own through a wrapper, is closed.
+            self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
+            self._event("close", method, call, recv_val.rids, site.receiver_text)
+            return EMPTY
+        if method not in model.NONRAISING_SOCKET_METHODS and not model.is_accessor(method) and not self._local_pair_send(method, recv_val.rids):
+            cls = (EXC_OSCFG if method in model.CONFIG_SOCKET_METHODS else EXC_OS) if method in model.SOCKET_METHODS else EXC_ANY
+            if method == "connect" and self._all_dgram(recv_val.rids):
+                # A datagram socket's connect() only records the peer (a route lookup): it
+                # never blocks, so it fails at once with a plain OSError and never times out.
+                cls = EXC_OSCFG
+            self.raise_point(st, call, recv_val.rids | site.arg_rids, cls)
+        if method in model.DERIVING_METHODS:
+            return Val(frozenset(), recv_val.rids, frozenset())
+        if method in model.SELF_RETURNING_METHODS:
+            return Val(recv_val.rids, recv_val.rids)
+        self._after_borrow(st, call, site.arg_vals, site.qual, method)
+        return EMPTY
+
+    # ------------------------------------------------------------------ closing helpers, owners, borrowers
+    def _call_known_function(self, site: CallSite, st: State) -> Optional[Val]:
+        """Calls the model, the configuration or the module's summaries say something about."""
+        call, qual, name, method, arg_vals, arg_rids = site.call, site.qual, site.name, site.method, site.arg_vals, site.arg_rids
+        if (qual in model.NORETURN) or (name in model.NORETURN):
+            return EMPTY
+        if qual in model.PASS_THROUGH or site.last in ("closing", "nullcontext"):
+            return Val(arg_rids, arg_rids)
+        if qual in model.SUPPRESS or qual in model.INERT_CONTEXT_MANAGERS:
+            # `with contextlib.suppress(OSError):` only builds the context manager: nothing
+            # to fail.
+            return EMPTY
+        closed = self._closed_by_call(site, st)
+        if closed is not None:
+            return closed
+        if arg_rids:
+            owned = self._owned_by_call(site, st)
+            if owned is not None:
+                return owned
+        if method is not None and model.is_test_assertion(method) and site.receiver_text == "self" and id(call) not in self.cm_calls:
+            # `self.assertNotEqual(s, None)`, `self.assertRaisesRegex(E, msg, s.connect, a)`:
+            # a unittest assertion fails with AssertionError, a failed test like a failing
+            # `assert` statement: handlers and `finally` see it, no finding is made of it.
+            exc = st.copy()
+            ei = self._exit("assert", call, cls="AssertionError")
+            self._rekey(exc, ei)
+            self.jump("raise", exc, "AssertionError")
+            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
+        if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or model.is_logging_call(name, method):
+            if qual in model.NON_OWNING_CALLS:
+                # `ev = select.kevent(b, ...)` holds a descriptor number, not the socket: handing
+                # `ev` on (`kq.control([ev])`) hands nothing on.
+                return EMPTY
+            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
+        f = call.func
+        if isinstance(f, cst.Attribute) and self.raises.str_method_cannot_fail(call, f):
+            # `"whois -h {0}".format(server)`, `b"".join(parts)`, `query.encode()` where
+            # `query = "...".format(...)`: a string method builds a string; it fails only for a
+            # programming error (a bad format field), not at run time, so it is neither a raise
+            # point nor a witness.
+            return EMPTY
+        local_name = site.local_name
+        if local_name is not None and self.ctx.summaries.nonraising_in(local_name, name != local_name, self.cur_class):
+            # `set_nodelay(sock)` whose body is `with suppress(Exception): ...`, or
+            # `self.debug_print(msg)` that only prints: cannot raise. A method counts only when
+            # this class defines it (not one it may inherit from elsewhere).
+            self._after_borrow(st, call, arg_vals, qual, method)
+            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
+        return None
+
+    def _closed_by_call(self, site: CallSite, st: State) -> Optional[Val]:
+        closer_params = self._closer_params(site.name, site.qual, site.local_name)
+        if closer_params is None:
+            return None
+        closed: set[int] = set()
+        for i, (a, v) in enumerate(site.arg_vals):
+            if a.keyword is None and (i in closer_params or closer_params == {-1}):
+                closed |= v.rids
+        if not closed:
+            return None
+        self._dispose(st, closed, site.call, "close")
+        self._event("close", site.last or "close", site.call, frozenset(closed), None)
+        return EMPTY
+
+    def _owned_by_call(self, site: CallSite, st: State) -> Optional[Val]:
+        """The call takes the sockets it is given over (a keeper, a class, a container)."""
+        call, arg_vals = site.call, site.arg_vals
+        if self._keeps(site.name, site.qual, site.method, site.last, site.local_name, call):
+            # The new owner has the socket before anything in the call can fail.
+            self._dispose(st, site.arg_rids, call, "escape")
+            if site.method not in model.NONRAISING_KEEPERS and self._local_class(site.name, site.last) not in self.ctx.summaries.trivial_init:
+                self.raise_point(st, call, frozenset(), EXC_ANY)
+            return EMPTY
+        contained = frozenset().union(*(v.contained for _, v in arg_vals))
+        if contained:
+            # A container built around the socket and passed on: the callee keeps it.
+            self._dispose(st, contained, call, "escape")
+        owned_kw = frozenset().union(
+            *(v.rids | v.reach for a, v in arg_vals if a.keyword is not None and a.keyword.value in model.OWNING_KEYWORDS)
+        )
+        if owned_kw:
+            self._dispose(st, owned_kw, call, "escape")
+        return None
+
+    def _call_unknown(self, site: CallSite, st: State) -> Val:
+        """Any other call: it may raise, and it borrows what it is given."""
+        call, qual, name, method, local_name, arg_rids = site.call, site.qual, site.name, site.method, site.local_name, site.arg_rids
+        cls = EXC_ANY
+        if qual in model.OS_CONFIG_FUNCTIONS:
+            # `fcntl.ioctl(s, SIOCGIFADDR, req)`: fails with a plain OSError, which
+            # `except IOError:` catches.
+            cls = EXC_OSCFG
+        if local_name is not None and self.ctx.summaries.defines(local_name, name != local_name, self.cur_class):
+            # A module function, or a method of the calling class (`self.update_timeout(s)`).
+            if local_name in self.ctx.summaries.oscfg_only:
+                cls = EXC_OSCFG
+            elif local_name in self.ctx.summaries.os_only:
+                cls = EXC_OS
+            elif local_name in self.ctx.summaries.non_os:
+                cls = EXC_NONOS
+        # A fresh, unnamed socket belongs to the callee from the call on.
+        self._after_borrow(st, call, site.arg_vals, qual, method)
+        if method in model.ASYNC_LOOP_METHODS and "loop" in (site.receiver_text or "").rsplit(".", 1)[-1].lower():
+            # `f = self.loop.sock_recv(r, 1)`: a coroutine is built, nothing runs yet; it raises
+            # where it is awaited or run, and it holds the socket until then.
+            return Val(frozenset(), arg_rids, frozenset())
+        if (
+            qual not in model.NON_OWNING_CALLS
+            and not (method or "").startswith("assert")
+            and (local_name is None or local_name not in self.ctx.summaries.defined)
+            and not (qual in self.ctx.borrowers or (name is not None and name in self.ctx.borrowers))
+        ):
+            # Passed to a call of another module: if the function never closes it, that call is
+            # the likely owner (see check_leaks).
+            for _, v in site.arg_vals:
+                for rid in self._real_sockets(v.rids):
+                    res = self.facts.resources[rid]
+                    if res.lent is None:
+                        res.lent = call
+        self.raise_point(st, call, arg_rids, cls)
+        # The call's result may hold what was passed in (a coroutine, a wrapper): it is
+        # reachable from the result, which matters only if the result is handed off.
+        return Val(frozenset(), arg_rids, frozenset())
+
+    def _moved_by_rebinding(self, call: cst.Call, arg_vals: list[tuple[cst.Arg, Val]]) -> frozenset[int]:
+        """Sockets that ``name = f(name, ...)`` passes in under the very name it rebinds."""
+        if call is not self.assignment.call or not self.assignment.targets:
+            return frozenset()
+        out: set[int] = set()
+        for a, v in arg_vals:
+            if a.keyword is None and not a.star and isinstance(a.value, cst.Name) and a.value.value in self.assignment.targets:
+                out |= self._real_sockets(v.rids)
+        return frozenset(out)
+
+    def _real_sockets(self, rids: frozenset[int]) -> frozenset[int]:
+        return frozenset(r for r in rids if r in self.facts.resources and self.facts.resources[r].origin != "param")
+
+    def _sockety(self, receiver: Optional[str]) -> bool:
+        return bool(receiver) and ("sock" in receiver.lower() or "conn" in receiver.lower())  # type: ignore[union-attr]
+
+    def _fresh_only(self, st: State, rids: frozenset[int]) -> set[int]:
+        out: set[int] = set()
+        for rid in rids:
+            for (r, ei), ob in st.obs.items():
+                if r == rid and ei is None and not ob.may:
+                    out.add(rid)
+        return out
+
+    def _after_borrow(self, st: State, call: cst.Call, arg_vals: list[tuple[cst.Arg, Val]], qual: Optional[str], method: Optional[str]) -> None:
+        """A fresh, unnamed socket passed to a call goes to the callee: nothing else could
+        ever close it, so the callee must own it (``serve(socket.socket())``)."""
+        fresh: set[int] = set()
+        for _, v in arg_vals:
+            fresh |= self._fresh_only(st, v.rids | v.reach)
+        if fresh:
+            self._dispose(st, fresh, call, "escape")
+
+    def _closer_params(self, name: Optional[str], qual: Optional[str], local_name: Optional[str]) -> Optional[set[int]]:
+        if name is None:
+            return None
+        if qual in self.ctx.borrowers or name in self.ctx.borrowers:
+            # The user's word beats every guess below: a borrower never closes what it is given.
+            return None
+        if qual in self.ctx.closers or name in self.ctx.closers or (local_name and local_name in self.ctx.closers):
+            return {0}
+        if local_name is not None and local_name in self.ctx.summaries.closers:
+            return self.ctx.summaries.closers[local_name]
+        last = name.rsplit(".", 1)[-1]
+        if last not in self.ctx.summaries.defined and model.closes_by_name(last):
+            # A function of another module named for closing (`close_socket(s)`): it closes
+            # every socket given to it.
+            return {-1}
+        return None
+
+    def _local_class(self, name: Optional[str], last: str) -> Optional[str]:
+        """The class of this module that the call constructs (`_Client(...)`,
+        `self._Client(...)`, `Server._Client(...)`), if it is one."""
+        classes = self.ctx.summaries.local_classes
+        if name is None or last not in classes:
+            return None
+        owner = name.rsplit(".", 1)[0] if "." in name else None
+        if owner is None or owner in ("self", "cls") or owner in classes:
+            return last
+        return None
+
+    def _keeps(self, name: Optional[str], qual: Optional[str], method: Optional[str], last: str, local_name: Optional[str], call: cst.Call) -> bool:
+        if qual in self.ctx.borrowers or (name and name in self.ctx.borrowers):
+            return False
+        if qual in self.ctx.sinks or (name and name in self.ctx.sinks) or (last and last in self.ctx.sinks):
+            return True
+        if qual in model.KEEPING_FUNCTIONS:
+            return True
+        if method is not None and method in model.KEEPING_METHODS:
+            return True
+        if local_name is not None and local_name in self.ctx.summaries.keepers:
+            return True
+        # `callback(conn, addr)`: a callable handed to this function (a parameter, or a
+        # parameter of an enclosing function) is where the connection is meant to go.
+        if name is not None and name == last and name in self.callable_params:
+            return True
+        # A class: constructing an object around the socket hands it over (a wrapper owns it).
+        if last and last[0].isupper() and not last.isupper():
+            return True
+        if self._local_class(name, last) is not None:
+            return True
+        # A class held in a variable or attribute (`self._jobClass(sock, addr)`, `handler_class`,
+        # `conn_cls`): constructing it hands the socket over too.
+        if last and last.lower().endswith(("class", "_cls")) and not last.lower().startswith("sub"):
+            return True
+        # `Base.__init__(self, sock)` / `super().__init__(sock)`: the base class stores it.
+        if last == "__init__" or method == "__init__":
+            return True
+        return False
+
+    def _local_pair_send(self, method: str, rids: frozenset[int]) -> bool:
+        """``a.send(data)`` on one end of a ``socketpair()`` whose other end this function has
+        not closed: a write into a local buffer that the function's own peer holds open, which
+        blocks when full but does not fail."""
+        if method not in ("send", "sendall") or not rids:
+            return False
+        for rid in rids:
+            partner = self.pair_partner.get(rid)
+            if partner is None:
+                return False
+            if any(e.kind == "close" and partner in e.rids for e in self.facts.events):
+                return False
+        return True
