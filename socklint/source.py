@@ -7,6 +7,8 @@ import io
 import re
 import tokenize
 
+from socklint.analysis import model
+
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
@@ -42,22 +44,9 @@ def split_lines(text: str) -> list[str]:
 
 
 # The prefilter: a file that contains none of these byte strings cannot produce a finding
-# from the default engine tables (socket / ssl factories, socketserver classes, asyncio
-# endpoints, option names). Configured factory names are added at call time.
-TRIGGERS: tuple[bytes, ...] = (
-    b"socket",  # the module, socketserver, wrap_socket, create_connection imports
-    b"sock",  # setsockopt, parameters named sock/conn_sock handed in
-    b"SSLSocket",  # a factory; "from ssl import SSLSocket" contains no lowercase "sock"
-    b".accept(",
-    b"._accept(",  # conn, addr = self._accept(): an accept source in a file without "sock"
-    b".dup(",
-    b"SO_",
-    b"reuse_",
-    b".shutdown(",
-    b".recv(",
-    b".recv_into(",
-    b"fromfd",
-)
+# from the built-in model rows (``triggers`` rows with ``where = "text"``). Configured factory
+# names are added at call time.
+TRIGGERS: tuple[bytes, ...] = model.TEXT_TRIGGERS
 
 
 def may_contain_findings(data: bytes, extra: tuple[str, ...] = ()) -> bool:

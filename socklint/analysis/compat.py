@@ -3,7 +3,8 @@
 socklint checks Python 3 code. Old packages carry branches for Python 2 (``if six.PY2:``,
 ``if sys.version_info[0] < 3:``, ``if not hasattr(socket, 'socketpair'):``,
 ``isinstance(x, types.StringTypes)``); a socket leaked in one of them is no leak at all, and
-reporting it is the noise that gets a linter switched off (flup, hold-out corpus 5)."""
+reporting it is the noise that gets a linter switched off. The names involved are model rows
+(``python-version-flags``, ``python2-names``, ``socket-attributes``)."""
 
 from __future__ import annotations
 
@@ -59,10 +60,8 @@ def python3_constant(test: cst.BaseExpression) -> Optional[bool]:
             # `if not hasattr(socket, 'socketpair'):` guards a fallback for old Pythons.
             return True
     name = _name_of(test) if isinstance(test, (cst.Name, cst.Attribute)) else None
-    if name in ("six.PY2", "PY2"):
-        return False
-    if name in ("six.PY3", "PY3"):
-        return True
+    if name is not None and name in model.PYTHON3_FLAGS:
+        return model.PYTHON3_FLAGS[name]
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
     comp = test.comparisons[0]
@@ -87,19 +86,20 @@ def python3_constant(test: cst.BaseExpression) -> Optional[bool]:
 
 def raises_on_python3(test: cst.BaseExpression) -> bool:
     """``isinstance(x, types.StringTypes)``: the name is gone in Python 3, so the test raises
-    AttributeError and neither branch runs (flup's Python 2 client code, hold-out corpus 5)."""
+    AttributeError and neither branch runs (Python 2 client code kept beside the Python 3 one)."""
     if not (isinstance(test, cst.Call) and len(test.args) == 2 and isinstance(test.func, cst.Name)):
         return False
     kind = test.args[1].value
     return test.func.value == "isinstance" and isinstance(kind, cst.Attribute) and _name_of(kind) in model.PYTHON2_TYPES
 
 
-_COMPAT_NAMES = frozenset({"version_info", "PY2", "PY3", "hasattr"})
+# Names any such test mentions: the cheap check before the scan pays for a libcst parse.
+_COMPAT_NAMES = frozenset({"version_info", "hasattr"} | {n.rsplit(".", 1)[-1] for n in model.PYTHON3_FLAGS})
 
 
 def python3_constant_ast(test: ast.expr) -> Optional[bool]:
     """`python3_constant` for the scan's ``ast`` tree, which decides what is analysed at all: a
-    function defined in a Python 2 branch is not (flup's ``socketpair()`` fallback)."""
+    function defined in a Python 2 branch is not (a ``socketpair()`` fallback for old Pythons)."""
     if not any(
         (isinstance(n, ast.Name) and n.id in _COMPAT_NAMES) or (isinstance(n, ast.Attribute) and n.attr in _COMPAT_NAMES)
         for n in ast.walk(test)

@@ -1,315 +1,402 @@
-"""What socklint knows about the socket API: data, not code.
+"""What socklint knows about the socket API and the libraries around it.
+
+The knowledge is data: rows in ``socklint/models/*.toml`` (documented in ``docs/models.md``),
+read and validated once per process. This module turns rows into the engine's tables: a
+``Model`` for one set of rows, ``BUILTIN`` for the shipped rows, and ``effective_model`` for
+the shipped rows plus a user's ``[tool.socklint.models]`` rows. The module-level names
+(``FACTORIES``, ``SOCKET_METHODS``, ...) are ``BUILTIN``'s tables, kept for the interpreter;
+a ``Model`` has the same names as attributes.
 
 Names are qualified through the file's imports (``import socket as so`` makes ``so.socket``
-``socket.socket``). Users extend these tables through ``[tool.socklint]``.
+``socket.socket``).
+
+The predicates keyed on how a name is spelt (``closes_by_name``, ``is_accessor``,
+``is_logging_call``, ``is_test_assertion``) stay code; their word lists are the
+``heuristics.toml`` data.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
+from dataclasses import dataclass
+from typing import Optional
 
-# Calls that return a fresh socket the caller owns.
-FACTORIES = frozenset(
-    {
-        "socket.socket",
-        "socket.SocketType",
-        "_socket.socket",
-        "socket.create_connection",
-        "socket.create_server",
-        "socket.fromfd",
-        "socket.fromshare",
-        "ssl.wrap_socket",
-        "ssl.SSLSocket",
-    }
-)
-# Factories that return a pair of owned sockets.
-PAIR_FACTORIES = frozenset({"socket.socketpair", "_socket.socketpair"})
-# (Modules that re-export the socket API -- gevent.socket, eventlet.green.socket, trio.socket,
-# `self.socket_module` -- are recognised by name in flow._socket_module_factory.)
-# Factories that take over ownership of their first argument (``ssl.wrap_socket(s)``).
-# `ssl.SSLSocket(sock=s)` (before Python 3.7 the public constructor) took `s` over the same way
-# (riak's http transport, hold-out corpus 8).
-WRAPPING_FACTORIES = frozenset({"ssl.wrap_socket", "ssl.SSLSocket"})
+from socklint.models import Row, builtin_heuristics, builtin_rows
+from socklint.models.load import FieldValue
+
+
+@dataclass(frozen=True)
+class SocketMethod:
+    """A ``socket-methods`` row: what calling the method on a tracked socket does."""
+
+    name: str
+    raises: str  # "io" | "config" | "none"
+    config: bool  # a configuration call: a failure is a plain OSError, never a timeout
+    touches: bool  # a use of the socket (an event; on a parameter, a socket call)
+    closes: bool
+    derives: bool  # the result keeps the socket alive (``makefile()``)
+    returns_receiver: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Factory:
+    """A ``factories`` row: a call that returns a fresh socket (or a pair)."""
+
+    name: str
+    returns: str  # "socket" | "pair"
+    takes_over_argument: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who decides what a call does with a socket argument, and where that came from
+    (``"config"`` for a user row, the file name for a built-in row, ``"heuristic:<id>"``)."""
+
+    effect: str  # "closes" | "keeps" | "borrows"
+    source: str
+
+
+class Model:
+    """The tables of one set of rows. Later rows win where a table is a mapping
+    (``exception-aliases``), so user rows, appended last, override built-in ones."""
+
+    def __init__(self, rows: tuple[Row, ...]) -> None:
+        self.rows = rows
+        self._by_kind: dict[str, list[Row]] = {}
+        for r in rows:
+            self._by_kind.setdefault(r.kind, []).append(r)
+        self._build_sockets()
+        self._build_ownership()
+        self._build_raising()
+        self._build_names()
+
+    def names(self, kind: str, **where: FieldValue) -> frozenset[str]:
+        """The names of the rows of ``kind`` whose fields have the given values
+        (``names("factories", returns="pair")``; underscores stand for dashes)."""
+        want = [(k.replace("_", "-"), v) for k, v in where.items()]
+        return frozenset(r.name for r in self._by_kind.get(kind, ()) if all(r.get(k) == v for k, v in want))
+
+    def user(self, kind: str) -> frozenset[str]:
+        """The names of the user's rows of ``kind`` (``source == "config"``)."""
+        return frozenset(r.name for r in self._by_kind.get(kind, ()) if r.source == "config")
+
+    def _build_sockets(self) -> None:
+        n = self.names
+        self.FACTORIES = n("factories", returns="socket")
+        self.PAIR_FACTORIES = n("factories", returns="pair")
+        self.WRAPPING_FACTORIES = n("factories", takes_over_argument=True)
+        self.WRAP_METHODS = n("method-factories", how="wrap")
+        self.DUP_METHODS = n("method-factories", how="dup")
+        self.ACCEPT_METHODS = n("method-factories", how="accept")
+        self.CLOSE_METHODS = n("socket-methods", closes=True)
+        self.SOCKET_METHODS = n("socket-methods", touches=True, closes=False)
+        self.CONFIG_SOCKET_METHODS = n("socket-methods", raises="config") | n("socket-methods", config=True)
+        self.NONRAISING_SOCKET_METHODS = n("socket-methods", raises="none")
+        self.DERIVING_METHODS = n("socket-methods", derives=True)
+        self.SELF_RETURNING_METHODS = n("socket-methods", returns_receiver=True)
+        self.OWNING_KEYWORDS = n("owning-keywords")
+        self.IO_ONLY_ERRNOS = n("io-only-errnos")
+        self.SOCKET_ATTRIBUTES_ON_EVERY_PYTHON3 = n("socket-attributes")
+        self.TRIGGER_METHODS = n("triggers", where="method")
+        self.TRIGGER_ATTRIBUTES = n("triggers", where="attribute")
+        self.TRIGGER_KEYWORDS = n("triggers", where="keyword")
+        # In file order: the prefilter tries the most frequent strings first.
+        self.TEXT_TRIGGERS = tuple(
+            r.name.encode() for r in self._by_kind.get("triggers", ()) if r.get("where") == "text"
+        )
+
+    def _build_ownership(self) -> None:
+        n = self.names
+        self.KEEPING_METHODS = n("keepers", call="method")
+        self.NONRAISING_KEEPERS = n("keepers", call="method", raises="none")
+        self.KEEPING_FUNCTIONS = n("keepers", call="function")
+        self.KEEPING_ANY = n("keepers", call="any")
+        self.CLOSING_FUNCTIONS = n("closers")
+        self.NON_OWNING_CALLS = n("borrowers")
+        self.PASS_THROUGH = n("pass-throughs")
+        self.FAKE_FACTORY_INSTALLERS = n("test-doubles", effect="installs-socket-factory")
+        self.SOCKET_MODULE_PATCHERS = n("test-doubles", effect="patches-socket-module")
+        self.SOCKET_MODULE_PATCHING_DECORATORS = n("test-doubles", effect="patching-decorator")
+        self.FAKE_NETWORK_CLASSES = n("test-doubles", effect="fake-network-class")
+
+    def _build_raising(self) -> None:
+        n = self.names
+        self.NORETURN = n("noreturn")
+        self.ARG_PARSERS = n("exiting-parsers")
+        self.TEST_FAILURE_METHODS = n("test-failure-methods")
+        self.EXPECT_RAISES = n("context-managers", effect="expects-raise")
+        self.SUPPRESS = n("context-managers", effect="suppresses")
+        self.INERT_CONTEXT_MANAGERS = n("context-managers", effect="inert")
+        self.INSPECTING_FUNCTIONS = n("inspectors")
+        self.PURE_CALLS = n("cannot-fail", when="always")
+        self.PURE_BUILTINS = n("cannot-fail", when="unless-misused")
+        self.CONSTANT_CONVERSIONS = n("cannot-fail", when="constant-arguments")
+        self.STR_BUILDING_METHODS = n("string-methods")
+        self.LENIENT_CODEC_ERRORS = n("lenient-codec-errors")
+        self.ASYNC_LOOP_METHODS = n("coroutine-methods")
+        self.OS_CONFIG_FUNCTIONS = n("config-functions")
+        self.OSERROR_ALIASES: dict[str, str] = {
+            r.name: str(r.get("means")) for r in self._by_kind.get("exception-aliases", ())
+        }
+
+    def _build_names(self) -> None:
+        n = self.names
+        self.OSERROR_CATCHERS = n("exception-names", role="catches-oserror")
+        self.OS_EXCEPTIONS = n("exception-names", role="is-oserror")
+        self.CATCH_ALL = n("exception-names", role="catch-all")
+        self.REPORT_CALLS = n("report-calls")
+        self.TEXT_BUILTINS = n("text-builtins")
+        self.PYTHON2_TYPES = n("python2-names")
+        self.PYTHON3_FLAGS: dict[str, bool] = {
+            r.name: bool(r.get("on-python3")) for r in self._by_kind.get("python-version-flags", ())
+        }
+
+    # ------------------------------------------------------------------ typed lookups
+    def socket_method(self, name: str) -> Optional[SocketMethod]:
+        for r in reversed(self._by_kind.get("socket-methods", ())):
+            if r.name == name:
+                f = dict(r.fields)
+                return SocketMethod(
+                    name, str(f["raises"]), bool(f["config"]), bool(f["touches"]), bool(f["closes"]),
+                    bool(f["derives"]), bool(f["returns-receiver"]), r.source,
+                )
+        return None
+
+    def factory(self, qual: str) -> Optional[Factory]:
+        for r in reversed(self._by_kind.get("factories", ())):
+            if r.name == qual:
+                return Factory(qual, str(r.get("returns")), bool(r.get("takes-over-argument")), r.source)
+        return None
+
+    def exception_class(self, name: str) -> type[BaseException] | None:
+        """The builtin exception class a (qualified) name denotes, if any, through this
+        model's ``exception-aliases``."""
+        name = self.OSERROR_ALIASES.get(name, name)
+        if name == "OSErrorSubclass":
+            return OSErrorSubclass
+        obj = getattr(builtins, name, None)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            return obj
+        return None
+
+    def rows_for(self, name: str, kind: Optional[str] = None) -> tuple[Row, ...]:
+        """Every row naming ``name`` (of one kind, if given): what the model says about it."""
+        return tuple(r for r in self.rows if r.name == name and (kind is None or r.kind == kind))
+
+    def call_ownership(self, qual: Optional[str], name: Optional[str], last: Optional[str]) -> Optional[Ownership]:
+        """What the rows say a call does with its socket arguments, in precedence order: the
+        user's rows (closers, then borrowers, then keepers, as the flat keys always worked),
+        then built-in rows (function keepers, borrowers), then the ``closes-by-name``
+        heuristic for ``last``. A user row matches the qualified name or the name as written
+        (a ``keepers`` row with ``call = "any"``: its last part too)."""
+        spelt = {s for s in (qual, name) if s}
+        for kind, effect in (("closers", "closes"), ("borrowers", "borrows"), ("keepers", "keeps")):
+            mine = self.user(kind)
+            if spelt & mine or (kind == "keepers" and last and last in self.KEEPING_ANY & mine):
+                return Ownership(effect, "config")
+        for kind, effect, table in (("keepers", "keeps", self.KEEPING_FUNCTIONS), ("borrowers", "borrows", self.NON_OWNING_CALLS)):
+            if qual is not None and qual in table:
+                return Ownership(effect, self.rows_for(qual, kind)[0].source)
+        if last is not None and closes_by_name(last):
+            return Ownership("closes", "heuristic:closes-by-name")
+        return None
+
+
+def _words(heuristic: str, key: str) -> tuple[str, ...]:
+    return builtin_heuristics()[heuristic][key]
+
+
+BUILTIN = Model(builtin_rows())
+
+
+@functools.lru_cache(maxsize=32)
+def effective_model(user_rows: tuple[Row, ...] = ()) -> Model:
+    """The built-in rows plus a user's rows (``socklint.models.parse_user_models`` and
+    ``shorthand_rows``), appended last so that they win; one Model per distinct rows."""
+    if not user_rows:
+        return BUILTIN
+    return Model(builtin_rows() + user_rows)
+
+
+# ---------------------------------------------------------------------- the built-in tables
+# Calls that return a fresh socket the caller owns; factories of a pair of owned sockets;
+# factories that take over ownership of their first argument (``ssl.wrap_socket(s)``).
+# (Modules that re-export the socket API under their own name, and `self.socket_module`, are
+# recognised by name in flow._socket_module_factory, not by rows.)
+FACTORIES = BUILTIN.FACTORIES
+PAIR_FACTORIES = BUILTIN.PAIR_FACTORIES
+WRAPPING_FACTORIES = BUILTIN.WRAPPING_FACTORIES
 # Methods that return a fresh socket when called on anything: ``ctx.wrap_socket(s)`` (takes
 # over ``s``), ``s.dup()``. ``accept()`` is a source only when its pair is unpacked or indexed.
-WRAP_METHODS = frozenset({"wrap_socket"})
-DUP_METHODS = frozenset({"dup"})
-ACCEPT_METHODS = frozenset({"accept", "_accept"})
-
+WRAP_METHODS = BUILTIN.WRAP_METHODS
+DUP_METHODS = BUILTIN.DUP_METHODS
+ACCEPT_METHODS = BUILTIN.ACCEPT_METHODS
 # Methods of a socket object. Calling one on a tracked socket is a "touching" call: it can
 # raise OSError (or a subclass: timeout, SSLError, ConnectionResetError, ...).
-CLOSE_METHODS = frozenset({"close", "detach"})
-SOCKET_METHODS = frozenset(
-    {
-        "accept", "bind", "connect", "connect_ex", "listen", "send", "sendall", "sendto",
-        "sendmsg", "sendfile", "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg",
-        "recvmsg_into", "setsockopt", "getsockopt", "settimeout", "setblocking", "makefile",
-        "shutdown", "getpeername", "getsockname", "fileno", "do_handshake", "unwrap", "read",
-        "write", "pending", "getpeercert", "selected_alpn_protocol", "version", "cipher",
-        "ioctl", "share", "set_inheritable", "get_inheritable",
-    }
-)
+CLOSE_METHODS = BUILTIN.CLOSE_METHODS
+SOCKET_METHODS = BUILTIN.SOCKET_METHODS
 # Configuration calls: they fail with a plain OSError (EBADF, EINVAL), never with the
 # BlockingIOError / ConnectionError family that I/O raises.
-CONFIG_SOCKET_METHODS = frozenset(
-    {"setsockopt", "getsockopt", "settimeout", "setblocking", "getpeername", "getsockname",
-     "set_inheritable", "ioctl", "bind", "listen",
-     # shutdown() does not block: ENOTCONN, never a timeout (tcp_latency, hold-out corpus 7).
-     "shutdown"}
-)
+CONFIG_SOCKET_METHODS = BUILTIN.CONFIG_SOCKET_METHODS
 # Socket methods that cannot raise in practice (no system call, or the result is cached).
-# `settimeout()` on an open socket fails only for a bad argument (ValueError for a negative
-# timeout, TypeError): a programming error, never OSError, so it is not a runtime exit
-# (evaluation round 4: an `except OSError` path through it was infeasible; see the design doc).
-NONRAISING_SOCKET_METHODS = frozenset(
-    {"fileno", "gettimeout", "getblocking", "get_inheritable", "setblocking", "getsockname", "settimeout",
-     # An SSL socket's record of its finished handshake: read from memory, no I/O (rpyc's and
-     # thrift's `getpeercert()` after the server-side handshake, hold-out corpus).
-     "getpeercert", "cipher", "version", "selected_alpn_protocol", "shared_ciphers", "compression", "pending",
-     # curio's Socket.as_stream() only builds a wrapper object.
-     "as_stream"}
-)
-
-
-def is_accessor(method: str) -> bool:
-    """A getter of a socket-like object that is not a socket method (``ws.getsubprotocol()``,
-    ``conn.getstatus()``): it reads a stored value and is not a raise point. The socket's own
-    getters that make a system call (``getpeername``, ``getsockopt``, ``getpeercert``) are
-    socket methods and still raise."""
-    return method.startswith("get") and method not in SOCKET_METHODS
-
-
+NONRAISING_SOCKET_METHODS = BUILTIN.NONRAISING_SOCKET_METHODS
 # A method on a socket whose result keeps the socket alive (the file object holds a reference).
-DERIVING_METHODS = frozenset({"makefile", "as_stream"})  # curio's Socket.as_stream() wraps the socket
+DERIVING_METHODS = BUILTIN.DERIVING_METHODS
 # Methods that return their receiver (``SSLSocket.unwrap()`` returns the same socket object).
-SELF_RETURNING_METHODS = frozenset({"unwrap"})
-
-# Methods that store their argument in a container or hand it to a longer-lived owner.
-KEEPING_METHODS = frozenset(
-    {
-        "append", "appendleft", "add", "insert", "extend", "put", "put_nowait", "push",
-        "setdefault", "update", "register", "modify", "enter_context", "enter_async_context",
-        "callback", "push_async_callback", "submit", "map", "apply_async", "create_task",
-        "ensure_future", "run_in_executor", "run_coroutine_threadsafe", "call_soon",
-        "call_soon_threadsafe", "call_later", "call_at", "add_reader", "add_writer",
-        "start_new_thread", "spawn", "spawn_n", "start_soon", "start", "addCleanup",
-        "enterContext", "set_socket", "add_socket", "connect_accepted_socket",
-        "create_connection", "create_server", "create_unix_connection", "create_unix_server",
-        "create_datagram_endpoint", "start_server", "open_connection", "start_unix_server",
-        "open_unix_connection", "sock_accept", "set", "send_handle", "reduce_handle",
-        "finalize", "addfinalizer", "add_done_callback", "attach", "adopt", "set_result",
-        "put_item", "setitem", "__setitem__",
-    }
-)
-# Keeping methods that cannot raise for lack of the socket: container stores.
-NONRAISING_KEEPERS = frozenset(
-    {"append", "appendleft", "add", "insert", "extend", "setdefault", "update", "put_nowait",
-     "set_result", "__setitem__", "callback", "push", "addCleanup", "enter_context"}
-)
-# Plain functions (qualified or bare) that take ownership of a socket argument.
-KEEPING_FUNCTIONS = frozenset(
-    {
-        "atexit.register", "weakref.finalize", "_thread.start_new_thread",
-        "thread.start_new_thread", "asyncio.ensure_future", "asyncio.create_task",
-        "asyncio.open_connection", "asyncio.start_server", "asyncio.open_unix_connection",
-        "asyncio.start_unix_server", "asyncio.run_coroutine_threadsafe", "setattr",
-        "os.fdopen", "socket.socket", "socket.fromfd", "ssl.wrap_socket", "selectors.register",
-        "multiprocessing.reduction.send_handle", "copy.copy",
-    }
-)
+SELF_RETURNING_METHODS = BUILTIN.SELF_RETURNING_METHODS
+# Methods that store their argument in a container or hand it to a longer-lived owner; the
+# subset that cannot raise for lack of the socket (container stores); plain functions
+# (qualified or bare) that take ownership of a socket argument.
+KEEPING_METHODS = BUILTIN.KEEPING_METHODS
+NONRAISING_KEEPERS = BUILTIN.NONRAISING_KEEPERS
+KEEPING_FUNCTIONS = BUILTIN.KEEPING_FUNCTIONS
 # Calls that never return normally (the process ends or SystemExit unwinds it).
-NORETURN = frozenset(
-    {"sys.exit", "os._exit", "os.abort", "exit", "quit", "os.execv", "os.execve", "os.execl",
-     "os.execvp", "os.execlp", "os.execvpe", "os.execle", "os.execlpe", "pytest.fail",
-     "pytest.skip", "unittest.SkipTest"}
-)
-# Methods of str/bytes that build another string and fail only for a programming error (a bad
-# format field): on a string built in the function they are not raise points. Not `index`
-# (ValueError when absent) nor `encode` with a codec other than UTF-8 (UnicodeEncodeError).
-STR_BUILDING_METHODS = frozenset(
-    {"format", "join", "strip", "lstrip", "rstrip", "lower", "upper", "replace", "split", "rsplit",
-     "splitlines", "ljust", "rjust", "center", "zfill", "startswith", "endswith", "find", "rfind",
-     "count", "capitalize", "title", "expandtabs", "partition", "rpartition", "encode", "decode"}
-)
+NORETURN = BUILTIN.NORETURN
+# Methods of str/bytes that build another string and fail only for a programming error.
+STR_BUILDING_METHODS = BUILTIN.STR_BUILDING_METHODS
 # Codec error handlers that never raise (`b.decode("ascii", "ignore")`).
-LENIENT_CODEC_ERRORS = frozenset({"ignore", "replace", "backslashreplace", "surrogateescape", "xmlcharrefreplace", "namereplace"})
+LENIENT_CODEC_ERRORS = BUILTIN.LENIENT_CODEC_ERRORS
 # Command-line parsers whose `error()` / `exit()` methods end the program (SystemExit).
-ARG_PARSERS = frozenset({"argparse.ArgumentParser", "optparse.OptionParser"})
-# Builtins and functions that only look at their argument and cannot meaningfully raise:
-# not raise points, and never owners.
-INSPECTING_FUNCTIONS = frozenset(
-    {"isinstance", "issubclass", "len", "id", "type", "repr", "str", "hasattr", "getattr",
-     "callable", "bool", "print", "hash", "vars", "dir", "format", "super", "iter", "next",
-     # Copying a buffer (`bytes(self._buffer)`) fails only for a programming error (ssh-mitm's
-     # broadcast buffer, hold-out corpus 14).
-     "bytes", "bytearray",
-     # A weak reference to a socket (sockets support them) neither fails nor keeps it alive.
-     "weakref.ref", "weakref.proxy",
-     # `select.kevent(sock, filter, flags)` only builds a struct from `sock.fileno()`.
-     "select.kevent"}
-)
-# asyncio event loop methods that are coroutine functions: calling one only builds the
-# coroutine (it cannot fail); awaiting it, or running it, is where it raises.
-ASYNC_LOOP_METHODS = frozenset(
-    {"sock_recv", "sock_recv_into", "sock_recvfrom", "sock_recvfrom_into", "sock_sendall", "sock_sendto",
-     "sock_connect", "sock_accept", "sock_sendfile", "sendfile", "start_tls", "getaddrinfo", "getnameinfo",
-     "create_connection", "create_server", "create_unix_connection", "create_unix_server",
-     "create_datagram_endpoint", "connect_accepted_socket", "connect_read_pipe", "connect_write_pipe",
-     "shutdown_asyncgens", "shutdown_default_executor"}
-)
-# Installing a custom socket factory makes a socket-like module's `socket()` return whatever the
-# factory builds (trio's `set_custom_socket_factory`; its testing `FakeNet().enable()` installs
-# sockets without a descriptor). After such a call, those factories are not sources.
-FAKE_FACTORY_INSTALLERS = frozenset({"set_custom_socket_factory"})
-# Calls after which the standard `socket.socket` (and `create_connection`) is a test double
-# (`socket.socket = fakesock.socket`): httpretty's and mocket's switches, also as context
-# managers. A socket made after one is the library's fake (httpretty's unit tests, hold-out
-# corpus 13, gave ten findings on fakes whose real socket the test had replaced by a mock).
-SOCKET_MODULE_PATCHERS = frozenset(
-    {"httpretty.enable", "httpretty.HTTPretty.enable", "httpretty.httpretty.enable", "httpretty.core.httpretty.enable",
-     "httpretty.enabled", "httpretty.httprettized", "httpretty.core.httprettized",
-     "mocket.Mocket.enable", "mocket.mocket.Mocket.enable", "mocket.Mocketizer", "mocket.mocketizer.Mocketizer"}
-)
-# Decorators that do the same for the whole function.
-SOCKET_MODULE_PATCHING_DECORATORS = frozenset(
-    {"httpretty.activate", "httpretty.httprettified", "httpretty.core.httprettified",
-     "mocket.mocketize", "mocket.async_mocketize", "mocket.mocketizer.mocketize", "mocket.mocketizer.async_mocketize"}
-)
-FAKE_NETWORK_CLASSES = frozenset({"trio.testing._fake_net.FakeNet", "trio.testing.FakeNet"})
-# Clock reads: they cannot fail (pymonetdb's `update_socket_timeout` reads `time.time()` before
-# its `settimeout()`, hold-out corpus 13).
-PURE_CALLS = frozenset(
-    {"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns",
-     # Facts about the running system, read from memory (exabgp's `md5()` starts with one).
-     "platform.system", "platform.machine", "platform.release", "os.getpid"}
-)
-# Conversions that cannot fail when every argument is a constant (`float('inf')`).
-CONSTANT_CONVERSIONS = frozenset({"float", "int", "str", "bytes", "bool"})
-# Builtins that fail only when misused (a TypeError, an empty `min()`): an OS-only helper may
-# call them (pymongo's `_set_keepalive_times` computes `min(...)` before its `ioctl()`).
-PURE_BUILTINS = frozenset(
-    {"min", "max", "abs", "round", "sum", "any", "all", "sorted", "reversed", "enumerate", "zip", "range",
-     "tuple", "list", "dict", "set", "frozenset"}
-)
+ARG_PARSERS = BUILTIN.ARG_PARSERS
+# Functions that only look at their argument and cannot meaningfully raise: not raise points,
+# and never owners.
+INSPECTING_FUNCTIONS = BUILTIN.INSPECTING_FUNCTIONS
+# Event loop methods that are coroutine functions: calling one only builds the coroutine.
+ASYNC_LOOP_METHODS = BUILTIN.ASYNC_LOOP_METHODS
+# Test doubles: calls that install a custom socket factory (after one, a socket-like module's
+# factories are not sources), calls and decorators after which `socket.socket` makes fakes,
+# and fake network classes.
+FAKE_FACTORY_INSTALLERS = BUILTIN.FAKE_FACTORY_INSTALLERS
+SOCKET_MODULE_PATCHERS = BUILTIN.SOCKET_MODULE_PATCHERS
+SOCKET_MODULE_PATCHING_DECORATORS = BUILTIN.SOCKET_MODULE_PATCHING_DECORATORS
+FAKE_NETWORK_CLASSES = BUILTIN.FAKE_NETWORK_CLASSES
+# Calls that cannot fail: always; when every argument is a constant; unless misused.
+PURE_CALLS = BUILTIN.PURE_CALLS
+CONSTANT_CONVERSIONS = BUILTIN.CONSTANT_CONVERSIONS
+PURE_BUILTINS = BUILTIN.PURE_BUILTINS
 # Calls that look at a socket without ever owning it: passing a socket to them is not a sign
 # that ownership went elsewhere (see Resource.lent).
-NON_OWNING_CALLS = frozenset(
-    {"weakref.ref", "weakref.proxy", "select.select", "select.poll", "os.fstat", "select.kevent"}
-)
-# Method names that only log or record: they swallow their own errors.
-LOGGING_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "fatal",
-     "assertIsInstance", "assertIsNotNone", "assertTrue", "assertFalse", "assertEqual"}
-)
-# Plain functions that only log: `debug1(...)`, `log(...)` (sshuttle's helpers). Narrower than
-# the methods: a bare `error(...)` or `fatal(...)` may well raise or exit.
-LOGGING_FUNCTIONS = frozenset({"debug", "info", "log", "trace"})
+NON_OWNING_CALLS = BUILTIN.NON_OWNING_CALLS
+# Method names that only log or record (they swallow their own errors), and plain functions
+# that only log (narrower: a bare `error(...)` or `fatal(...)` may well raise or exit).
+LOGGING_METHODS = frozenset(_words("logging-call", "methods"))
+LOGGING_FUNCTIONS = frozenset(_words("logging-call", "functions"))
+# `hasattr(socket, NAME)` is true for these on every Python 3 socklint supports and every
+# platform: a branch for their absence is a fallback for Python 2.
+SOCKET_ATTRIBUTES_ON_EVERY_PYTHON3 = BUILTIN.SOCKET_ATTRIBUTES_ON_EVERY_PYTHON3
+# Names of the `types` module that Python 3 removed.
+PYTHON2_TYPES = BUILTIN.PYTHON2_TYPES
+# Calls that wrap without taking ownership; the value passes through (``closing(s)``).
+PASS_THROUGH = BUILTIN.PASS_THROUGH
+# ``with self.assertRaises(E):`` / ``with pytest.raises(E):``: the body is expected to fail.
+EXPECT_RAISES = BUILTIN.EXPECT_RAISES
+# ``self.fail(msg)`` in a unittest.TestCase: the test fails here (AssertionError).
+TEST_FAILURE_METHODS = BUILTIN.TEST_FAILURE_METHODS
+# ``with suppress(E):`` swallows E raised in its body.
+SUPPRESS = BUILTIN.SUPPRESS
+# Context managers whose construction cannot fail (the `with` statement's body is what runs).
+INERT_CONTEXT_MANAGERS = BUILTIN.INERT_CONTEXT_MANAGERS
+# Keyword names that hand a socket to its new owner (asyncio's ``sock=``; socketserver's).
+OWNING_KEYWORDS = BUILTIN.OWNING_KEYWORDS
+# Module functions that configure a descriptor: plain OSError (EBADF, EINVAL), never a timeout.
+OS_CONFIG_FUNCTIONS = BUILTIN.OS_CONFIG_FUNCTIONS
+# errno values only I/O produces: a configuration call's OSError never carries one.
+IO_ONLY_ERRNOS = BUILTIN.IO_ONLY_ERRNOS
+# Qualified exception names and the builtin exception they are.
+OSERROR_ALIASES = BUILTIN.OSERROR_ALIASES
+# Exception names as spelt in a handler (the module scan does not resolve imports there):
+# handlers that catch OSError, exceptions that are OSErrors, catch-all classes.
+OSERROR_CATCHERS = BUILTIN.OSERROR_CATCHERS
+OS_EXCEPTIONS = BUILTIN.OS_EXCEPTIONS
+CATCH_ALL = BUILTIN.CATCH_ALL
+# Calls a print/log helper may make (console output), and the builtins that format its message.
+REPORT_CALLS = BUILTIN.REPORT_CALLS
+TEXT_BUILTINS = BUILTIN.TEXT_BUILTINS
+# Names whose value is a constant on every Python 3 (``six.PY2``): name -> value.
+PYTHON3_FLAGS = BUILTIN.PYTHON3_FLAGS
+# What makes a function worth the deep analysis (called names, attributes, keywords), and the
+# prefilter's byte strings: a file with none of them cannot produce a finding.
+TRIGGER_METHODS = BUILTIN.TRIGGER_METHODS
+TRIGGER_ATTRIBUTES = BUILTIN.TRIGGER_ATTRIBUTES
+TRIGGER_KEYWORDS = BUILTIN.TRIGGER_KEYWORDS
+TEXT_TRIGGERS = BUILTIN.TEXT_TRIGGERS
+
+
+# ---------------------------------------------------------------------- spelling heuristics
+def is_accessor(method: str) -> bool:
+    """Heuristic (``accessor``): a getter of a socket-like object that is not a socket method
+    (``ws.getsubprotocol()``, ``conn.getstatus()``) reads a stored value and is not a raise
+    point. The socket's own getters that make a system call (``getpeername``, ``getsockopt``,
+    ``getpeercert``) are socket methods and still raise."""
+    return method.startswith(_ACCESSOR_PREFIXES) and method not in SOCKET_METHODS
+
+
+_ACCESSOR_PREFIXES = _words("accessor", "prefix")
+_DIGITS = "0123456789"
 
 
 def is_logging_call(name: str | None, method: str | None) -> bool:
-    """A call that only logs: a logging method (``log.debug``, ``self._debug``, bacpypes'
-    per-class loggers, hold-out corpus 3) or a module's own logging function (``debug2``)."""
+    """Heuristic (``logging-call``): a call that only logs, by its spelling: a logging method
+    (``log.debug``, ``self._debug``, a per-class logger) or a module's own logging function
+    (``debug2``)."""
     if method is not None:
         return method.lstrip("_") in LOGGING_METHODS
     if name is not None and "." not in name:
-        return name.lstrip("_").rstrip("0123456789") in LOGGING_FUNCTIONS
+        return name.lstrip("_").rstrip(_DIGITS) in LOGGING_FUNCTIONS
     return False
 
 
-# `hasattr(socket, NAME)` is true for these on every Python 3 socklint supports (3.9+) and
-# every platform: a branch for their absence is a fallback for Python 2 (flup's
-# `if not hasattr(socket, 'socketpair'):`, hold-out corpus 5).
-SOCKET_ATTRIBUTES_ON_EVERY_PYTHON3 = frozenset(
-    {"socketpair", "create_connection", "create_server", "SHUT_RD", "SHUT_WR", "SHUT_RDWR", "socket",
-     "getaddrinfo", "error", "timeout", "gaierror", "herror", "SOL_SOCKET", "SO_REUSEADDR", "AF_INET",
-     "SOCK_STREAM", "SOCK_DGRAM", "inet_pton", "inet_ntop", "has_ipv6"}
-)
-# Names of the `types` module that Python 3 removed: `isinstance(x, types.StringTypes)` only
-# ever runs (and is true) on Python 2.
-PYTHON2_TYPES = frozenset(
-    {"types.StringTypes", "types.StringType", "types.UnicodeType", "types.ClassType", "types.InstanceType",
-     "types.IntType", "types.LongType", "types.TupleType", "types.ListType", "types.DictType",
-     "types.FileType", "types.BufferType"}
-)
-# Calls that wrap without taking ownership; value passes through (``closing(s)``).
-# `typing.cast(socket.socket, sock)` returns its argument unchanged (zeroconf, hold-out corpus).
-PASS_THROUGH = frozenset({"contextlib.closing", "closing", "contextlib.nullcontext", "nullcontext", "typing.cast"})
-# ``with self.assertRaises(E):`` / ``with pytest.raises(E):``: the body is expected to fail.
-EXPECT_RAISES = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "raises", "assertWarns"})
-# ``self.fail(msg)`` in a unittest.TestCase: the test fails here (AssertionError). Like a failing
-# ``assert``, the path is a failed test, not a leak worth a finding (see the design doc).
-TEST_FAILURE_METHODS = frozenset({"fail"})
+_ASSERTION_PREFIXES = _words("test-assertion", "prefix")
 
 
 def is_test_assertion(method: str) -> bool:
-    """A unittest.TestCase method that fails the test with AssertionError (``assertEqual``,
-    ``assertRaisesRegex``, ``fail``, the old ``failUnless``/``failIf`` aliases)."""
-    return method.startswith(("assert", "failUnless", "failIf")) or method in TEST_FAILURE_METHODS
-# ``with suppress(E):`` swallows E raised in its body.
-SUPPRESS = frozenset({"contextlib.suppress", "suppress"})
-# Context managers whose construction cannot fail (the `with` statement's body is what runs).
-INERT_CONTEXT_MANAGERS = frozenset({"contextlib.nullcontext", "contextlib.ExitStack", "contextlib.AsyncExitStack"})
+    """Heuristic (``test-assertion``): a unittest.TestCase method that fails the test with
+    AssertionError (``assertEqual``, ``assertRaisesRegex``, ``fail``, the old
+    ``failUnless``/``failIf`` aliases)."""
+    return method.startswith(_ASSERTION_PREFIXES) or method in TEST_FAILURE_METHODS
+
+
+_CLOSE_WORDS = _words("closes-by-name", "contains")
+_NOT_CLOSE_WORDS = _words("closes-by-name", "unless-contains")
+_NOT_CLOSE_PREFIXES = _words("closes-by-name", "unless-prefix")
 
 
 def closes_by_name(name: str) -> bool:
-    """A function of another module whose name says it closes what it is given
-    (``close_socket(s)``, ``safe_close(s)``, ``self._close_on_teardown(s)``). Names that ask
-    whether something *is* closed (``is_closed``, ``wait_closed``) do not close it, nor does
-    setting the close-on-exec flag (``close_on_exec(fd)``: gunicorn's ``util``, an ``fcntl``)."""
+    """Heuristic (``closes-by-name``): a function of another module whose name says it closes
+    what it is given (``close_socket(s)``, ``safe_close(s)``, ``self._close_on_teardown(s)``).
+    Names that ask whether something *is* closed (``is_closed``, ``wait_closed``) do not close
+    it, nor does setting the close-on-exec flag (``close_on_exec(fd)``)."""
     low = name.lower()
-    return "close" in low and "closed" not in low and "exec" not in low and not low.startswith(("is", "on"))
+    return (
+        any(w in low for w in _CLOSE_WORDS)
+        and not any(w in low for w in _NOT_CLOSE_WORDS)
+        and not low.startswith(_NOT_CLOSE_PREFIXES)
+    )
 
 
-# Keyword names that hand a socket to its new owner (asyncio's ``sock=``; socketserver's).
-OWNING_KEYWORDS = frozenset({"sock", "socket", "fileobj", "conn", "connection", "request", "fileno"})
+_LOGGER_NAMES = frozenset(_words("logger-receiver", "names"))
+_LOGGER_SUFFIXES = _words("logger-receiver", "suffixes")
 
+
+def is_logger_name(receiver: Optional[str]) -> bool:
+    """Heuristic (``logger-receiver``): a name for a logger (``log``, ``logger``, ``vlog``,
+    ``self._log``, ``LOG``, ``access_logger``); not ``self.log_file``."""
+    if receiver is None:
+        return False
+    last = receiver.rsplit(".", 1)[-1].lower().lstrip("_")
+    return last in _LOGGER_NAMES or last.endswith(_LOGGER_SUFFIXES)
+
+
+# ---------------------------------------------------------------------- exception classes
 # Exception names: what socket I/O raises is OSError or a subclass of it.
 class OSErrorSubclass(OSError):
     """Stands for a specific OSError subclass of a module (socket.gaierror, ssl.SSLError)."""
 
 
-# Module functions that configure a descriptor: they fail with plain OSError (EBADF, EINVAL),
-# never with a timeout or a socket error of their own.
-OS_CONFIG_FUNCTIONS = frozenset(
-    {"fcntl.fcntl", "fcntl.ioctl", "fcntl.flock", "fcntl.lockf", "os.set_inheritable", "os.get_inheritable",
-     "os.set_blocking", "os.get_blocking", "os.fstat", "os.dup2"}
-)
-# errno values only I/O produces (would-block, in progress, interrupted, timed out, the peer
-# or the route gone): a configuration call's OSError (EBADF, EINVAL, ENOPROTOOPT, EADDRINUSE...)
-# never carries one.
-IO_ONLY_ERRNOS = frozenset(
-    {"EAGAIN", "EWOULDBLOCK", "EINPROGRESS", "EALREADY", "EINTR", "ETIMEDOUT", "ECONNRESET", "ECONNREFUSED",
-     "ECONNABORTED", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN", "ESHUTDOWN"}
-)
-OSERROR_ALIASES = {
-    "socket.error": "OSError",
-    "socket.timeout": "TimeoutError",
-    "socket.gaierror": "OSErrorSubclass",
-    "socket.herror": "OSErrorSubclass",
-    "select.error": "OSError",
-    "ssl.SSLError": "OSErrorSubclass",
-    "ssl.SSLZeroReturnError": "OSErrorSubclass",
-    "ssl.SSLWantReadError": "OSErrorSubclass",
-    "ssl.SSLWantWriteError": "OSErrorSubclass",
-    "ssl.SSLSyscallError": "OSErrorSubclass",
-    "ssl.SSLEOFError": "OSErrorSubclass",
-    "ssl.SSLCertVerificationError": "OSErrorSubclass",
-    "ssl.CertificateError": "ValueError",
-    "IOError": "OSError",
-    "EnvironmentError": "OSError",
-    "WindowsError": "OSError",
-    "asyncio.TimeoutError": "TimeoutError",
-    "asyncio.CancelledError": "BaseException",
-    "concurrent.futures.TimeoutError": "TimeoutError",
-}
-
-
 def builtin_exception(name: str) -> type[BaseException] | None:
     """The builtin exception class a (qualified) name denotes, if any."""
-    name = OSERROR_ALIASES.get(name, name)
-    if name == "OSErrorSubclass":
-        return OSErrorSubclass
-    obj = getattr(builtins, name, None)
-    if isinstance(obj, type) and issubclass(obj, BaseException):
-        return obj
-    return None
+    return BUILTIN.exception_class(name)
+

@@ -18,14 +18,10 @@ from socklint.analysis.compat import python3_constant_ast
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
-# Attribute calls that make a function worth analysing.
-TRIGGER_METHODS = frozenset(
-    {"accept", "_accept", "dup", "wrap_socket", "setsockopt", "shutdown", "recv", "recv_into",
-     "create_datagram_endpoint", "create_server", "detach", "socketpair", "create_connection",
-     "fromfd", "fromshare", "makefile", "bind", "listen", "socket", "SocketType", "SSLSocket"}
-)
-TRIGGER_ATTRIBUTES = frozenset({"allow_reuse_address", "allow_reuse_port"})
-TRIGGER_KEYWORDS = frozenset({"reuse_address", "reuse_port"})
+# What makes a function worth analysing: model rows of kind `triggers`.
+TRIGGER_METHODS = model.TRIGGER_METHODS
+TRIGGER_ATTRIBUTES = model.TRIGGER_ATTRIBUTES
+TRIGGER_KEYWORDS = model.TRIGGER_KEYWORDS
 
 
 class ImportTable:
@@ -95,7 +91,7 @@ class Summaries:
     # Every function and method name defined in the module: calls to them are seen, not unknown.
     defined: set[str] = field(default_factory=set)
     # Helpers that install a custom socket factory (model.FAKE_FACTORY_INSTALLERS), directly or
-    # through another such helper (trio's tests: `def fn(): FakeNet().enable()`).
+    # through another such helper (`def fn(): FakeNet().enable()` in a test module).
     fake_net: set[str] = field(default_factory=set)
     # Sources that wrap a parameter (`return ctx.wrap_socket(sock)`): they take it over.
     wrappers: dict[str, set[int]] = field(default_factory=dict)
@@ -105,14 +101,14 @@ class Summaries:
     # The subset that only configures (setsockopt, fcntl): plain OSError, never a timeout.
     oscfg_only: set[str] = field(default_factory=set)
     # Functions that cannot raise: the whole body runs under `with suppress(Exception)` or a
-    # `try` whose catch-all handler does not raise (Pyro5's `set_nodelay`).
+    # `try` whose catch-all handler does not raise (a `set_nodelay(sock)` helper).
     nonraising: set[str] = field(default_factory=set)
-    # Functions that always raise (every path ends in `raise`, none returns): miio's
-    # `_handle_error`. A call to one as a statement ends the path.
+    # Functions that always raise (every path ends in `raise`, none returns: a
+    # `_handle_error()` that logs and raises). A call to one as a statement ends the path.
     always_raise: set[str] = field(default_factory=set)
     # Helpers that never let an OSError out: every call that could raise one sits in a `try`
-    # whose OSError handler logs, passes, or raises an exception of another kind (exabgp's
-    # `md5()` turns them into `MD5Error`): an `except OSError` around a call cannot catch it.
+    # whose OSError handler logs, passes, or raises an exception of another kind (a helper
+    # that turns them into its own `MD5Error`): an `except OSError` around a call cannot catch it.
     non_os: set[str] = field(default_factory=set)
     # Classes defined in the module (nested ones too): constructing one around a socket hands
     # the socket to the new object, whatever the name looks like (`TelnetServer._Client(sock)`).
@@ -129,8 +125,8 @@ class Summaries:
     method_sources: dict[str, set[str]] = field(default_factory=dict)
     function_sources: set[str] = field(default_factory=set)
     # Private helpers (`_name`, or nested) whose every call in the module passes a datagram
-    # socket at that position: an empty datagram there is valid, not end of stream (steam's
-    # `_handle_a2s_multi_packet_response(sock, packet)`, hold-out corpus 6).
+    # socket at that position: an empty datagram there is valid, not end of stream
+    # (`_handle_multi_packet_response(sock, packet)` called only with a UDP socket).
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
 
     def defines(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
@@ -243,197 +239,247 @@ def _params(fn: FuncNode) -> dict[str, int]:
     return {p: i for i, p in enumerate(names)}
 
 
-def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: frozenset[str] = frozenset()) -> ScanResult:
-    imports = ImportTable()
-    classes: list[ast.ClassDef] = []
-    fns: list[_Fn] = []
-    summaries = Summaries()
-    trigger_names = set(TRIGGER_METHODS) | {n.rsplit(".", 1)[-1] for n in factories}
-    closer_lasts = {n.rsplit(".", 1)[-1] for n in closers}
-    top_trigger: dict[int, bool] = {}
-    top_called: dict[int, set[str]] = {}
-    # `socket_factory = socket.socket` at module level: resolved once every import is known.
-    aliases: list[tuple[str, str]] = []
-    # Where helpers are mentioned other than called (`Thread(target=_serve)`, `cb = self._read`),
-    # they have callers we do not see. (Names are never visited: see _INERT.)
-    call_funcs: dict[str, int] = {}
-    attr_calls: dict[str, int] = {}
-    attr_mentions: dict[str, int] = {}
-    passed: set[str] = set()
+# (node, enclosing function index or -1, top-level statement index or -1, inside a try that
+# swallows OSError, enclosing class name)
+_Item = tuple[ast.AST, int, int, bool, Optional[str]]
 
-    # (node, enclosing function index, top-level statement index or -1)
-    # (node, enclosing function, top-level statement or -1, inside a try that swallows OSError)
-    stack: list[tuple[ast.AST, int, int, bool, Optional[str]]] = []
-    for i, stmt in enumerate(tree.body):
-        stack.append((stmt, -1, -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i, False, None))
-    while stack:
-        node, fi, ti, prot, cls = stack.pop()
-        if isinstance(node, (ast.Assign, ast.Return)) and isinstance(node.value, ast.Name):
-            passed.add(node.value.id)  # `handler = _serve`, `return _serve`
+
+class _Walk:
+    """The state of the scan's single iterative walk over the module: what it collects for
+    the summaries and the snippets, one ``_visit`` per node."""
+
+    def __init__(self, factories: frozenset[str], closers: frozenset[str]) -> None:
+        self.imports = ImportTable()
+        self.classes: list[ast.ClassDef] = []
+        self.fns: list[_Fn] = []
+        self.summaries = Summaries()
+        self.trigger_names = set(TRIGGER_METHODS) | {n.rsplit(".", 1)[-1] for n in factories}
+        self.closer_lasts = {n.rsplit(".", 1)[-1] for n in closers}
+        self.top_trigger: dict[int, bool] = {}
+        self.top_called: dict[int, set[str]] = {}
+        # `socket_factory = socket.socket` at module level: resolved once every import is known.
+        self.aliases: list[tuple[str, str]] = []
+        # Where helpers are mentioned other than called (`Thread(target=_serve)`, `cb =
+        # self._read`), they have callers we do not see. (Names are never visited: see _INERT.)
+        self.call_funcs: dict[str, int] = {}
+        self.attr_calls: dict[str, int] = {}
+        self.attr_mentions: dict[str, int] = {}
+        self.passed: set[str] = set()
+
+    def run(self, tree: ast.Module) -> None:
+        stack: list[_Item] = []
+        for i, stmt in enumerate(tree.body):
+            top = -1 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else i
+            stack.append((stmt, -1, top, False, None))
+        while stack:
+            node, fi, ti, prot, cls = stack.pop()
+            if isinstance(node, (ast.Assign, ast.Return)) and isinstance(node.value, ast.Name):
+                self.passed.add(node.value.id)  # `handler = _serve`, `return _serve`
+            inner = self._visit(node, fi, ti, prot, cls, stack)
+            if inner is not None:
+                for sub in _children(node):
+                    stack.append((sub, *inner))
+
+    def _visit(
+        self, node: ast.AST, fi: int, ti: int, prot: bool, cls: Optional[str], stack: list[_Item]
+    ) -> Optional[tuple[int, int, bool, Optional[str]]]:
+        """Record what ``node`` says; return the context for its children, or None when the
+        node pushed the children it wants walked itself."""
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            fns.append(_Fn(node, fi, _params(node), cls=cls))
-            summaries.defined.add(node.name)
+            self.fns.append(_Fn(node, fi, _params(node), cls=cls))
+            self.summaries.defined.add(node.name)
             if isinstance(node, ast.AsyncFunctionDef):
-                summaries.async_funcs.add(node.name)
-            fi = len(fns) - 1
-            ti = -1  # a function inside a module-level statement is analysed on its own
-            prot = False
-        elif isinstance(node, (ast.With, ast.AsyncWith)) and fi >= 0 and fns[fi].params:
-            # `async with sock:` on a parameter: the helper closes it (curio's `run_server`).
-            f = fns[fi]
+                self.summaries.async_funcs.add(node.name)
+            # A function inside a module-level statement is analysed on its own.
+            return len(self.fns) - 1, -1, False, cls
+        if isinstance(node, (ast.With, ast.AsyncWith)) and fi >= 0 and self.fns[fi].params:
+            # `async with sock:` on a parameter: the helper closes it.
+            f = self.fns[fi]
             for item in node.items:
                 if isinstance(item.context_expr, ast.Name) and item.context_expr.id in f.params:
-                    summaries.closers.setdefault(f.node.name, set()).add(f.params[item.context_expr.id])
+                    self.summaries.closers.setdefault(f.node.name, set()).add(f.params[item.context_expr.id])
         elif isinstance(node, ast.If) and (on_py3 := python3_constant_ast(node.test)) is not None:
             # A Python 2 branch never runs: nothing in it is analysed or summarised.
             for stmt in node.body if on_py3 else node.orelse:
                 stack.append((stmt, fi, ti, prot, cls))
-            continue
+            return None
         elif isinstance(node, ast.Try) and not prot and _catches_oserror(node):
             # The try body's OSErrors are handled here: push it protected, the rest not.
             for stmt in node.body:
                 stack.append((stmt, fi, ti, True, cls))
-            rest: list[ast.AST] = [*node.handlers, *node.orelse, *node.finalbody]
-            for other in rest:
+            for other in [*node.handlers, *node.orelse, *node.finalbody]:
                 stack.append((other, fi, ti, False, cls))
-            continue
+            return None
         elif isinstance(node, ast.Raise) and fi >= 0 and not prot:
-            fns[fi].os_unsafe = True
+            self.fns[fi].os_unsafe = True
         elif isinstance(node, ast.Call):
-            last = _last_name(node.func)
-            if last is not None:
-                call_funcs[last] = call_funcs.get(last, 0) + 1
-                if isinstance(node.func, ast.Attribute):
-                    attr_calls[last] = attr_calls.get(last, 0) + 1
-                # `Thread(target=_serve)`, `map(_parse, socks)`: the helper is passed around.
-                passed.update(a.id for a in node.args if isinstance(a, ast.Name))
-                passed.update(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
-                if fi >= 0:
-                    if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-                        fns[fi].arg_calls.append((last, -1, None))
-                    for pos, arg in enumerate(node.args):
-                        fns[fi].arg_calls.append((last, pos, arg))
-            if fi >= 0 and not prot:
-                _classify_raise(fns[fi], node)
-            hit = last is not None and last in trigger_names
-            if not hit and node.keywords:
-                hit = any(kw.arg in TRIGGER_KEYWORDS for kw in node.keywords)
-            if fi >= 0:
-                f = fns[fi]
-                if hit:
-                    f.trigger = True
-                for arg in node.args:
-                    if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
-                        f.kept.add(arg.value.id)
-                    elif isinstance(arg, ast.Name) and isinstance(node.func, ast.Attribute) and node.func.attr in model.KEEPING_METHODS:
-                        f.kept.add(arg.id)  # `self.open_sockets.append(s); return s`
-                if last is not None:
-                    f.called.add(last)
-                func = node.func
-                if f.params:
-                    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
-                        if func.attr in model.CLOSE_METHODS:
-                            summaries.closers.setdefault(f.node.name, set()).add(f.params[func.value.id])
-                    if isinstance(func, ast.Attribute) and func.attr in model.KEEPING_METHODS:
-                        for arg in node.args:
-                            if isinstance(arg, ast.Name) and arg.id in f.params:
-                                summaries.keepers.setdefault(f.node.name, set()).add(f.params[arg.id])
-                    if last in closer_lasts:
-                        for arg in node.args[:1]:
-                            if isinstance(arg, ast.Name) and arg.id in f.params:
-                                summaries.closers.setdefault(f.node.name, set()).add(f.params[arg.id])
-                    if last is not None:
-                        for pos, arg in enumerate(node.args):
-                            if isinstance(arg, ast.Name) and arg.id in f.params:
-                                f.param_calls.append((last, pos, f.params[arg.id]))
-            elif ti >= 0:
-                if hit:
-                    top_trigger[ti] = True
-                if last is not None:
-                    top_called.setdefault(ti, set()).add(last)
+            self._call(node, fi, ti, prot)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.add(node)
+            self.imports.add(node)
         elif isinstance(node, ast.ClassDef):
-            classes.append(node)
+            self.classes.append(node)
             cls = node.name
         elif isinstance(node, ast.Attribute):
-            attr_mentions[node.attr] = attr_mentions.get(node.attr, 0) + 1
-            if node.attr in TRIGGER_ATTRIBUTES:
-                if fi >= 0:
-                    fns[fi].trigger = True
-                elif ti >= 0:
-                    top_trigger[ti] = True
+            self._attribute(node, fi, ti)
         elif fi >= 0 and isinstance(node, ast.Return) and node.value is not None:
-            fns[fi].returns.append(node.value)
-        elif (
-            fi < 0
-            and cls is None
-            and isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and (value := dotted_name(node.value)) is not None
-        ):
-            aliases.append((node.targets[0].id, value))
-        elif fi >= 0 and isinstance(node, ast.Assign):
-            f = fns[fi]
-            if isinstance(node.value, ast.Call):
-                stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
-                for t in node.targets:
-                    if isinstance(t, ast.Name):
-                        f.assigned.setdefault(t.id, []).append(node.value)
-                        if stored:
-                            f.kept.add(t.id)  # `sock = self.socket = make()`: the object keeps it
-            elif isinstance(node.value, ast.Name):
-                if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
-                    f.kept.add(node.value.id)
-                    if node.value.id in f.params:
-                        summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
-        for sub in _children(node):
-            stack.append((sub, fi, ti, prot, cls))
+            self.fns[fi].returns.append(node.value)
+        elif isinstance(node, ast.Assign):
+            self._assign(node, fi, cls)
+        return fi, ti, prot, cls
 
-    for alias, value in aliases:
-        # dnspython's `socket_factory = socket.socket`: calling the alias makes a socket, as
-        # an import under another name would (`from socket import socket as socket_factory`).
-        q = imports.qualify(value)
-        if q in model.FACTORIES or q in model.PAIR_FACTORIES or q in factories:
-            imports.names[alias] = q
-            for f in fns:
-                if alias in f.called:
-                    f.trigger = True
+    def _call(self, node: ast.Call, fi: int, ti: int, prot: bool) -> None:
+        last = _last_name(node.func)
+        if last is not None:
+            self.call_funcs[last] = self.call_funcs.get(last, 0) + 1
+            if isinstance(node.func, ast.Attribute):
+                self.attr_calls[last] = self.attr_calls.get(last, 0) + 1
+            # `Thread(target=_serve)`, `map(_parse, socks)`: the helper is passed around.
+            self.passed.update(a.id for a in node.args if isinstance(a, ast.Name))
+            self.passed.update(k.value.id for k in node.keywords if isinstance(k.value, ast.Name))
+            if fi >= 0:
+                if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                    self.fns[fi].arg_calls.append((last, -1, None))
+                for pos, arg in enumerate(node.args):
+                    self.fns[fi].arg_calls.append((last, pos, arg))
+        if fi >= 0 and not prot:
+            _classify_raise(self.fns[fi], node)
+        hit = last is not None and last in self.trigger_names
+        if not hit and node.keywords:
+            hit = any(kw.arg in TRIGGER_KEYWORDS for kw in node.keywords)
+        if fi >= 0:
+            self._call_in_function(self.fns[fi], node, last, hit)
+        elif ti >= 0:
+            if hit:
+                self.top_trigger[ti] = True
+            if last is not None:
+                self.top_called.setdefault(ti, set()).add(last)
+
+    def _call_in_function(self, f: _Fn, node: ast.Call, last: Optional[str], hit: bool) -> None:
+        if hit:
+            f.trigger = True
+        for arg in node.args:
+            if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
+                f.kept.add(arg.value.id)
+            elif isinstance(arg, ast.Name) and isinstance(node.func, ast.Attribute) and node.func.attr in model.KEEPING_METHODS:
+                f.kept.add(arg.id)  # `self.open_sockets.append(s); return s`
+        if last is not None:
+            f.called.add(last)
+        if f.params:
+            self._call_on_params(f, node, last)
+
+    def _call_on_params(self, f: _Fn, node: ast.Call, last: Optional[str]) -> None:
+        """Summaries of what a helper does with its parameters: closes, keeps, passes on."""
+        func = node.func
+        closers = self.summaries.closers
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
+            if func.attr in model.CLOSE_METHODS:
+                closers.setdefault(f.node.name, set()).add(f.params[func.value.id])
+        if isinstance(func, ast.Attribute) and func.attr in model.KEEPING_METHODS:
+            for arg in node.args:
+                if isinstance(arg, ast.Name) and arg.id in f.params:
+                    self.summaries.keepers.setdefault(f.node.name, set()).add(f.params[arg.id])
+        if last in self.closer_lasts:
+            for arg in node.args[:1]:
+                if isinstance(arg, ast.Name) and arg.id in f.params:
+                    closers.setdefault(f.node.name, set()).add(f.params[arg.id])
+        if last is not None:
+            for pos, arg in enumerate(node.args):
+                if isinstance(arg, ast.Name) and arg.id in f.params:
+                    f.param_calls.append((last, pos, f.params[arg.id]))
+
+    def _attribute(self, node: ast.Attribute, fi: int, ti: int) -> None:
+        self.attr_mentions[node.attr] = self.attr_mentions.get(node.attr, 0) + 1
+        if node.attr in TRIGGER_ATTRIBUTES:
+            if fi >= 0:
+                self.fns[fi].trigger = True
+            elif ti >= 0:
+                self.top_trigger[ti] = True
+
+    def _assign(self, node: ast.Assign, fi: int, cls: Optional[str]) -> None:
+        if fi < 0:
+            if (
+                cls is None
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and (value := dotted_name(node.value)) is not None
+            ):
+                self.aliases.append((node.targets[0].id, value))
+            return
+        f = self.fns[fi]
+        if isinstance(node.value, ast.Call):
+            stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    f.assigned.setdefault(t.id, []).append(node.value)
+                    if stored:
+                        f.kept.add(t.id)  # `sock = self.socket = make()`: the object keeps it
+        elif isinstance(node.value, ast.Name):
+            if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets):
+                f.kept.add(node.value.id)
+                if node.value.id in f.params:
+                    self.summaries.keepers.setdefault(f.node.name, set()).add(f.params[node.value.id])
+
+    def is_factory(self, qual: str, factories: frozenset[str]) -> bool:
+        return qual in model.FACTORIES or qual in model.PAIR_FACTORIES or qual in factories
+
+
+def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: frozenset[str] = frozenset()) -> ScanResult:
+    w = _Walk(factories, closers)
+    w.run(tree)
+    fns, summaries, imports = w.fns, w.summaries, w.imports
+    _resolve_factory_aliases(w, factories)
     _find_sources(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
     _find_nonraising(fns, summaries, imports)
-    _find_local_classes(classes, summaries)
+    _find_local_classes(w.classes, summaries)
     _find_always_raise(fns, summaries)
-    unseen = passed | {a for a, n in attr_mentions.items() if n != attr_calls.get(a, 0)}
-    _find_dgram_params(fns, imports, summaries, unseen, call_funcs)
+    unseen = w.passed | {a for a, n in w.attr_mentions.items() if n != w.attr_calls.get(a, 0)}
+    _find_dgram_params(fns, imports, summaries, unseen, w.call_funcs)
     _close_chains(fns, summaries)
-    # Names that call a socket factory under another name: local sources, and imports such
-    # as `from socket import create_connection as connect_to`.
-    extra = set(summaries.sources) | {
-        local for local, q in imports.names.items()
-        if q in model.FACTORIES or q in model.PAIR_FACTORIES or q in factories
-    }
+    _late_triggers(w, factories)
+    _class_sources(fns, imports, factories, summaries)
+    snippets = _snippets(tree, fns, w.top_trigger)
+    result = ScanResult(imports, summaries, snippets, w.classes, tree)
+    result.fn_class = {id(f.node): f.cls for f in fns}
+    return result
+
+
+def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:
+    """`socket_factory = socket.socket` at module level: calling the alias makes a socket, as
+    an import under another name would (`from socket import socket as socket_factory`)."""
+    for alias, value in w.aliases:
+        q = w.imports.qualify(value)
+        if w.is_factory(q, factories):
+            w.imports.names[alias] = q
+            for f in w.fns:
+                if alias in f.called:
+                    f.trigger = True
+
+
+def _late_triggers(w: _Walk, factories: frozenset[str]) -> None:
+    """Names that call a socket factory under another name: local sources, and imports such
+    as `from socket import create_connection as connect_to`."""
+    extra = set(w.summaries.sources) | {local for local, q in w.imports.names.items() if w.is_factory(q, factories)}
     if extra:
-        for f in fns:
+        for f in w.fns:
             if not f.trigger and f.called & extra:
                 f.trigger = True
-        for ti, called in top_called.items():
+        for ti, called in w.top_called.items():
             if called & extra:
-                top_trigger[ti] = True
+                w.top_trigger[ti] = True
 
+
+def _class_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str], summaries: Summaries) -> None:
+    """The class-aware view of the sources: which class defines each method, and which
+    definitions of a source name return a fresh socket themselves."""
     for f in fns:
         if f.cls is not None:
             summaries.method_classes.setdefault(f.node.name, set()).add(f.cls)
-            if f.node.name in summaries.sources and _fn_returns_fresh(f, imports, factories, summaries.sources):
+            if f.node.name in summaries.sources and _fresh_return(f, imports, factories, summaries.sources) is not None:
                 summaries.method_sources.setdefault(f.node.name, set()).add(f.cls)
-        elif f.node.name in summaries.sources and _fn_returns_fresh(f, imports, factories, summaries.sources):
+        elif f.node.name in summaries.sources and _fresh_return(f, imports, factories, summaries.sources) is not None:
             summaries.function_sources.add(f.node.name)
-    snippets = _snippets(tree, fns, top_trigger)
-    result = ScanResult(imports, summaries, snippets, classes, tree)
-    result.fn_class = {id(f.node): f.cls for f in fns}
-    return result
 
 
 def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[str], local_sources: set[str]) -> bool:
@@ -452,15 +498,17 @@ def _is_source_call(node: ast.AST, imports: ImportTable, factories: frozenset[st
     return False
 
 
-def _fn_returns_fresh(f: _Fn, imports: ImportTable, factories: frozenset[str], sources: set[str]) -> bool:
+def _fresh_return(f: _Fn, imports: ImportTable, factories: frozenset[str], sources: set[str]) -> Optional[ast.expr]:
+    """The first `return` of ``f`` that hands back a fresh socket: a source call, or a local
+    name bound only to source calls that the function has not kept itself."""
     for r in f.returns:
         if _is_source_call(r, imports, factories, sources) or (
             isinstance(r, ast.Name)
             and r.id not in f.kept
             and any(_is_source_call(c, imports, factories, sources) for c in f.assigned.get(r.id, ()))
         ):
-            return True
-    return False
+            return r
+    return None
 
 
 def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str], s: Summaries) -> None:
@@ -472,27 +520,19 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
         for f in candidates:
             if f.node.name in s.sources:
                 continue
-            for r in f.returns:
-                fresh = _is_source_call(r, imports, factories, s.sources) or (
-                    isinstance(r, ast.Name)
-                    and r.id not in f.kept
-                    and any(_is_source_call(c, imports, factories, s.sources) for c in f.assigned.get(r.id, ()))
-                )
-                if fresh:
-                    s.sources.add(f.node.name)
-                    # `return ctx.wrap_socket(sock)`, or `sock = _wrap(sock); return sock`: the
-                    # helper wraps its parameter, and so takes it over.
-                    calls = [r] if isinstance(r, ast.Call) else f.assigned.get(r.id, []) if isinstance(r, ast.Name) else []
-                    for c in calls:
-                        if c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in f.params and _is_source_call(c, imports, factories, s.sources):
-                            s.wrappers.setdefault(f.node.name, set()).add(f.params[c.args[0].id])
-                    changed = True
-                    break
+            r = _fresh_return(f, imports, factories, s.sources)
+            if r is None:
+                continue
+            s.sources.add(f.node.name)
+            # `return ctx.wrap_socket(sock)`, or `sock = _wrap(sock); return sock`: the
+            # helper wraps its parameter, and so takes it over.
+            calls = [r] if isinstance(r, ast.Call) else f.assigned.get(r.id, []) if isinstance(r, ast.Name) else []
+            for c in calls:
+                if c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in f.params and _is_source_call(c, imports, factories, s.sources):
+                    s.wrappers.setdefault(f.node.name, set()).add(f.params[c.args[0].id])
+            changed = True
         if not changed:
             break
-
-
-_OSERROR_CATCHERS = frozenset({"OSError", "IOError", "EnvironmentError", "error", "socket.error", "Exception", "BaseException"})
 
 
 def _catches_oserror(node: ast.Try) -> bool:
@@ -500,7 +540,7 @@ def _catches_oserror(node: ast.Try) -> bool:
         if h.type is None:
             return True
         types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
-        if any((dotted_name(t) or "") in _OSERROR_CATCHERS for t in types):
+        if any((dotted_name(t) or "") in model.OSERROR_CATCHERS for t in types):
             # A handler that re-raises does not swallow.
             if not any(isinstance(n, ast.Raise) for n in iter_nodes(h)):
                 return True
@@ -554,9 +594,6 @@ def _find_os_only(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
     s.oscfg_only = closure(s.os_only - {f.node.name for f in fns if f.os_io})
 
 
-_CATCH_ALL = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
-
-
 def _swallows_everything(stmt: ast.stmt, imports: ImportTable) -> bool:
     """``with suppress(Exception): ...`` or ``try: ... except Exception: <no raise>`` with no
     ``else``/``finally``: nothing the block does escapes it."""
@@ -564,11 +601,11 @@ def _swallows_everything(stmt: ast.stmt, imports: ImportTable) -> bool:
         call = stmt.items[0].context_expr
         if isinstance(call, ast.Call) and (name := dotted_name(call.func)) is not None:
             if imports.qualify(name) in model.SUPPRESS or name in model.SUPPRESS:
-                return any((n := dotted_name(a)) is not None and n in _CATCH_ALL for a in call.args)
+                return any((n := dotted_name(a)) is not None and n in model.CATCH_ALL for a in call.args)
         return False
     if isinstance(stmt, ast.Try) and not stmt.orelse and not stmt.finalbody:
         for h in stmt.handlers:
-            if h.type is None or ((n := dotted_name(h.type)) is not None and n in _CATCH_ALL):
+            if h.type is None or ((n := dotted_name(h.type)) is not None and n in model.CATCH_ALL):
                 return not any(isinstance(x, ast.Raise) for x in ast.walk(h))
     return False
 
@@ -692,12 +729,6 @@ def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None
             s.nonraising_methods.setdefault(n, set()).add(c)
 
 
-# Calls a reporting helper may make: write to the console or a log, nothing else.
-_REPORT_CALLS = frozenset({"print", "sys.stdout.write", "sys.stderr.write", "sys.stdout.flush", "sys.stderr.flush"})
-# Builtins that turn values into text for such a message.
-_TEXT_BUILTINS = frozenset({"str", "repr", "format", "len"})
-
-
 def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         return body[1:]
@@ -706,10 +737,10 @@ def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def _logger_call(call: ast.Call) -> bool:
     """A call to a logger: a logging method (`log.debug`, `self._debug`), any method of a logger
-    (`vlog.err`, ovs), or a module's own logging function (`debug2(...)`)."""
+    (`vlog.err`), or a module's own logging function (`debug2(...)`)."""
     func = call.func
     if isinstance(func, ast.Attribute):
-        return model.is_logging_call(None, func.attr) or _is_logger(dotted_name(func.value))
+        return model.is_logging_call(None, func.attr) or model.is_logger_name(dotted_name(func.value))
     return isinstance(func, ast.Name) and model.is_logging_call(func.id, None)
 
 
@@ -727,7 +758,7 @@ def _cannot_fail(call: ast.Call) -> bool:
 def _only_reports(body: list[ast.stmt]) -> bool:
     """A module's own print/log helper: every statement prints or logs a message, possibly
     under a flag test (`if self.debug: print("DEBUG (" + self.id + "): " + msg)`,
-    p2pnetwork's `debug_print`, hold-out corpus 12). Like a logging call it is not a raise
+    a node's `debug_print`). Like a logging call it is not a raise
     point: it fails only for a programming error or a broken console."""
     for stmt in body:
         if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and (stmt.value is None or isinstance(stmt.value, ast.Constant))):
@@ -739,7 +770,7 @@ def _only_reports(body: list[ast.stmt]) -> bool:
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
             return False
         call = stmt.value
-        if dotted_name(call.func) not in _REPORT_CALLS and not _logger_call(call):
+        if dotted_name(call.func) not in model.REPORT_CALLS and not _logger_call(call):
             return False
         if not all(_no_calls(a) for a in call.args) or not all(_no_calls(k.value) for k in call.keywords):
             return False
@@ -749,28 +780,19 @@ def _only_reports(body: list[ast.stmt]) -> bool:
 def _no_calls(node: ast.expr) -> bool:
     """Nothing in the expression calls anything but a text builtin (`str(x)`, `repr(x)`)."""
     for n in ast.walk(node):
-        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in _TEXT_BUILTINS):
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in model.TEXT_BUILTINS):
             return False
         if isinstance(n, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)):
             return False
     return True
 
 
-# Exceptions that are OSErrors: a handler raising one of these passes an OSError on.
-_OS_EXCEPTIONS = frozenset(
-    {"OSError", "IOError", "EnvironmentError", "error", "socket.error", "socket.timeout", "socket.gaierror",
-     "socket.herror", "TimeoutError", "ConnectionError", "ConnectionResetError", "ConnectionRefusedError",
-     "ConnectionAbortedError", "BrokenPipeError", "InterruptedError", "BlockingIOError", "FileNotFoundError",
-     "PermissionError", "ssl.SSLError", "SSLError"}
-)
-
-
 class _OsGuard:
     """Does a helper keep every OSError in? Each call either cannot raise one (a pure or
     logging call) or sits in a `try` whose OSError handler does not re-raise it: it logs,
     passes, returns, or raises an exception of another kind (`translates`). `other_calls`:
-    some guarded call may still raise something else. ovs's `set_nonblocking` and exabgp's
-    `set_reuse_options` swallow (hold-out corpus 15); exabgp's `md5()` translates."""
+    some guarded call may still raise something else. A `set_nonblocking(sock)` that logs the
+    OSError swallows it; an `md5()` that raises its own `MD5Error` from the handler translates."""
 
     def __init__(self, params: set[str], imports: ImportTable) -> None:
         self.params = params
@@ -829,12 +851,12 @@ class _OsGuard:
         if h.type is None:
             return True
         types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
-        return any((dotted_name(t) or "") in _OSERROR_CATCHERS | _OS_EXCEPTIONS for t in types)
+        return any((dotted_name(t) or "") in model.OSERROR_CATCHERS | model.OS_EXCEPTIONS for t in types)
 
     def _raises_other(self, exc: ast.expr, guarded: bool) -> bool:
         call = exc if isinstance(exc, ast.Call) else None
         name = dotted_name(call.func if call is not None else exc)
-        if name is None or name in _OS_EXCEPTIONS or self.imports.qualify(name) in _OS_EXCEPTIONS:
+        if name is None or name in model.OS_EXCEPTIONS or self.imports.qualify(name) in model.OS_EXCEPTIONS:
             return False
         self.translates = True
         return call is None or all(self.expr(a, True) for a in call.args)
@@ -872,15 +894,6 @@ class _OsGuard:
         return True
 
 
-def _is_logger(receiver: Optional[str]) -> bool:
-    """A name for a logger: `log`, `logger`, `vlog` (ovs), `self._log`, `LOG`, `access_logger`;
-    not `self.log_file`."""
-    if receiver is None:
-        return False
-    last = receiver.rsplit(".", 1)[-1].lower().lstrip("_")
-    return last in ("log", "vlog", "logging") or last.endswith(("logger", "_log"))
-
-
 def _find_local_classes(classes: list[ast.ClassDef], s: Summaries) -> None:
     trivial: dict[str, bool] = {}
     for c in classes:
@@ -891,7 +904,7 @@ def _find_local_classes(classes: list[ast.ClassDef], s: Summaries) -> None:
 
 def _trivial_init(c: ast.ClassDef) -> bool:
     """Constructing the class cannot fail: its `__init__` only stores values it was given or
-    computed without calls (telnetserver's `_Client`, hold-out corpus 13); without an
+    computed without calls (a `_Client(sock)` that stores `self.sock = sock`); without an
     `__init__`, only if it has no base class whose constructor would run instead."""
     if c.decorator_list or c.keywords:
         return False  # a dataclass, a metaclass: the constructor is not what it looks like
