@@ -296,10 +296,12 @@ class _DepthGuard:
     Top-level statements follow each other in source order, so the ones overlapping a line
     range are found by bisection rather than by scanning the module once per snippet (which
     made a file of 50,000 lines cost about ten times one of 25,000). Each statement's depth is
-    measured at most once per file, iteratively: the point is not to recurse."""
+    measured at most once per file, iteratively: the point is not to recurse. A statement's
+    depth is a function of its text, so an edited file re-measures only what changed."""
 
-    def __init__(self, tree: ast.Module) -> None:
+    def __init__(self, tree: ast.Module, lines: list[str]) -> None:
         self.body = tree.body
+        self.lines = lines
         self.starts = [stmt.lineno for stmt in self.body]
         self.ends = [stmt.end_lineno or stmt.lineno for stmt in self.body]
         self.deep: dict[int, bool] = {}  # index in body -> nests too deep
@@ -309,10 +311,32 @@ class _DepthGuard:
         hi = bisect.bisect_right(self.starts, end)
         for i in range(lo, hi):
             if i not in self.deep:
-                self.deep[i] = _nests_deeper(self.body[i], MAX_AST_DEPTH)
+                self.deep[i] = self._measure(self.body[i], self.ends[i])
             if self.deep[i]:
                 return True
         return False
+
+    def _measure(self, stmt: ast.stmt, end: int) -> bool:
+        # Decorators belong to the statement's tree but sit above its first line.
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        text = "".join(self.lines[first - 1 : end])
+        key = f"{stmt.col_offset}:{stmt.end_col_offset}:{text}"
+        with _DEPTH_LOCK:
+            hit = _DEPTH_MEMO.get(key)
+        if hit is not None:
+            return hit
+        deep = _nests_deeper(stmt, MAX_AST_DEPTH)
+        with _DEPTH_LOCK:
+            _DEPTH_MEMO[key] = deep
+            while len(_DEPTH_MEMO) > _DEPTH_MEMO_SIZE:
+                _DEPTH_MEMO.pop(next(iter(_DEPTH_MEMO)))
+        return deep
+
+
+# Depth by statement text, for re-analyses of an edited file (first in, first out).
+_DEPTH_MEMO: dict[str, bool] = {}
+_DEPTH_MEMO_SIZE = 4096
+_DEPTH_LOCK = threading.Lock()
 
 
 def _nests_deeper(root: ast.AST, limit: int) -> bool:
@@ -389,7 +413,7 @@ def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings
         return diags
     keys = _FileKeys(path, settings, result)
     rid_base = 0
-    depth = _DepthGuard(tree)
+    depth = _DepthGuard(tree, lines)
     for snip in result.snippets:
         if depth.too_deep(snip.start, snip.end):
             diags.append(
