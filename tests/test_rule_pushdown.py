@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import socklint.engine as engine
+from socklint import engine
 from socklint.api import check_source
 from socklint.codes import CODES
 from socklint.config import Settings

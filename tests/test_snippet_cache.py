@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import socklint.engine as engine
+from socklint import engine
 from socklint.api import check_source
 from socklint.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from run import generate_large_file  # noqa: E402
+from run import generate_large_file
 
 ALL = Settings(select=("ALL",))
 
