@@ -2,7 +2,10 @@
 
 libcst costs about ten times ``ast.parse`` per line, and its position metadata as much again,
 so the engine parses with libcst only the functions the ``ast`` scan marked as able to produce
-a finding, one snippet at a time, and computes positions only for snippets with findings.
+a finding, one snippet at a time, runs only the rules that can emit a code enabled for the
+file, and computes positions only for snippets with findings that will be reported. Results
+are kept per snippet (``SnippetCache``): re-checking an edited file re-analyses only the
+functions whose text or inputs changed.
 """
 
 from __future__ import annotations
