@@ -213,6 +213,13 @@ class SnippetCache:
 SNIPPET_CACHE = SnippetCache()
 
 
+def clear_caches() -> None:
+    """Forget every result kept across calls (for benchmarks that time the analysis itself)."""
+    SNIPPET_CACHE.clear()
+    with _DEPTH_LOCK:
+        _DEPTH_MEMO.clear()
+
+
 def _syntax_error(path: str, exc: BaseException, lines: list[str]) -> Diagnostic:
     # CPython may point past the text (an error "at" the end of file is one line beyond it, an
     # error at the end of a line one column beyond it) or give no position (NUL bytes):

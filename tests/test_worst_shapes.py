@@ -133,14 +133,14 @@ def _work(source: str) -> int:
     def tracer(frame: FrameType, event: str, arg: object) -> object:
         return local if frame.f_code.co_filename.startswith(root) else None
 
-    engine.SNIPPET_CACHE.clear()  # a warm cache would hide the work being counted
+    engine.clear_caches()  # a warm cache would hide the work being counted
     old = sys.gettrace()
     sys.settrace(tracer)
     try:
         check_source("padded.py", source.encode())
     finally:
         sys.settrace(old)
-        engine.SNIPPET_CACHE.clear()
+        engine.clear_caches()
     return count
 
 
