@@ -3,6 +3,7 @@
     python benchmarks/worst_shapes.py            # the default sizes, a table of timings
     python benchmarks/worst_shapes.py --scale 4  # four times larger
     python benchmarks/worst_shapes.py --json     # machine-readable
+    python benchmarks/worst_shapes.py --file-lines 25000  # a 25,000- and a 50,000-line module
 
 Each shape is one function that opens a socket and then has ``n`` of something the engine must
 follow: branches, exits, handlers, loop bodies, live sockets. The analysis of one function has a
@@ -23,6 +24,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from socklint import engine
 from socklint.api import check_source
 from socklint.config import Settings
 
@@ -116,6 +118,70 @@ def many_sockets_loop(n: int) -> str:
     return "import socket\n\n\ndef shape(addr, x, items):\n    for item in items:\n" + body
 
 
+# --- whole files: the time per function must not depend on the size of the file ----------------
+
+_FILE_SOCKET_FN = """
+
+def fetch_{i}(host, payload):
+    with socket.create_connection((host, {i})) as sock:
+        sock.sendall(payload)
+"""
+
+_FILE_LEAKY_FN = """
+
+def probe_{i}(host):
+    sock = socket.create_connection((host, {i}))
+    sock.sendall(b"PING")
+    sock.close()
+"""
+
+_FILE_PLAIN_FN = """
+
+def compute_{i}(value):
+    return value * {i}
+"""
+
+
+def many_functions(lines: int) -> str:
+    """A module of about ``lines`` lines of small functions: socket functions (one in five
+    leaks when a call raises) alternating with plain ones, so the number of snippets and of
+    top-level statements both grow with the file. Small, so that any per-function cost that
+    depends on the size of the file shows: analysing one function must cost the same in a
+    file of any size."""
+    parts = ["import socket\n"]
+    size, i = 1, 0
+    while size < lines:
+        for chunk in (
+            (_FILE_LEAKY_FN if i % 5 == 4 else _FILE_SOCKET_FN).format(i=i),
+            _FILE_PLAIN_FN.format(i=i),
+        ):
+            parts.append(chunk)
+            size += chunk.count("\n")
+        i += 1
+    return "".join(parts)
+
+
+def padded_functions(n: int, filler: int = 20) -> str:
+    """``n`` small socket functions, each followed by ``filler`` module-level assignments: many
+    top-level statements per snippet, so that work done per snippet *per top-level statement*
+    dominates early (the test counts work instead of timing it)."""
+    parts = ["import socket\n"]
+    for i in range(n):
+        parts.append((_FILE_LEAKY_FN if i % 5 == 4 else _FILE_SOCKET_FN).format(i=i))
+        parts.append("\n" + "".join(f"VALUE_{i}_{k} = {k}\n" for k in range(filler)))
+    return "".join(parts)
+
+
+def file_growth(lines: int, repeat: int = 3) -> dict[str, object]:
+    """Best-of-``repeat`` times for a module of ``lines`` and of ``2 * lines`` lines."""
+    rows = []
+    for n in (lines, 2 * lines):
+        src = many_functions(n)
+        secs, codes = time_check(src, repeat=repeat)
+        rows.append({"lines": src.count("\n"), "seconds": secs, "findings": len(codes)})
+    return {"rows": rows, "ratio_2n_n": float(rows[1]["seconds"]) / max(float(rows[0]["seconds"]), 1e-4)}  # type: ignore[arg-type]
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     # name: (generator, default n); sizes n, 2n, 4n are timed.
     "if_chain": (if_chain, 200),
@@ -131,11 +197,13 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
 
 
 def time_check(source: str, settings: Settings | None = None, repeat: int = 3) -> tuple[float, list[str]]:
-    """Best of ``repeat`` wall times (the least disturbed by other load) and the codes found."""
+    """Best of ``repeat`` wall times (the least disturbed by other load) and the codes found.
+    Each run starts without the engine's cross-call caches: the point is the analysis."""
     data = source.encode()
     best = float("inf")
     codes: list[str] = []
     for _ in range(repeat):
+        engine.clear_caches()
         gc.collect()
         start = time.perf_counter()
         diags = check_source("shape.py", data, settings)
@@ -162,7 +230,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shape", action="append", choices=sorted(SHAPES), help="only these shapes")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--file-lines", type=int, metavar="N",
+                    help="instead of the shapes: time a generated module of N and of 2N lines")
     args = ap.parse_args(argv)
+    if args.file_lines:
+        growth = file_growth(args.file_lines, repeat=args.repeat)
+        if args.json:
+            print(json.dumps(growth, indent=2))
+        else:
+            for row in growth["rows"]:  # type: ignore[attr-defined]
+                print(f"{row['lines']:>7} lines {row['seconds']:8.2f} s {row['findings']} findings")
+            print(f"2N/N = {growth['ratio_2n_n']:.2f}")
+        return 0
     results = []
     for name in args.shape or list(SHAPES):
         n = max(1, int(SHAPES[name][1] * args.scale))

@@ -2,19 +2,26 @@
 
 libcst costs about ten times ``ast.parse`` per line, and its position metadata as much again,
 so the engine parses with libcst only the functions the ``ast`` scan marked as able to produce
-a finding, one snippet at a time, and computes positions only for snippets with findings.
+a finding, one snippet at a time, runs only the rules that can emit a code enabled for the
+file, and computes positions only for snippets with findings that will be reported. Results
+are kept per snippet (``SnippetCache``): re-checking an edited file re-analyses only the
+functions whose text or inputs changed.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import contextlib
+import enum
+import hashlib
 import re
 import sys
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Optional
 
 import libcst as cst
@@ -26,19 +33,191 @@ from socklint.analysis.flow import FunctionAnalyzer, ModuleContext
 from socklint.analysis.scan import ImportTable, ScanResult, Snippet, Summaries, scan
 from socklint.codes import CODES
 from socklint.config import Settings
-from socklint.diagnostics import Diagnostic, TraceStep
-from socklint.rules import ALL_RULES, MODULE_RULES, ModuleRuleContext, RuleContext
+from socklint.diagnostics import Diagnostic, Severity, TraceStep
+from socklint.rules import ALL_RULES, MODULE_RULES, ModuleRuleContext, Rule, RuleContext
+from socklint.rules._support import module_facts
 from socklint.source import split_lines
 
 _WS = re.compile(r"\s+")
 
 
+Position = tuple[int, int, int, int]  # line, column, end line, end column (1-based)
+
+
+@dataclass(frozen=True)
+class _Located:
+    """A finding with positions in snippet lines (None: the node has no position) and its
+    code text filled in: what remains to place it in the file is the snippet's line offset."""
+
+    code: str
+    pos: Optional[Position]
+    message: str  # "{0}", "{1}"... stand for the lines of ``refs``
+    refs: tuple[Optional[Position], ...]
+    sort_refs: bool
+    severity: Severity
+    trace: tuple[tuple[Optional[Position], str], ...]
+
+
+def _shift(pos: Optional[Position], offset: int) -> Position:
+    if pos is None:
+        line = 1 + max(offset, 0)
+        return (line, 1, line, 1)
+    sl, sc, el, ec = pos
+    return (sl + offset, sc, el + offset, ec)
+
+
+@dataclass(frozen=True)
+class _SnippetResult:
+    located: tuple[_Located, ...]
+    rids: int  # resource ids the snippet's units used (the next snippet's ids start after them)
+    read_module_tree: bool  # a rule read module facts beyond the snippet
+
+    def diagnostics(self, path: str, offset: int) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        for f in self.located:
+            sl, sc, el, ec = _shift(f.pos, offset)
+            msg = f.message
+            ref_lines = [_shift(ref, offset)[0] for ref in f.refs]
+            if f.sort_refs:
+                ref_lines.sort()
+            for i, line in enumerate(ref_lines):
+                msg = msg.replace(f"{{{i}}}", str(line))
+            trace = tuple(TraceStep(*_shift(p, offset)[:2], note) for p, note in f.trace)
+            out.append(Diagnostic(path, sl, sc, el, ec, f.code, msg, f.severity, trace))
+        return out
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+def _canonical(obj: object, out: list[str]) -> None:
+    """Append a text that determines ``obj``'s value (sets and dicts in sorted order, ast nodes
+    with their positions). Anything of an unknown kind raises _Uncacheable: a cache key must
+    never ignore part of what an analysis read."""
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes, enum.Enum)):
+        out.append(repr(obj))
+    elif isinstance(obj, (tuple, list)):
+        out.append("(" if isinstance(obj, tuple) else "[")
+        for item in obj:
+            _canonical(item, out)
+            out.append(",")
+        out.append(")")
+    elif isinstance(obj, (set, frozenset)):
+        out.append("{" + ",".join(sorted(_text(item) for item in obj)) + "}")
+    elif isinstance(obj, dict):
+        out.append("{" + ",".join(sorted(_text(k) + ":" + _text(v) for k, v in obj.items())) + "}")
+    elif isinstance(obj, ast.AST):
+        out.append(ast.dump(obj, include_attributes=True))
+    elif type(obj).__module__.startswith("socklint.") and hasattr(obj, "__dict__"):
+        # The engine's own records (imports, summaries, module facts): their fields.
+        out.append(type(obj).__qualname__)
+        _canonical(vars(obj), out)
+    else:
+        raise _Uncacheable(type(obj).__name__)
+
+
+def _text(obj: object) -> str:
+    out: list[str] = []
+    _canonical(obj, out)
+    return "".join(out)
+
+
+def _digest(*parts: object) -> Optional[str]:
+    try:
+        text = _text(parts)
+    except (_Uncacheable, RecursionError):
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
+_UNSET = "<unset>"
+
+
+class _FileKeys:
+    """Cache keys for one file's snippets. A snippet's analysis reads its own text, where it
+    sits (indented, module level), the classes and candidacy the scan gave its functions, the
+    first resource id, and from the file: the path, the settings, the imports and the
+    module-local summaries. Rules may also read module facts (``module_facts(tree)``): those
+    are fingerprinted only for entries whose rules did, on first need."""
+
+    def __init__(self, path: str, settings: Settings, result: ScanResult) -> None:
+        self.result = result
+        self._file: Optional[str] = _UNSET
+        self._path, self._settings = path, settings
+        self._module: Optional[str] = _UNSET
+
+    def snippet_key(self, src: str, snip: Snippet, rid_base: int) -> Optional[str]:
+        if self._file == _UNSET:
+            self._file = _digest(self._path, self._settings.cache_key(), self.result.imports, self.result.summaries)
+        if self._file is None:
+            return None
+        classes = tuple(self.result.fn_class.get(id(fn)) for fn, _ in snip.functions)
+        candidates = tuple(cand for _, cand in snip.functions)
+        return _digest(self._file, src, snip.indented, snip.module_level, snip.whole_module, candidates, classes, rid_base)
+
+    def module_facts(self) -> Optional[str]:
+        if self._module == _UNSET:
+            self._module = _digest(module_facts(self.result.tree, self.result.imports))
+        return self._module
+
+
 @dataclass
-class _Parsed:
-    module: cst.Module
-    offset: int  # file line = snippet line + offset
-    positions: Optional[dict[cst.CSTNode, object]] = None
-    findings: list[Finding] = field(default_factory=list)
+class _CacheEntry:
+    result: _SnippetResult
+    module_facts: Optional[str]
+
+
+class SnippetCache:
+    """Per-snippet results, least recently used first out, shared by every file this process
+    checks: after a one-line edit the language server (or a caller of ``check_source``)
+    re-analyses only the function that changed, and unchanged functions reuse their findings
+    as long as nothing they read changed (see ``_FileKeys``)."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, _CacheEntry] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get(self, key: str, keys: _FileKeys) -> Optional[_SnippetResult]:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+        if entry is not None and entry.result.read_module_tree and entry.module_facts != keys.module_facts():
+            entry = None
+        with self._lock:
+            if entry is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+        return entry.result if entry is not None else None
+
+    def put(self, key: str, result: _SnippetResult, keys: _FileKeys) -> None:
+        facts = keys.module_facts() if result.read_module_tree else None
+        if result.read_module_tree and facts is None:
+            return
+        with self._lock:
+            self._entries[key] = _CacheEntry(result, facts)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+
+SNIPPET_CACHE = SnippetCache()
+
+
+def clear_caches() -> None:
+    """Forget every result kept across calls (for benchmarks that time the analysis itself)."""
+    SNIPPET_CACHE.clear()
+    with _DEPTH_LOCK:
+        _DEPTH_MEMO.clear()
 
 
 def _syntax_error(path: str, exc: BaseException, lines: list[str]) -> Diagnostic:
@@ -121,23 +300,62 @@ def recursion_headroom(limit: int = RECURSION_LIMIT) -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def _too_deep(tree: ast.Module, start: int, end: int, cache: dict[int, bool]) -> bool:
-    """Whether a top-level statement overlapping lines start..end nests deeper than
-    MAX_AST_DEPTH (iteratively: the point is not to recurse)."""
-    for stmt in tree.body:
-        if stmt.lineno > end or (stmt.end_lineno or stmt.lineno) < start:
-            continue
-        key = id(stmt)
-        if key not in cache:
-            deep = False
-            stack: list[tuple[ast.AST, int]] = [(stmt, 1)]
-            while stack and not deep:
-                node, d = stack.pop()
-                deep = d > MAX_AST_DEPTH
-                stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
-            cache[key] = deep
-        if cache[key]:
+class _DepthGuard:
+    """Which snippets overlap a top-level statement nested deeper than MAX_AST_DEPTH.
+
+    Top-level statements follow each other in source order, so the ones overlapping a line
+    range are found by bisection rather than by scanning the module once per snippet (which
+    made a file of 50,000 lines cost about ten times one of 25,000). Each statement's depth is
+    measured at most once per file, iteratively: the point is not to recurse. A statement's
+    depth is a function of its text, so an edited file re-measures only what changed."""
+
+    def __init__(self, tree: ast.Module, lines: list[str]) -> None:
+        self.body = tree.body
+        self.lines = lines
+        self.starts = [stmt.lineno for stmt in self.body]
+        self.ends = [stmt.end_lineno or stmt.lineno for stmt in self.body]
+        self.deep: dict[int, bool] = {}  # index in body -> nests too deep
+
+    def too_deep(self, start: int, end: int) -> bool:
+        lo = bisect.bisect_left(self.ends, start)
+        hi = bisect.bisect_right(self.starts, end)
+        for i in range(lo, hi):
+            if i not in self.deep:
+                self.deep[i] = self._measure(self.body[i], self.ends[i])
+            if self.deep[i]:
+                return True
+        return False
+
+    def _measure(self, stmt: ast.stmt, end: int) -> bool:
+        # Decorators belong to the statement's tree but sit above its first line.
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        text = "".join(self.lines[first - 1 : end])
+        key = f"{stmt.col_offset}:{stmt.end_col_offset}:{text}"
+        with _DEPTH_LOCK:
+            hit = _DEPTH_MEMO.get(key)
+        if hit is not None:
+            return hit
+        deep = _nests_deeper(stmt, MAX_AST_DEPTH)
+        with _DEPTH_LOCK:
+            _DEPTH_MEMO[key] = deep
+            while len(_DEPTH_MEMO) > _DEPTH_MEMO_SIZE:
+                _DEPTH_MEMO.pop(next(iter(_DEPTH_MEMO)))
+        return deep
+
+
+# Depth by statement text, for re-analyses of an edited file (first in, first out).
+_DEPTH_MEMO: dict[str, bool] = {}
+_DEPTH_MEMO_SIZE = 4096
+_DEPTH_LOCK = threading.Lock()
+
+
+def _nests_deeper(root: ast.AST, limit: int) -> bool:
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    while stack:
+        node, d = stack.pop()
+        if d > limit:
             return True
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
     return False
 
 
@@ -185,40 +403,29 @@ def _safe_for_libcst(text: str, limit: int = 5_000) -> bool:
     return True
 
 
+def enabled_codes(settings: Settings, path: str) -> frozenset[str]:
+    """The codes ``api.finalize`` would keep for this path: work for any other code is wasted."""
+    return frozenset(code for code in CODES if settings.is_enabled(code, path))
+
+
 def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings) -> list[Diagnostic]:
     tree = result.tree
     lines = split_lines(text)
+    enabled = enabled_codes(settings, path)
     # Whole-module rules (class attributes, keyword arguments) run on the ast even when no
     # function is a candidate for the flow analysis.
-    diags: list[Diagnostic] = _module_findings(path, tree, result.imports, settings, lines)
+    diags: list[Diagnostic] = _module_findings(path, tree, result.imports, settings, lines, text, enabled)
     if not result.snippets:
         return diags
-    parsed: list[_Parsed] = []
-
-    def code_for_factory(module: cst.Module):  # type: ignore[no-untyped-def]
-        memo: dict[int, str] = {}
-
-        def code_for(node: cst.CSTNode) -> str:
-            # Memoised: the same test or handler appears in many findings' traces.
-            key = id(node)
-            hit = memo.get(key)
-            if hit is not None:
-                return hit
-            try:
-                s = module.code_for_node(node)
-            except Exception:  # noqa: BLE001 - code text is decoration
-                return "?"
-            s = _WS.sub(" ", s).strip()
-            s = s if len(s) <= 60 else s[:57] + "..."
-            memo[key] = s
-            return s
-
-        return code_for
-
+    rules = tuple(rule for rule in ALL_RULES if not enabled.isdisjoint(rule.codes))
+    if not rules and enabled.isdisjoint(("SKL001", "SKL003")):
+        # Nothing a snippet can yield (findings, or "could not analyse this") would be shown.
+        return diags
+    keys = _FileKeys(path, settings, result)
     rid_base = 0
-    depth_cache: dict[int, bool] = {}
+    depth = _DepthGuard(tree, lines)
     for snip in result.snippets:
-        if _too_deep(tree, snip.start, snip.end, depth_cache):
+        if depth.too_deep(snip.start, snip.end):
             diags.append(
                 Diagnostic(path, snip.start, 1, snip.start, 1, "SKL003",
                            f"analysis budget exceeded: this code nests more than {MAX_AST_DEPTH} levels deep; it was not checked",
@@ -226,73 +433,117 @@ def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings
             )
             continue
         src, offset = _snippet_source(lines, snip)
-        try:
-            module = cst.parse_module(src)
-        except RecursionError:
-            diags.append(
-                Diagnostic(path, snip.start, 1, snip.start, 2, "SKL003",
-                           "analysis budget exceeded: this code nests too deeply to analyse; it was not checked",
-                           CODES["SKL003"].severity)
-            )
-            continue
-        except cst.ParserSyntaxError as exc:
-            diags.append(
-                Diagnostic(path, snip.start, 1, snip.start, 2, "SKL001",
-                           f"syntax error: socklint's parser (libcst) rejects this code: {str(exc).splitlines()[0]}",
-                           CODES["SKL001"].severity)
-            )
-            continue
-        p = _Parsed(module, offset)
-        code_for = code_for_factory(module)
-        ctx = ModuleContext(
-            result.imports,
-            result.summaries,
-            settings,
-            code_for,
-            factories=frozenset(settings.socket_factories),
-            closers=frozenset(settings.closers),
-            sinks=frozenset(settings.ownership_sinks),
-            borrowers=frozenset(settings.borrowers),
-        )
-        with_outer = _functions_with_outer(module)
-        cst_funcs = [fn for fn, _ in with_outer]
-        outer_of = {id(fn): outer for fn, outer in with_outer}
-        units: list[tuple[Optional[cst.FunctionDef], Sequence[cst.CSTNode], str, bool]] = []
-        class_of: dict[int, Optional[str]] = {}
-        if snip.whole_module:
-            units.append((None, module.body, "<module>", True))
-            units.extend((fn, fn.body.body, fn.name.value, False) for fn in cst_funcs if isinstance(fn.body, cst.IndentedBlock))
-        elif snip.module_level:
-            # Functions inside a module-level statement are snippets of their own.
-            units.append((None, module.body, "<module>", True))
-        else:
-            for fn, (afn, cand) in zip(cst_funcs, snip.functions):
-                class_of[id(fn)] = result.fn_class.get(id(afn))
-                if cand:
-                    units.append((fn, fn.body.body, fn.name.value, False))
-        for unit_fn, body, name, module_level in units:
-            analyzer = FunctionAnalyzer(
-                ctx, unit_fn, body, name, module_level=module_level, rid_base=rid_base,
-                outer_params=outer_of.get(id(unit_fn), frozenset()) if unit_fn is not None else (),
-                cur_class=class_of.get(id(unit_fn)) if unit_fn is not None else None,
-            )
-            facts = analyzer.run()
-            rid_base = analyzer.next_rid
-            if facts.budget_exceeded:
-                node: cst.CSTNode = unit_fn if unit_fn is not None else module
-                p.findings.append(
-                    Finding("SKL003", node, f"analysis budget exceeded in `{name}` ({settings.max_function_steps} steps); it was not checked", ())
+        key = keys.snippet_key(src, snip, rid_base) if offset >= 0 else None
+        entry = SNIPPET_CACHE.get(key, keys) if key is not None else None
+        if entry is None:
+            try:
+                module = cst.parse_module(src)
+            except RecursionError:
+                diags.append(
+                    Diagnostic(path, snip.start, 1, snip.start, 2, "SKL003",
+                               "analysis budget exceeded: this code nests too deeply to analyse; it was not checked",
+                               CODES["SKL003"].severity)
                 )
                 continue
-            rctx = RuleContext(facts, result.imports, settings, tree, code_for, path)
-            for rule in ALL_RULES:
-                p.findings.extend(rule(rctx))
-        if p.findings:
-            parsed.append(p)
-
-    for p in parsed:
-        diags.extend(_to_diagnostics(path, p, code_for_factory(p.module)))
+            except cst.ParserSyntaxError as exc:
+                diags.append(
+                    Diagnostic(path, snip.start, 1, snip.start, 2, "SKL001",
+                               f"syntax error: socklint's parser (libcst) rejects this code: {str(exc).splitlines()[0]}",
+                               CODES["SKL001"].severity)
+                )
+                continue
+            entry = _analyze_snippet(module, snip, result, settings, path, rules, enabled, rid_base)
+            if key is not None:
+                SNIPPET_CACHE.put(key, entry, keys)
+        rid_base += entry.rids
+        diags.extend(entry.diagnostics(path, offset))
     return diags
+
+
+def _code_for_factory(module: cst.Module) -> Callable[[cst.CSTNode], str]:
+    memo: dict[int, str] = {}
+
+    def code_for(node: cst.CSTNode) -> str:
+        # Memoised: the same test or handler appears in many findings' traces.
+        key = id(node)
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+        try:
+            s = module.code_for_node(node)
+        except Exception:  # noqa: BLE001 - code text is decoration
+            return "?"
+        s = _WS.sub(" ", s).strip()
+        s = s if len(s) <= 60 else s[:57] + "..."
+        memo[key] = s
+        return s
+
+    return code_for
+
+
+def _analyze_snippet(
+    module: cst.Module,
+    snip: Snippet,
+    result: ScanResult,
+    settings: Settings,
+    path: str,
+    rules: Sequence[Rule],
+    enabled: frozenset[str],
+    rid_base: int,
+) -> _SnippetResult:
+    """Flow analysis and rules for every unit of one snippet; positions and code text only for
+    the findings that will be reported."""
+    code_for = _code_for_factory(module)
+    ctx = ModuleContext(
+        result.imports,
+        result.summaries,
+        settings,
+        code_for,
+        factories=frozenset(settings.socket_factories),
+        closers=frozenset(settings.closers),
+        sinks=frozenset(settings.ownership_sinks),
+        borrowers=frozenset(settings.borrowers),
+    )
+    with_outer = _functions_with_outer(module)
+    cst_funcs = [fn for fn, _ in with_outer]
+    outer_of = {id(fn): outer for fn, outer in with_outer}
+    units: list[tuple[Optional[cst.FunctionDef], Sequence[cst.CSTNode], str, bool]] = []
+    class_of: dict[int, Optional[str]] = {}
+    if snip.whole_module:
+        units.append((None, module.body, "<module>", True))
+        units.extend((fn, fn.body.body, fn.name.value, False) for fn in cst_funcs if isinstance(fn.body, cst.IndentedBlock))
+    elif snip.module_level:
+        # Functions inside a module-level statement are snippets of their own.
+        units.append((None, module.body, "<module>", True))
+    else:
+        for fn, (afn, cand) in zip(cst_funcs, snip.functions):
+            class_of[id(fn)] = result.fn_class.get(id(afn))
+            if cand:
+                units.append((fn, fn.body.body, fn.name.value, False))
+    findings: list[Finding] = []
+    next_rid = rid_base
+    read_module_tree = False
+    for unit_fn, body, name, module_level in units:
+        analyzer = FunctionAnalyzer(
+            ctx, unit_fn, body, name, module_level=module_level, rid_base=next_rid,
+            outer_params=outer_of.get(id(unit_fn), frozenset()) if unit_fn is not None else (),
+            cur_class=class_of.get(id(unit_fn)) if unit_fn is not None else None,
+        )
+        facts = analyzer.run()
+        next_rid = analyzer.next_rid
+        if facts.budget_exceeded:
+            if "SKL003" in enabled:
+                node: cst.CSTNode = unit_fn if unit_fn is not None else module
+                findings.append(
+                    Finding("SKL003", node, f"analysis budget exceeded in `{name}` ({settings.max_function_steps} steps); it was not checked", ())
+                )
+            continue
+        rctx = RuleContext(facts, result.imports, settings, result.tree, code_for, path)
+        for rule in rules:
+            findings.extend(f for f in rule.check(rctx) if f.code in enabled)
+        read_module_tree = read_module_tree or rctx.read_module_tree
+    located = _locate(module, findings, code_for) if findings else ()
+    return _SnippetResult(tuple(located), next_rid - rid_base, read_module_tree)
 
 
 def _cst_fallback(text: str, fstring_error: bool = False) -> Optional[ScanResult]:
@@ -356,11 +607,17 @@ def _statements(module: cst.Module) -> list[cst.CSTNode]:
     return out
 
 
-def _module_findings(path: str, tree: ast.Module, imports: ImportTable, settings: Settings, lines: list[str]) -> list[Diagnostic]:
-    mctx = ModuleRuleContext(tree, imports, settings, path, "".join(lines))
+def _module_findings(
+    path: str, tree: ast.Module, imports: ImportTable, settings: Settings, lines: list[str], text: str, enabled: frozenset[str]
+) -> list[Diagnostic]:
+    mctx = ModuleRuleContext(tree, imports, settings, path, text)
     out: list[Diagnostic] = []
     for rule in MODULE_RULES:
-        for f in rule(mctx):
+        if enabled.isdisjoint(rule.codes):
+            continue
+        for f in rule.check(mctx):
+            if f.code not in enabled:
+                continue
             line = getattr(f.node, "lineno", 1) or 1
             col = _char_column(lines, line, getattr(f.node, "col_offset", 0) or 0)
             end_line = getattr(f.node, "end_lineno", None) or line
@@ -393,10 +650,6 @@ def _snippet_source(lines: list[str], snip: Snippet) -> tuple[str, int]:
     return body, snip.start - 1
 
 
-def _functions_preorder(module: cst.Module) -> list[cst.FunctionDef]:
-    return [fn for fn, _ in _functions_with_outer(module)]
-
-
 def _functions_with_outer(module: cst.Module) -> list[tuple[cst.FunctionDef, frozenset[str]]]:
     """Functions in source order, each with the parameter names of its enclosing functions."""
     out: list[tuple[cst.FunctionDef, frozenset[str]]] = []
@@ -416,41 +669,37 @@ def _functions_with_outer(module: cst.Module) -> list[tuple[cst.FunctionDef, fro
     return out
 
 
-def _to_diagnostics(path: str, p: _Parsed, code_for) -> list[Diagnostic]:  # type: ignore[no-untyped-def]
-    wrapper = MetadataWrapper(p.module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    out: list[Diagnostic] = []
+def _locate(module: cst.Module, findings: Sequence[Finding], code_for: Callable[[cst.CSTNode], str]) -> list[_Located]:
+    """Positions (one metadata pass over the snippet) and code text for the findings, in
+    snippet lines: the file lines follow by adding the snippet's offset."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
-    def pos(node: cst.CSTNode) -> tuple[int, int, int, int]:
+    def pos(node: cst.CSTNode) -> Optional[tuple[int, int, int, int]]:
         r = positions.get(node)
         if r is None:
-            return (1 + max(p.offset, 0), 1, 1 + max(p.offset, 0), 1)
-        sl, sc = r.start.line + p.offset, r.start.column + 1
-        el, ec = r.end.line + p.offset, r.end.column + 1
+            return None
+        sl, sc = r.start.line, r.start.column + 1
+        el, ec = r.end.line, r.end.column + 1
         if el != sl:
             # Report the first line only: a finding spans what a reader should look at.
             el, ec = sl, sc + 1
         return sl, sc, el, ec
 
-    for f in p.findings:
-        sl, sc, el, ec = pos(f.node)
-        msg = f.message
-        ref_lines = [pos(ref)[0] for ref in f.refs]
-        if f.sort_refs:
-            ref_lines.sort()
-        for i, line in enumerate(ref_lines):
-            msg = msg.replace(f"{{{i}}}", str(line))
-        trace: list[TraceStep] = []
+    out: list[_Located] = []
+    for f in findings:
+        trace: list[tuple[Optional[tuple[int, int, int, int]], str]] = []
         for node, note in f.trace:
             if "{code}" in note:
                 note = note.replace("{code}", _step_code(node, code_for))
-            tl, tc, _, _ = pos(node)
-            trace.append(TraceStep(tl, tc, note))
-        out.append(Diagnostic(path, sl, sc, el, ec, f.code, msg, f.severity or CODES[f.code].severity, tuple(trace)))
+            trace.append((pos(node), note))
+        out.append(
+            _Located(f.code, pos(f.node), f.message, tuple(pos(ref) for ref in f.refs), f.sort_refs,
+                     f.severity or CODES[f.code].severity, tuple(trace))
+        )
     return out
 
 
-def _step_code(node: cst.CSTNode, code_for) -> str:  # type: ignore[no-untyped-def]
+def _step_code(node: cst.CSTNode, code_for: Callable[[cst.CSTNode], str]) -> str:
     if isinstance(node, (cst.If, cst.While)):
         return str(code_for(node.test))
     if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):

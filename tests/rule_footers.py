@@ -61,12 +61,14 @@ def clean_fixtures(code: str) -> list[str]:
 
 
 def rule_modules(code: str) -> list[str]:
-    """Modules of socklint/rules/ that spell the code as a string literal (where findings are made)."""
+    """Modules of socklint/rules/ that spell the code as a string literal (where findings are
+    made); the registry of rules (``rules/__init__.py``), which lists every code it runs, is not
+    one of them."""
     literal = re.compile(rf"""["']{code}["']""")
     return sorted(
         rel(p)
         for p in (ROOT / "socklint" / "rules").glob("*.py")
-        if literal.search(p.read_text(encoding="utf-8"))
+        if p.name != "__init__.py" and literal.search(p.read_text(encoding="utf-8"))
     )
 
 

@@ -1,15 +1,45 @@
-"""The rules, listed explicitly (no import-time discovery). Each is a query over facts."""
+"""The rules, listed explicitly (no import-time discovery). Each is a query over facts.
+
+Each entry declares the codes its check can emit, so that the engine skips a rule whose codes
+are all disabled for the file. ``tests/test_rule_pushdown.py`` checks the declarations against
+what the checks emit on the fixtures.
+"""
 
 from __future__ import annotations
 
-from socklint.rules.base import ModuleRule, ModuleRuleContext, Rule, RuleContext
+from socklint.rules.base import (
+    FunctionCheck,
+    ModuleCheck,
+    ModuleRule,
+    ModuleRuleContext,
+    Rule,
+    RuleContext,
+)
 from socklint.rules.lifecycle import check_leaks
 from socklint.rules.options import check_module_options, check_options
 from socklint.rules.recv_loops import check_recv_loops
 from socklint.rules.shutdown import check_closing, check_module_closing
 
-ALL_RULES: tuple[Rule, ...] = (check_leaks, check_recv_loops, check_options, check_closing)
+ALL_RULES: tuple[Rule, ...] = (
+    # SKL106 is SKL102's opt-in sibling: a leak when an unrelated call raises.
+    Rule(("SKL101", "SKL102", "SKL103", "SKL104", "SKL106"), check_leaks),
+    Rule(("SKL105",), check_recv_loops),
+    Rule(("SKL201", "SKL202", "SKL203", "SKL211", "SKL213", "SKL214", "SKL215", "SKL216"), check_options),
+    Rule(("SKL301", "SKL303", "SKL304"), check_closing),
+)
 # Whole-module rules: run once per file on the stdlib ast.
-MODULE_RULES: tuple[ModuleRule, ...] = (check_module_options, check_module_closing)
+MODULE_RULES: tuple[ModuleRule, ...] = (
+    ModuleRule(("SKL211", "SKL212", "SKL213", "SKL214", "SKL216"), check_module_options),
+    ModuleRule(("SKL301", "SKL302"), check_module_closing),
+)
 
-__all__ = ["ALL_RULES", "MODULE_RULES", "ModuleRule", "ModuleRuleContext", "Rule", "RuleContext"]
+__all__ = [
+    "ALL_RULES",
+    "MODULE_RULES",
+    "FunctionCheck",
+    "ModuleCheck",
+    "ModuleRule",
+    "ModuleRuleContext",
+    "Rule",
+    "RuleContext",
+]

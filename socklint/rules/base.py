@@ -1,10 +1,15 @@
-"""What a rule sees: one function's facts plus module context. Rules never walk the CST."""
+"""What a rule sees: one function's facts plus module context, and the codes it can emit.
+
+Rules do not re-run the flow analysis. Some still read syntax: the option and closing rules
+evaluate arguments through ``Evaluator.for_function``, which walks the function's CST for its
+local bindings, and the whole-module rules walk the stdlib ``ast``.
+"""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import libcst as cst
@@ -20,9 +25,17 @@ class RuleContext:
     facts: FunctionFacts
     imports: ImportTable
     settings: Settings
-    module_tree: ast.Module
+    _module_tree: ast.Module
     code_for: Callable[[cst.CSTNode], str]
     path: str = ""  # the file being checked (rules use it to recognise test suites)
+    # Set once a rule reads the module tree (for module facts beyond this function): the
+    # engine's per-function result cache then keys the findings on those facts too.
+    read_module_tree: bool = field(default=False, init=False)
+
+    @property
+    def module_tree(self) -> ast.Module:
+        self.read_module_tree = True
+        return self._module_tree
 
     def describe(self, res: Resource) -> str:
         if res.name:
@@ -30,7 +43,7 @@ class RuleContext:
         return f"the socket from `{res.callee}`"
 
 
-Rule = Callable[[RuleContext], Iterable[Finding]]
+FunctionCheck = Callable[[RuleContext], Iterable[Finding]]
 
 
 @dataclass
@@ -55,4 +68,21 @@ class ModuleFinding:
     severity: Optional[Severity] = None
 
 
-ModuleRule = Callable[[ModuleRuleContext], Iterable[ModuleFinding]]
+ModuleCheck = Callable[[ModuleRuleContext], Iterable[ModuleFinding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A per-function rule and every code it can emit: the engine runs it only for a file in
+    which at least one of them is enabled (a finding of a disabled code would be dropped)."""
+
+    codes: tuple[str, ...]
+    check: FunctionCheck
+
+
+@dataclass(frozen=True)
+class ModuleRule:
+    """A whole-module rule and every code it can emit (see :class:`Rule`)."""
+
+    codes: tuple[str, ...]
+    check: ModuleCheck
