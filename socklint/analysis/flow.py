@@ -156,8 +156,7 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
         return self._ev_structure(e, st)
 
     def _ev_structure(self, e: cst.BaseExpression, st: State) -> Val:
-        """Containers, operators, subscripts, comprehensions and literals: what they hold, and
-        the calls inside them."""
+        """Containers, conditional expressions, boolean operators and ``:=``: what they hold."""
         if isinstance(e, (cst.Tuple, cst.List, cst.Set)):
             vals = [self.ev(el.value, st) for el in e.elements]
             reach = frozenset().union(*(v.reach | v.rids for v in vals)) if vals else frozenset()
@@ -185,6 +184,10 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
             if isinstance(e.target, cst.Name):
                 self._assign(st, e.target, v, self.stmt_node or e)
             return v
+        return self._ev_access_and_operators(e, st)
+
+    def _ev_access_and_operators(self, e: cst.BaseExpression, st: State) -> Val:
+        """Subscripts, nested scopes, comprehensions, ``yield``, operators and literals."""
         if isinstance(e, cst.Subscript):
             v = self.ev(e.value, st)
             for sub in e.slice:

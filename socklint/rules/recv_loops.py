@@ -53,33 +53,17 @@ def _all_dgram(rids: frozenset[int], resources: Mapping[int, Resource]) -> bool:
     return bool(res) and all(r.sock_type == "dgram" for r in res)
 
 
-def _check_loop(node: cst.While, env: Mapping[str, frozenset[int]], resources: Mapping[int, Resource], found: list[tuple[cst.While, cst.Call]]) -> None:
+def _check_loop(
+    node: cst.While, env: Mapping[str, frozenset[int]], resources: Mapping[int, Resource], found: list[tuple[cst.While, cst.Call]]
+) -> None:
     """A ``while`` loop that reads a stream socket must look at what ``recv`` returned:
     ``b''`` (or 0 from ``recv_into``) is the peer's FIN, and nothing else will end it.
     Reported only when the result provably goes nowhere but a buffer: appended, added
     with ``+``/``+=``, or assigned to names never tested, returned or passed on."""
-    parent: dict[int, cst.CSTNode] = {}
-    recvs: list[cst.Call] = []
-    stack: list[cst.CSTNode] = [node.body]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            return
-        for c in n.children:
-            parent[id(c)] = n
-            stack.append(c)
-        if (
-            isinstance(n, cst.Call)
-            and isinstance(n.func, cst.Attribute)
-            and n.func.attr.value in ("recv", "recv_into")
-            and n.args  # socket.recv(bufsize); multiprocessing's Connection.recv() takes none
-            and not any(a.keyword is not None for a in n.args)  # socket.recv takes no keywords
-            and not (isinstance(n.func.value, cst.Name) and n.func.value.value in ("self", "cls"))
-            and not any(c is n for _, c in found)  # nested loops: report once
-        ):
-            if _all_dgram(_peek(n.func.value, env), resources):
-                continue  # an empty datagram is a valid datagram
-            recvs.append(n)
+    read = _stream_reads(node, env, resources, found)
+    if read is None:
+        return
+    parent, recvs = read
     if not recvs or _counted_loop(node):
         return
     tested: set[str] = set()
@@ -141,6 +125,36 @@ def _check_loop(node: cst.While, env: Mapping[str, frozenset[int]], resources: M
                 found.append((node, call))
                 return
         # Anything else (a test, a return, a comparison) looks at the data.
+
+def _stream_reads(
+    node: cst.While, env: Mapping[str, frozenset[int]], resources: Mapping[int, Resource], found: list[tuple[cst.While, cst.Call]]
+) -> Optional[tuple[dict[int, cst.CSTNode], list[cst.Call]]]:
+    """The ``recv(n)`` / ``recv_into(buf)`` calls of the loop's body on a socket that may be a
+    stream one, with each node's parent; None when the body holds a nested scope."""
+    parent: dict[int, cst.CSTNode] = {}
+    recvs: list[cst.Call] = []
+    stack: list[cst.CSTNode] = [node.body]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return None
+        for c in n.children:
+            parent[id(c)] = n
+            stack.append(c)
+        if (
+            isinstance(n, cst.Call)
+            and isinstance(n.func, cst.Attribute)
+            and n.func.attr.value in ("recv", "recv_into")
+            and n.args  # socket.recv(bufsize); multiprocessing's Connection.recv() takes none
+            and not any(a.keyword is not None for a in n.args)  # socket.recv takes no keywords
+            and not (isinstance(n.func.value, cst.Name) and n.func.value.value in ("self", "cls"))
+            and not any(c is n for _, c in found)  # nested loops: report once
+        ):
+            if _all_dgram(_peek(n.func.value, env), resources):
+                continue  # an empty datagram is a valid datagram
+            recvs.append(n)
+    return parent, recvs
+
 
 def _counted_loop(node: cst.While) -> bool:
     """``while count:`` whose body always steps ``count`` by a constant (``count -= 1``):
