@@ -167,24 +167,22 @@ def test_engine_settings_come_from_pyproject(project: Path) -> None:
 
 
 def test_file_without_socket_code_costs_next_to_nothing(tmp_path: Path) -> None:
-    # In-process: the plugin on 2000 lines of non-socket code must not parse them with libcst.
+    # In-process: the plugin on 2000 lines of non-socket code must not parse them with libcst
+    # (its cost against flake8 is measured by benchmarks/run.py, not timed here).
     code = (
-        "import time, sys\n"
+        "import sys\n"
         "from socklint.integrations.flake8 import Plugin\n"
         f"lines = [{NO_SOCKETS!r}] * 2000\n"
         "text = ''.join(lines).splitlines(True)\n"
-        "Plugin(None, 'plain.py', text)\n"
-        "t = time.perf_counter()\n"
-        "for _ in range(20): list(Plugin(None, 'plain.py', text).run())\n"
-        "print((time.perf_counter() - t) / 20)\n"
+        "for _ in range(3): print(len(list(Plugin(None, 'plain.py', text).run())))\n"
         "print('libcst' in sys.modules)\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     )
-    per_file, libcst_loaded = proc.stdout.split()
+    *counts, libcst_loaded = proc.stdout.split()
+    assert counts == ["0", "0", "0"]
     assert libcst_loaded == "False"
-    assert float(per_file) < 0.005, per_file
 
 
 def test_declared_encoding_keeps_columns(tmp_path: Path) -> None:
