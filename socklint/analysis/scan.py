@@ -116,6 +116,10 @@ class Summaries:
     # The subset whose construction cannot fail: every definition's `__init__` only stores
     # values (`self.socket = socket`), or it has no `__init__` and no base class.
     trivial_init: set[str] = field(default_factory=set)
+    # Exception classes of the module that keep their arguments only in `.args`: no `__init__`
+    # or `__new__` of their own, and every base a builtin exception or another such class.
+    # Raising one hands nothing over (unlike a class whose `__init__` stores `self.sock`).
+    args_only_exceptions: set[str] = field(default_factory=set)
     # Methods that cannot raise, by the classes whose own definition cannot: `self.debug_print()`
     # is judged by the calling class's method, not by every method of that name.
     nonraising_methods: dict[str, set[str]] = field(default_factory=dict)
@@ -900,6 +904,30 @@ def _find_local_classes(classes: list[ast.ClassDef], s: Summaries) -> None:
         s.local_classes.add(c.name)
         trivial[c.name] = trivial.get(c.name, True) and _trivial_init(c)
     s.trivial_init = {n for n, ok in trivial.items() if ok}
+    s.args_only_exceptions = _args_only_exceptions(classes)
+
+
+def _args_only_exceptions(classes: list[ast.ClassDef]) -> set[str]:
+    out: set[str] = set()
+    seen: set[str] = set()
+    for c in classes:
+        own_init = any(
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in ("__init__", "__new__") for n in c.body
+        )
+        bases = [dotted_name(b) for b in c.bases]
+        if (
+            c.name not in seen  # one definition only
+            and not own_init
+            and not c.decorator_list
+            and not c.keywords
+            and bases
+            and all(b is not None and (b in out or model.builtin_exception(b) is not None) for b in bases)
+        ):
+            out.add(c.name)
+        else:
+            out.discard(c.name)
+        seen.add(c.name)
+    return out
 
 
 def _trivial_init(c: ast.ClassDef) -> bool:

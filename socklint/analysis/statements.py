@@ -168,9 +168,10 @@ class StatementsMixin(InterpreterCore):
 
     def _exec_raise(self, s: cst.Raise, st: State) -> None:
         cls = EXC_ANY
-        if isinstance(s.exc, cst.Call):
+        if isinstance(s.exc, cst.Call) and self._args_only_exception(s.exc):
             # `raise ConnectionError("no greeting from", sock)`: building the exception fails
-            # nothing and takes nothing over; only what its arguments compute can raise.
+            # nothing and takes nothing over; only what its arguments compute can raise. (An
+            # exception class whose `__init__` stores the socket carries it to the handler.)
             self.ev(s.exc.func, st)
             for a in s.exc.args:
                 self.ev(a.value, st)
@@ -187,6 +188,16 @@ class StatementsMixin(InterpreterCore):
         ei = self._exit("raise", s, cls=cls)
         self._rekey(st, ei)
         self.jump("raise", st, cls)
+
+    def _args_only_exception(self, call: cst.Call) -> bool:
+        """The raised class keeps its arguments only in ``.args``: a builtin exception, or a
+        class of this module that adds no constructor to one."""
+        name = _name_of(call.func)
+        if name is None:
+            return False
+        if model.builtin_exception(self.ctx.imports.qualify(name)) is not None:
+            return True
+        return name in self.ctx.summaries.args_only_exceptions
 
     def _exec_assert(self, s: cst.Assert, st: State) -> Optional[State]:
         self.ev(s.test, st)
