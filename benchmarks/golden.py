@@ -4,7 +4,7 @@
 From the repository root, in the project's venv::
 
     # once, with the frozen engine that every refactoring step is compared against
-    python benchmarks/golden.py record --socklint /work/base/.venv/bin/socklint
+    python benchmarks/golden.py record --socklint /work/base/.venv/bin/socklint  # --force to replace
 
     # after each step (default: the socklint next to this interpreter, every corpus, both variants)
     python benchmarks/golden.py check
@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
+import fcntl
 import hashlib
 import json
 import os
@@ -56,7 +58,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,7 +271,9 @@ def build_eval(cache: Path, retry_failed: bool = False, jobs: int = 2) -> Path:
     for stale in pkgs.iterdir():  # packages no longer in the table
         if stale.name not in wanted:
             shutil.rmtree(stale)
-    (cache / "failed.txt").write_text("".join(f"{line}\n" for line in failed))
+    listing = "".join(f"{line}\n" for line in failed)
+    if not (cache / "failed.txt").exists() or (cache / "failed.txt").read_text() != listing:
+        (cache / "failed.txt").write_text(listing)  # only when it changes: a shared cache stays as it is
     print(f"eval: {len(wanted)} packages unpacked, {len(failed)} failed (failed.txt)", flush=True)
     return pkgs
 
@@ -553,9 +557,24 @@ def _load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
+@contextlib.contextmanager
+def cache_lock() -> Iterator[None]:
+    """One builder at a time per cache: two processes sharing $SOCKLINT_GOLDEN_CACHE must not
+    download or unpack the same package at once (a download starts by emptying its folder)."""
+    cache = cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _prepare(corpus: Corpus) -> tuple[Path | None, str]:
     try:
-        root = corpus.build()
+        with cache_lock():
+            root = corpus.build()
     except Unavailable as exc:
         return None, str(exc)
     above = settings_file_above(root)
@@ -571,6 +590,14 @@ def _variants(corpus: Corpus, wanted: str) -> list[str]:
 def cmd_record(args: argparse.Namespace) -> int:
     cache = cache_dir()
     socklint = Path(args.socklint).absolute()
+    chosen = select_corpora(all_corpora(), args.corpora)
+    existing = [c.name for c in chosen if any((cache / "baseline").glob(f"{c.name}.*.json"))]
+    if existing and not args.force:
+        print(
+            f"golden: {cache / 'baseline'} already has a baseline for {', '.join(existing)};"
+            " the gate compares against it (and other worktrees may share it): --force to replace it"
+        )
+        return 2
     ident = socklint_identity(socklint)
     print(f"recording with {socklint} (commit {ident.get('commit', '?')}, code {str(ident.get('code_sha256'))[:12]})")
     manifest = _load_json(MANIFEST) or {}
@@ -581,7 +608,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     entries: dict[str, Any] = manifest.setdefault("corpora", {})
     bad = 0
     started = time.perf_counter()
-    for corpus in select_corpora(all_corpora(), args.corpora):
+    for corpus in chosen:
         root, why = _prepare(corpus)
         if root is None:
             print(f"{corpus.name}: UNAVAILABLE: {why}", flush=True)
@@ -591,7 +618,6 @@ def cmd_record(args: argparse.Namespace) -> int:
         _write(cache / "baseline" / f"{corpus.name}.files.json", json.dumps(files, indent=0).encode())
         entry: dict[str, Any] = {
             "root": corpus.where,
-            "command": " ".join(["socklint", *command(Path("socklint"), "all", corpus.exclude)[1:]]),
             "files": len(files),
             "files_sha256": digest_files(files),
             "variants": {},
@@ -613,7 +639,7 @@ def cmd_record(args: argparse.Namespace) -> int:
             except (ValueError, KeyError, TypeError):
                 continue
             _write(cache / "baseline" / f"{label}.json", res.stdout)
-            entry["variants"][variant] = summary
+            entry["variants"][variant] = {"command": " ".join(command(Path("socklint"), variant, corpus.exclude))} | summary
             timings[label] = {"wall": round(res.seconds, 2), "cpu": round(res.cpu, 2)}
             print(
                 f"{label:22} {res.seconds:7.1f} s wall {res.cpu:7.1f} s CPU  {len(files):6} files"
@@ -650,7 +676,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         f" {str(recorded.get('commit', '?'))[:12]}{' (same engine code)' if same else ''}"
     )
     for key in ("python", "libcst"):
-        if recorded.get(key) and ident.get(key) != recorded.get(key):
+        if recorded.get(key) and ident.get(key) and ident.get(key) != recorded.get(key):
             print(f"warning: {key} {ident.get(key)} here, {recorded.get(key)} in the baseline")
     timings = _load_json(cache / "baseline" / "timings.json") or {}
     rows: list[tuple[str, str, float, float]] = []
@@ -739,7 +765,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     bad = 0
     for corpus in select_corpora(all_corpora(), args.corpora):
         try:
-            root = build_eval(cache_dir(), args.retry_failed) if corpus.name == "eval" else corpus.build()
+            with cache_lock():
+                root = build_eval(cache_dir(), args.retry_failed) if corpus.name == "eval" else corpus.build()
         except Unavailable as exc:
             print(f"{corpus.name}: UNAVAILABLE: {exc}")
             bad += 1
@@ -756,6 +783,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--socklint", default=default_socklint, help=f"the socklint to run (default {default_socklint})")
         p.add_argument("--corpora", default="all", help="comma-separated names, or quick, stdlib, all (default all)")
+        if name == "record":
+            p.add_argument("--force", action="store_true", help="replace an existing baseline")
         if name == "check":
             p.add_argument(
                 "--variant",

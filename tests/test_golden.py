@@ -166,6 +166,7 @@ def test_record_then_check_end_to_end(tmp_path: Path, monkeypatch: pytest.Monkey
 
     output.write_bytes(render([A]))
     assert golden.main(["record", "--socklint", str(fake)]) == 0
+    assert golden.main(["record", "--socklint", str(fake)]) == 2  # no silent overwrite
     assert (tmp_path / "cache" / "baseline" / "fixtures.all.json").read_bytes() == render([A])
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["corpora"]["fixtures"]["files"] == 1
