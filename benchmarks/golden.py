@@ -221,8 +221,8 @@ def _download(name: str, version: str, target: Path) -> str:
     if r.returncode == 0 and len(archives) == 1:
         (target / ".ok").write_text(archives[0].name + "\n")
         return ""
-    lines = [ln for ln in (r.stderr or r.stdout).strip().splitlines() if ln.strip()]
-    why = lines[-1] if lines else f"pip exit {r.returncode}, {len(archives)} files"
+    lines = [ln for ln in (r.stderr or r.stdout).strip().splitlines() if ln.startswith("ERROR")]
+    why = lines[-1] if lines else f"pip exit {r.returncode}, {len(archives)} files downloaded"
     (target / ".failed").write_text(why + "\n")
     return why
 
