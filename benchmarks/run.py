@@ -123,13 +123,39 @@ def _safe_member(name: str) -> bool:
     return name.endswith(".py") and not name.startswith("/") and ".." not in parts
 
 
-def build_pypi_corpus() -> Path | None:
-    dst = CORPORA / "pypi"
+def unpack_py_files(archive: Path, out: Path) -> int:
+    """Write the ``.py`` members of a wheel, zip or tar archive (safe names only) below ``out``."""
+    n = 0
+    if archive.name.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                if not info.is_dir() and _safe_member(info.filename):
+                    path = out / info.filename
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(zf.read(info))
+                    n += 1
+    else:
+        with tarfile.open(archive) as tf:
+            for member in tf.getmembers():
+                if member.isfile() and _safe_member(member.name):
+                    fh = tf.extractfile(member)
+                    if fh is not None:
+                        path = out / member.name
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_bytes(fh.read())
+                        n += 1
+    return n
+
+
+def build_pypi_corpus(cache: Path = CACHE) -> Path | None:
+    """The ``PYPI_PACKAGES`` corpus below ``cache`` (downloads in ``cache/downloads``, unpacked
+    into ``cache/corpus/pypi/NAME``); None when a package cannot be downloaded."""
+    dst = cache / "corpus" / "pypi"
     stamp = dst / ".complete"
     if stamp.exists() and stamp.read_text() == "\n".join(PYPI_PACKAGES):
         print(f"corpus pypi: {sum(1 for _ in dst.rglob('*.py'))} files", flush=True)
         return dst
-    downloads = CACHE / "downloads"
+    downloads = cache / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     if dst.exists():
         shutil.rmtree(dst)
@@ -149,24 +175,7 @@ def build_pypi_corpus() -> Path | None:
                 shutil.rmtree(target, ignore_errors=True)
                 return None
         (archive,) = sorted(target.iterdir())
-        out = dst / name
-        out.mkdir(parents=True, exist_ok=True)
-        if archive.name.endswith(".whl"):
-            with zipfile.ZipFile(archive) as zf:
-                for info in zf.infolist():
-                    if _safe_member(info.filename):
-                        path = out / info.filename
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_bytes(zf.read(info))
-        else:
-            with tarfile.open(archive) as tf:
-                for member in tf.getmembers():
-                    if member.isfile() and _safe_member(member.name):
-                        fh = tf.extractfile(member)
-                        if fh is not None:
-                            path = out / member.name
-                            path.parent.mkdir(parents=True, exist_ok=True)
-                            path.write_bytes(fh.read())
+        unpack_py_files(archive, dst / name)
     stamp.write_text("\n".join(PYPI_PACKAGES))
     print(f"corpus pypi: {sum(1 for _ in dst.rglob('*.py'))} files", flush=True)
     return dst
