@@ -116,6 +116,9 @@ def test_stdin_uses_the_stdin_filename_for_discovery(project: Path) -> None:
         ('exception-sources = "everything"', "exception-sources"),
         ('target-windows = "yes"', "target-windows"),
         ("max-function-steps = 5", "max-function-steps"),
+        ("heuristics = 3", "heuristics"),
+        ('[tool.socklint.heuristics]\n"no-such-guess" = false', "no-such-guess"),
+        ('[tool.socklint.heuristics]\n"test-file-path" = "off"', "test-file-path"),
         ("select = [", "cannot read"),
     ],
 )
@@ -126,7 +129,7 @@ def test_bad_configuration_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # In-process (the same main() the console script calls): 15 cases x 2 runs.
+    # In-process (the same main() the console script calls): 18 cases x 2 runs.
     _config(project, body)
     monkeypatch.chdir(project)
     assert main(["check", "src"]) == 2
