@@ -60,7 +60,8 @@ class Settings:
     closers: tuple[str, ...] = ()
     ownership_sinks: tuple[str, ...] = ()
     borrowers: tuple[str, ...] = ()
-    # "socket-calls": SKL102 only for calls that touch the socket; "any-call" adds SKL106 findings.
+    # "socket-calls": SKL102 only for calls that touch the socket; "any-call" also reports SKL106
+    # (read by is_enabled: SKL106 then counts as a default code).
     exception_sources: str = "socket-calls"
     target_windows: bool = False
     max_function_steps: int = 200_000
@@ -81,8 +82,12 @@ class Settings:
         if sel < 0 or ign >= sel:
             return False
         if not entry.default_enabled:
-            # Opt-in codes need an explicit choice: the full code, or SKL213 via target-windows.
+            # Opt-in codes need an explicit choice: the full code, or a setting that turns them
+            # on like a default code (SKL213 via target-windows; SKL106, leaks through calls
+            # that do not touch the socket, via exception-sources = "any-call").
             if code == "SKL213" and self.target_windows:
+                return True
+            if code == "SKL106" and self.exception_sources == "any-call":
                 return True
             return any(resolve(s) == code or s.upper() == "ALL" for s in selectors)
         return True
