@@ -30,9 +30,13 @@ SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile", "w
 RECV_METHODS = frozenset(
     {"recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into"}
 )
-# Heuristic ``platform-guard``.
-PLATFORM_GUARD = re.compile(
-    r"os\.name|sys\.platform|platform\.system|\bwin|WIN|mswindows|_windows|windows", re.IGNORECASE
+# Heuristic ``platform-guard``: a test that reads the platform (``sys.platform == "win32"``,
+# ``os.name != "nt"``, ``platform.system() == "Windows"``) or names one as an identifier word
+# (``IS_WINDOWS``, ``WIN32``, ``mswindows``, ``isDarwin``). Whole words only: ``if window:`` and
+# ``if winner:`` are not platform tests.
+_PLATFORM_READS = re.compile(r"os\.name|sys\.platform|platform\.system", re.IGNORECASE)
+_PLATFORM_WORDS = frozenset(
+    {"win", "windows", "mswindows", "cygwin", "nt", "darwin", "winapi", "winreg", "getwindowsversion"}
 )
 # Heuristic ``test-file-path``.
 TEST_PATH = re.compile(
@@ -106,7 +110,7 @@ def events_of(facts: FunctionFacts, e: Event) -> list[Event]:
 
 def platform_test(text: str) -> bool:
     """Whether the text of a test reads or names a platform."""
-    return bool(PLATFORM_GUARD.search(text))
+    return bool(_PLATFORM_READS.search(text)) or heuristics.has_word(text, _PLATFORM_WORDS)
 
 
 def platform_guarded(settings: Settings, e: Event) -> bool:
