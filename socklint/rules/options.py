@@ -43,11 +43,21 @@ from socklint.rules._support import (
 from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
 
 # Heuristic ``abort-function-name``: a function whose purpose is to abort connections (fault
-# injection, RST tests, kill switches).
-_ABORT_NAME = re.compile(
-    r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|toxic|break|drop|hard_close|terminate)",
-    re.IGNORECASE,
-)
+# injection, RST tests, kill switches), told by the words of its name (snake_case and camelCase
+# parts): ``drop_connection`` and ``resetPeer`` are aborts, ``serve_dropbox`` is not.
+_ABORT_WORDS = frozenset(
+    {
+        "test", "tests", "testing",
+        "abort", "aborts", "aborted", "aborting", "abortive",
+        "reset", "resets", "resetting", "rst",
+        "kill", "kills", "killed", "killing",
+        "inject", "injects", "injected", "injecting", "injection", "injector",
+        "chaos", "fault", "faults", "faulty", "toxic", "toxiproxy",
+        "break", "breaks", "breaking",
+        "drop", "drops", "dropped", "dropping",
+        "terminate", "terminates", "terminated", "terminating", "termination",
+    }
+)  # fmt: skip
 # Heuristic ``abort-guard``: a branch that chooses the close mode (nginx's ``if (c->timedout)``,
 # Twisted's ``if orderly:``): the abortive close is deliberate there.
 _DELIBERATE_GUARD = re.compile(
@@ -153,7 +163,12 @@ def _linger(
 
 
 def _abort_function(settings: Settings, name: str) -> bool:
-    return heuristics.enabled(settings, "abort-function-name") and bool(_ABORT_NAME.search(name))
+    if not heuristics.enabled(settings, "abort-function-name"):
+        return False
+    ws = heuristics.words(name)
+    return any(w in _ABORT_WORDS for w in ws) or any(
+        a == "hard" and b == "close" for a, b in zip(ws, ws[1:])
+    )
 
 
 def _abort_guard(settings: Settings, e: Event) -> bool:
