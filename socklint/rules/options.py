@@ -58,11 +58,23 @@ _ABORT_WORDS = frozenset(
         "terminate", "terminates", "terminated", "terminating", "termination",
     }
 )  # fmt: skip
-# Heuristic ``abort-guard``: a branch that chooses the close mode (nginx's ``if (c->timedout)``,
-# Twisted's ``if orderly:``): the abortive close is deliberate there.
-_DELIBERATE_GUARD = re.compile(
-    r"timed?_?out|expired|deadline|abort|reset|orderly|graceful|force", re.IGNORECASE
-)
+# Heuristic ``abort-guard``: a branch taken because the connection already failed or timed out
+# (nginx's ``if (c->timedout)``), or one that chooses the close mode (Twisted's ``if orderly:``):
+# the abortive close is deliberate there. A timeout *setting* (``if timeout:``,
+# ``if self.timeout is not None:``) says nothing about the connection and does not count.
+_MODE_WORDS = frozenset(
+    {
+        "abort", "aborts", "aborted", "aborting", "abortive",
+        "reset", "resets", "resetting",
+        "orderly", "graceful", "gracefully",
+        "force", "forced", "forceful", "forcefully", "forcibly",
+        "expired", "timedout",
+    }
+)  # fmt: skip
+_TIME_LIMIT_WORDS = frozenset({"timeout", "timeouts", "deadline", "deadlines"})
+# With a time limit word: the limit was hit (``timeout_exceeded``, ``deadline_passed``).
+_HAPPENED_WORDS = frozenset({"exceeded", "elapsed", "occurred", "hit", "reached", "passed"})
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _SOL_SOCKET_INTS = (1, 0xFFFF)
 # The option is a configuration choice made elsewhere: a flag (heuristic ``reuse-option-guard``)
 # or a helper implementing it (heuristic ``reuse-setter-name``).
@@ -172,8 +184,52 @@ def _abort_function(settings: Settings, name: str) -> bool:
 
 
 def _abort_guard(settings: Settings, e: Event) -> bool:
-    return heuristics.enabled(settings, "abort-guard") and any(
-        _DELIBERATE_GUARD.search(g) for g in e.guards
+    return heuristics.enabled(settings, "abort-guard") and any(_deliberate(g) for g in e.guards)
+
+
+def _deliberate(test: str) -> bool:
+    """Whether the text of a test says the connection failed or timed out, or picks the close
+    mode."""
+    ws = heuristics.words(test)
+    if any(w in _MODE_WORDS for w in ws) or any(
+        a == "timed" and b == "out" for a, b in zip(ws, ws[1:])
+    ):
+        return True
+    if not any(w in _TIME_LIMIT_WORDS for w in ws):
+        return False
+    if any(w in _HAPPENED_WORDS for w in ws):
+        return True
+    # ``time.monotonic() > deadline`` / ``elapsed >= self.timeout``: the limit compared with a
+    # clock is a timeout that happened; ``timeout > 0`` compares the setting with a number.
+    try:
+        expr = ast.parse(test, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False  # shortened text (``...``): only the words above decide
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Compare) and any(isinstance(op, _ORDERING) for op in node.ops):
+            sides = [node.left, *node.comparators]
+            limits = [x for x in sides if _names_time_limit(x)]
+            if limits and any(
+                x not in limits and not isinstance(x, ast.Constant) for x in sides
+            ):
+                return True
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "isinstance"
+            and len(node.args) == 2
+            and _names_time_limit(node.args[1])
+        ):
+            return True  # ``isinstance(exc, socket.timeout)``: a timeout was raised
+    return False
+
+
+def _names_time_limit(expr: ast.expr) -> bool:
+    return any(
+        w in _TIME_LIMIT_WORDS
+        for n in ast.walk(expr)
+        if isinstance(n, (ast.Name, ast.Attribute))
+        for w in heuristics.words(n.id if isinstance(n, ast.Name) else n.attr)
     )
 
 
