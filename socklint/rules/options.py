@@ -118,7 +118,7 @@ def check_options(ctx: RuleContext) -> Iterator[Finding]:
         if so.is_option("SO_LINGER"):
             yield from _linger(ctx, mf, ev, e, so)
         elif so.is_option("SO_REUSEADDR", "SO_REUSEPORT", "SO_EXCLUSIVEADDRUSE"):
-            yield from _reuse(ctx, mf, e, so)
+            yield from _reuse(ctx, mf, ev, e, so)
 
 
 # --- SO_LINGER -----------------------------------------------------------------------------------
@@ -342,7 +342,9 @@ def _dominates(a: Event, b: Event) -> bool:
     )
 
 
-def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator[Finding]:
+def _reuse(
+    ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, so: SockOpt
+) -> Iterator[Finding]:
     facts = ctx.facts
     opt = (so.option or "").rsplit(".", 1)[-1]
     if truthy(so.value) is not True:
@@ -371,7 +373,7 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
     )
     listener = _listener(ctx, e, ms)
     if opt == "SO_REUSEPORT":
-        if mf.prefork(ctx.settings) or mf.multicast_anywhere:
+        if mf.prefork(ctx.settings) or mf.socket_joins(facts, ev, e):
             return
         yield Finding(
             "SKL216",
@@ -382,7 +384,8 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
         return
     # SO_REUSEADDR
     if typ == "dgram":
-        if not mf.multicast_anywhere:
+        # Several receivers of one multicast group need the option: judged per socket.
+        if not mf.socket_joins(facts, ev, e):
             yield Finding(
                 "SKL211",
                 e.node,
@@ -456,7 +459,7 @@ def _class_reuse(
     udp = inherits(mf, cls, mctx.imports, UDP_SERVERS)
     tcp = inherits(mf, cls, mctx.imports, TCP_SERVERS)
     if attr == "allow_reuse_port":
-        if (udp or tcp) and not mf.prefork(mctx.settings) and not mf.multicast_anywhere:
+        if (udp or tcp) and not mf.prefork(mctx.settings) and not mf.class_joins(cls):
             yield ModuleFinding(
                 "SKL216",
                 stmt,
@@ -464,7 +467,7 @@ def _class_reuse(
                 "an error and takes part (Linux) or all (BSD, macOS) of the traffic; make sure that is intended",
             )
         return
-    if udp and not mf.multicast_anywhere:
+    if udp and not mf.class_joins(cls):
         yield ModuleFinding(
             "SKL211",
             stmt,
@@ -502,6 +505,8 @@ def _call_reuse(mctx: ModuleRuleContext, mf: ModuleFacts, call: ast.Call) -> Ite
         )
     if is_test_path(mctx.settings, mctx.path):
         return
+    # The endpoint's socket is reached later through its transport, which the module facts do
+    # not follow: a multicast join anywhere in the module counts for it.
     if (
         "reuse_port" in kws
         and _truthy_ast(mf, kws["reuse_port"].value)
