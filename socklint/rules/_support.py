@@ -1,8 +1,9 @@
 """Queries shared by the option and closing rules: which events concern the same socket, what
-role a socket plays, and a few whole-module facts read once from the stdlib ``ast``.
+role a socket plays, and the whole-module facts (:class:`ModuleFacts`) gathered in one walk of the
+stdlib ``ast`` per file.
 
-Everything here reads the engine's facts (events, resources) or the module ``ast``; nothing
-re-analyses control flow.
+Everything here reads the engine's facts (events, resources) or the module facts; nothing
+re-analyses control flow, and nothing is cached between files.
 """
 
 from __future__ import annotations
