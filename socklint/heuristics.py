@@ -136,7 +136,7 @@ register(
     Heuristic(
         "socketserver-listener-method",
         "`self.socket` in a method named server_bind or server_activate is a socketserver listening socket",
-        codes=("SKL201", "SKL211", "SKL213", "SKL215", "SKL216"),
+        codes=("SKL201", "SKL213", "SKL215"),
         why="socketserver servers bind and listen on self.socket in these two methods",
     )
 )
@@ -168,7 +168,7 @@ register(
     Heuristic(
         "socket-receiver-name",
         "`X.shutdown(arg)` is a socket shutdown when X is named like a socket (sock, conn, client, peer, stream, transport, ...)",
-        codes=("SKL303", "SKL304"),
+        codes=("SKL303",),
         why="executors and servers have shutdown() methods too; a SHUT_* constant or a tracked socket decides without the name",
     )
 )

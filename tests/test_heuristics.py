@@ -144,3 +144,14 @@ def test_replace_keeps_settings_frozen() -> None:
     s = replace(Settings(), heuristics=(("test-file-path", False),))
     with pytest.raises(AttributeError):
         s.heuristics = ()  # type: ignore[misc]
+
+
+def test_each_rule_page_names_the_heuristics_that_change_it() -> None:
+    rules = ROOT / "docs" / "rules"
+    missing = [
+        (h.id, code)
+        for h in HEURISTICS.values()
+        for code in h.codes
+        if f"`{h.id}`" not in (rules / f"{code}.md").read_text(encoding="utf-8")
+    ]
+    assert missing == []
