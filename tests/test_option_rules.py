@@ -236,3 +236,23 @@ def test_a_heuristic_switched_off_in_pyproject_applies_through_the_cli(tmp_path:
         '[tool.socklint.heuristics]\n"test-file-path" = false\n', encoding="utf-8"
     )
     assert reported() == ["SKL201"]
+
+
+def test_module_facts_are_built_once_per_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from socklint.rules import _support
+
+    walks: list[object] = []
+    real = _support.ModuleFacts._walk
+
+    def counting(self: _support.ModuleFacts, tree: object) -> None:
+        walks.append(tree)
+        real(self, tree)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_support.ModuleFacts, "_walk", counting)
+    src = HEAD + "".join(
+        f"def f{i}(s):\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, ZERO)\n"
+        f"    s.shutdown(socket.SHUT_RDWR)\n"
+        for i in range(5)
+    ) + "class S:\n    allow_reuse_address = True\n"
+    assert len(_only(_check(src), "SKL201")) == 5
+    assert len(walks) == 1
