@@ -70,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", help="a code (SKL101) or name (socket-leak-on-early-exit)")
     sub.add_parser("rules", help="list every rule")
+    h = sub.add_parser(
+        "heuristics",
+        help="list the named heuristics and whether they apply here",
+        description="List every named heuristic: id, default, effective state under the "
+        "[tool.socklint.heuristics] table of the pyproject.toml found from PATH, and what it guesses.",
+    )
+    h.add_argument("path", nargs="?", default=".", help="where to look for pyproject.toml (default: .)")
+    h.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of searching upwards")
     sub.add_parser("lsp", help="start the language server on stdio (needs the 'lsp' extra)")
     return p
 
@@ -215,6 +223,30 @@ def _cmd_rules() -> int:
     return EXIT_CLEAN
 
 
+def _cmd_heuristics(args: argparse.Namespace) -> int:
+    from socklint.config import read_config_file
+    from socklint.heuristics import HEURISTICS, enabled
+
+    try:
+        if args.config:
+            settings = read_config_file(Path(args.config))
+        else:
+            start = Path(args.path)
+            settings, _ = load_settings(start if start.exists() else Path("."))
+    except ConfigError as exc:
+        print(f"socklint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    width = max(len(hid) for hid in HEURISTICS)
+    lines = [f"{'id':<{width}}  default  effective  what it guesses"]
+    for hid in sorted(HEURISTICS):
+        h = HEURISTICS[hid]
+        default = "on" if h.default else "off"
+        state = "on" if enabled(settings, hid) else "off"
+        lines.append(f"{hid:<{width}}  {default:<7}  {state:<9}  {h.summary}")
+    write_stdout("\n".join(lines) + "\n")
+    return EXIT_CLEAN
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -227,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_rule(args.code)
     if args.command == "rules":
         return _cmd_rules()
+    if args.command == "heuristics":
+        return _cmd_heuristics(args)
     if args.command == "lsp":
         try:
             from socklint.integrations.lsp import serve

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from socklint.codes import CODES, resolve
+from socklint.heuristics import HEURISTICS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,10 +60,14 @@ class Settings:
     closers: tuple[str, ...] = ()
     ownership_sinks: tuple[str, ...] = ()
     borrowers: tuple[str, ...] = ()
-    # "socket-calls": SKL102 only for calls that touch the socket; "any-call" adds SKL106 findings.
+    # "socket-calls": SKL102 only for calls that touch the socket; "any-call" also reports SKL106
+    # (read by is_enabled: SKL106 then counts as a default code).
     exception_sources: str = "socket-calls"
     target_windows: bool = False
     max_function_steps: int = 200_000
+    # Named heuristics switched away from their default: (id, on), sorted by id. A tuple, so
+    # that Settings stays hashable and its repr (the cache key) is deterministic.
+    heuristics: tuple[tuple[str, bool], ...] = ()
 
     def cache_key(self) -> str:
         return repr(self)
@@ -77,8 +82,12 @@ class Settings:
         if sel < 0 or ign >= sel:
             return False
         if not entry.default_enabled:
-            # Opt-in codes need an explicit choice: the full code, or SKL213 via target-windows.
+            # Opt-in codes need an explicit choice: the full code, or a setting that turns them
+            # on like a default code (SKL213 via target-windows; SKL106, leaks through calls
+            # that do not touch the socket, via exception-sources = "any-call").
             if code == "SKL213" and self.target_windows:
+                return True
+            if code == "SKL106" and self.exception_sources == "any-call":
                 return True
             return any(resolve(s) == code or s.upper() == "ALL" for s in selectors)
         return True
@@ -172,14 +181,33 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
             if not isinstance(value, bool):
                 raise ConfigError(f"[tool.socklint] target-windows{where}: expected true or false")
             changes["target_windows"] = value
+        elif key == "heuristics":
+            changes["heuristics"] = _heuristics(value, where)
         elif key == "max-function-steps":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1000:
                 raise ConfigError(f"[tool.socklint] max-function-steps{where}: expected an integer >= 1000")
             changes["max_function_steps"] = value
         else:
-            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps"])
+            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps", "heuristics"])
             raise ConfigError(f"[tool.socklint] unknown key {key!r}{where} (known keys: {', '.join(known)})")
     return replace(s, **changes)
+
+
+def _heuristics(value: Any, where: str) -> tuple[tuple[str, bool], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f'[tool.socklint.heuristics]{where}: expected a table of "<id>" = true/false')
+    out: list[tuple[str, bool]] = []
+    for hid, on in value.items():
+        if hid not in HEURISTICS:
+            raise ConfigError(
+                f"[tool.socklint.heuristics]{where}: unknown heuristic {hid!r} "
+                f"(`socklint heuristics` lists them: {', '.join(sorted(HEURISTICS))})"
+            )
+        if not isinstance(on, bool):
+            raise ConfigError(f"[tool.socklint.heuristics] {hid}{where}: expected true or false, got {on!r}")
+        if on != HEURISTICS[hid].default:
+            out.append((hid, on))
+    return tuple(sorted(out))
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -235,6 +263,8 @@ def settings_as_dict(s: Settings) -> dict[str, Any]:
         v = getattr(s, f.name)
         if f.name == "per_file_ignores":
             v = {k: list(c) for k, c in v}
+        elif f.name == "heuristics":
+            v = dict(v)
         elif isinstance(v, tuple):
             v = list(v)
         out[f.name.replace("_", "-")] = v

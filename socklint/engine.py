@@ -35,7 +35,7 @@ from socklint.codes import CODES
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, Severity, TraceStep
 from socklint.rules import ALL_RULES, MODULE_RULES, ModuleRuleContext, Rule, RuleContext
-from socklint.rules._support import module_facts
+from socklint.rules._support import ModuleFacts, lazy_module_facts
 from socklint.source import split_lines
 
 _WS = re.compile(r"\s+")
@@ -138,11 +138,12 @@ class _FileKeys:
     """Cache keys for one file's snippets. A snippet's analysis reads its own text, where it
     sits (indented, module level), the classes and candidacy the scan gave its functions, the
     first resource id, and from the file: the path, the settings, the imports and the
-    module-local summaries. Rules may also read module facts (``module_facts(tree)``): those
-    are fingerprinted only for entries whose rules did, on first need."""
+    module-local summaries. Rules may also read module facts (``ModuleFacts``): those are
+    fingerprinted only for entries whose rules did, on first need."""
 
-    def __init__(self, path: str, settings: Settings, result: ScanResult) -> None:
+    def __init__(self, path: str, settings: Settings, result: ScanResult, facts: Callable[[], ModuleFacts]) -> None:
         self.result = result
+        self._facts = facts
         self._file: Optional[str] = _UNSET
         self._path, self._settings = path, settings
         self._module: Optional[str] = _UNSET
@@ -158,7 +159,7 @@ class _FileKeys:
 
     def module_facts(self) -> Optional[str]:
         if self._module == _UNSET:
-            self._module = _digest(module_facts(self.result.tree, self.result.imports))
+            self._module = _digest(self._facts().fingerprint())
         return self._module
 
 
@@ -414,14 +415,15 @@ def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings
     enabled = enabled_codes(settings, path)
     # Whole-module rules (class attributes, keyword arguments) run on the ast even when no
     # function is a candidate for the flow analysis.
-    diags: list[Diagnostic] = _module_findings(path, tree, result.imports, settings, lines, text, enabled)
+    file_facts = lazy_module_facts(tree, result.imports)  # one walk, shared by every rule of the file
+    diags: list[Diagnostic] = _module_findings(path, tree, result.imports, settings, lines, text, enabled, file_facts)
     if not result.snippets:
         return diags
     rules = tuple(rule for rule in ALL_RULES if not enabled.isdisjoint(rule.codes))
     if not rules and enabled.isdisjoint(("SKL001", "SKL003")):
         # Nothing a snippet can yield (findings, or "could not analyse this") would be shown.
         return diags
-    keys = _FileKeys(path, settings, result)
+    keys = _FileKeys(path, settings, result, file_facts)
     rid_base = 0
     depth = _DepthGuard(tree, lines)
     for snip in result.snippets:
@@ -452,7 +454,7 @@ def _analyze_result(path: str, text: str, result: ScanResult, settings: Settings
                                CODES["SKL001"].severity)
                 )
                 continue
-            entry = _analyze_snippet(module, snip, result, settings, path, rules, enabled, rid_base)
+            entry = _analyze_snippet(module, snip, result, settings, path, rules, enabled, rid_base, file_facts)
             if key is not None:
                 SNIPPET_CACHE.put(key, entry, keys)
         rid_base += entry.rids
@@ -490,6 +492,7 @@ def _analyze_snippet(
     rules: Sequence[Rule],
     enabled: frozenset[str],
     rid_base: int,
+    file_facts: Callable[[], ModuleFacts],
 ) -> _SnippetResult:
     """Flow analysis and rules for every unit of one snippet; positions and code text only for
     the findings that will be reported."""
@@ -538,7 +541,7 @@ def _analyze_snippet(
                     Finding("SKL003", node, f"analysis budget exceeded in `{name}` ({settings.max_function_steps} steps); it was not checked", ())
                 )
             continue
-        rctx = RuleContext(facts, result.imports, settings, result.tree, code_for, path)
+        rctx = RuleContext(facts, result.imports, settings, result.tree, code_for, path, file_facts)
         for rule in rules:
             findings.extend(f for f in rule.check(rctx) if f.code in enabled)
         read_module_tree = read_module_tree or rctx.read_module_tree
@@ -608,9 +611,10 @@ def _statements(module: cst.Module) -> list[cst.CSTNode]:
 
 
 def _module_findings(
-    path: str, tree: ast.Module, imports: ImportTable, settings: Settings, lines: list[str], text: str, enabled: frozenset[str]
+    path: str, tree: ast.Module, imports: ImportTable, settings: Settings, lines: list[str], text: str, enabled: frozenset[str],
+    file_facts: Callable[[], ModuleFacts],
 ) -> list[Diagnostic]:
-    mctx = ModuleRuleContext(tree, imports, settings, path, text)
+    mctx = ModuleRuleContext(tree, imports, settings, path, text, file_facts)
     out: list[Diagnostic] = []
     for rule in MODULE_RULES:
         if enabled.isdisjoint(rule.codes):

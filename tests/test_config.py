@@ -116,6 +116,9 @@ def test_stdin_uses_the_stdin_filename_for_discovery(project: Path) -> None:
         ('exception-sources = "everything"', "exception-sources"),
         ('target-windows = "yes"', "target-windows"),
         ("max-function-steps = 5", "max-function-steps"),
+        ("heuristics = 3", "heuristics"),
+        ('[tool.socklint.heuristics]\n"no-such-guess" = false', "no-such-guess"),
+        ('[tool.socklint.heuristics]\n"test-file-path" = "off"', "test-file-path"),
         ("select = [", "cannot read"),
     ],
 )
@@ -126,7 +129,7 @@ def test_bad_configuration_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # In-process (the same main() the console script calls): 15 cases x 2 runs.
+    # In-process (the same main() the console script calls): 18 cases x 2 runs.
     _config(project, body)
     monkeypatch.chdir(project)
     assert main(["check", "src"]) == 2
@@ -214,3 +217,39 @@ def test_per_file_ignores_and_exclude(project: Path) -> None:
     got = codes(run("check", "--format", "json", "src", cwd=project))
     assert ("leak.py", first) not in {(p, c) for p, _, c in got}
     assert all(p != "never.py" for p, *_ in got)
+
+
+UNRELATED_RAISE = """\
+import json
+import socket
+
+
+def report(addr, event):
+    sock = socket.create_connection(addr)
+    payload = json.dumps(event)
+    try:
+        sock.sendall(payload.encode())
+    finally:
+        sock.close()
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "extra", "reported"),
+    [
+        ("", (), False),
+        ('exception-sources = "socket-calls"', (), False),
+        ('exception-sources = "any-call"', (), True),
+        ('exception-sources = "any-call"\nignore = ["SKL106"]', (), False),
+        ('exception-sources = "any-call"', ("--select", "SKL2"), False),
+        ('exception-sources = "any-call"', ("--select", "SKL1"), True),
+        ("", ("--extend-select", "SKL106"), True),
+    ],
+)
+def test_exception_sources_any_call_reports_skl106(
+    tmp_path: Path, body: str, extra: tuple[str, ...], reported: bool
+) -> None:
+    (tmp_path / "mod.py").write_text(UNRELATED_RAISE, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(f"[tool.socklint]\n{body}\n", encoding="utf-8")
+    got = codes(run("check", "--no-cache", "--format", "json", *extra, "mod.py", cwd=tmp_path))
+    assert (("mod.py", 7, "SKL106") in got) is reported, got

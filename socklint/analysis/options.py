@@ -616,13 +616,6 @@ def positional_args(call: cst.Call) -> list[cst.BaseExpression] | None:
     return out
 
 
-def keyword_arg(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    for a in call.args:
-        if a.keyword is not None and a.keyword.value == name:
-            return a.value
-    return None
-
-
 def read_setsockopt(call: cst.CSTNode, ev: Evaluator) -> SockOpt | None:
     """Evaluate a ``X.setsockopt(level, option, value)`` call; None for other calls."""
     if not isinstance(call, cst.Call):

@@ -1,31 +1,45 @@
 """Queries shared by the option and closing rules: which events concern the same socket, what
-role a socket plays, and a few whole-module facts read once from the stdlib ``ast``.
+role a socket plays, and the whole-module facts (:class:`ModuleFacts`) gathered in one walk of the
+stdlib ``ast`` per file.
 
-Everything here reads the engine's facts (events, resources) or the module ``ast``; nothing
-re-analyses control flow.
+Everything here reads the engine's facts (events, resources) or the module facts; nothing
+re-analyses control flow, and nothing is cached between files.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-import threading
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
+from socklint import heuristics
 from socklint.analysis.facts import Event, FunctionFacts
-from socklint.analysis.options import MULTICAST_JOIN, Evaluator, truthy
+from socklint.analysis.options import MULTICAST_JOIN, Evaluator, Sym, read_setsockopt, truthy
 from socklint.analysis.scan import ImportTable, dotted_name, socket_type_arg
+from socklint.config import Settings
+
+if TYPE_CHECKING:
+    from socklint.rules.base import ModuleRuleContext, RuleContext
 
 SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile", "write"})
 RECV_METHODS = frozenset(
     {"recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg", "recvmsg_into"}
 )
-PLATFORM_GUARD = re.compile(
-    r"os\.name|sys\.platform|platform\.system|\bwin|WIN|mswindows|_windows|windows", re.IGNORECASE
+# Heuristic ``platform-guard``: a test that reads the platform (``sys.platform == "win32"``,
+# ``os.name != "nt"``, ``platform.system() == "Windows"``) or names one as an identifier word
+# (``IS_WINDOWS``, ``WIN32``, ``mswindows``, ``isDarwin``). Whole words only: ``if window:`` and
+# ``if winner:`` are not platform tests.
+_PLATFORM_READS = re.compile(r"os\.name|sys\.platform|platform\.system", re.IGNORECASE)
+_PLATFORM_WORDS = frozenset(
+    {"win", "windows", "mswindows", "cygwin", "nt", "darwin", "winapi", "winreg", "getwindowsversion"}
 )
+# Heuristic ``test-file-path``.
 TEST_PATH = re.compile(
     r"(^|[/\\])(tests?|testing|test_support)([/\\])|(^|[/\\])(test_[^/\\]*|[^/\\]*_tests?|conftest)\.py$"
 )
@@ -95,12 +109,21 @@ def events_of(facts: FunctionFacts, e: Event) -> list[Event]:
     return [x for x in facts.events if same_socket(x, e)]
 
 
-def platform_guarded(e: Event) -> bool:
-    return any(PLATFORM_GUARD.search(g) for g in e.guards)
+def platform_test(text: str) -> bool:
+    """Whether the text of a test reads or names a platform."""
+    return bool(_PLATFORM_READS.search(text)) or heuristics.has_word(text, _PLATFORM_WORDS)
 
 
-def is_test_path(path: str) -> bool:
-    return bool(path) and bool(TEST_PATH.search(path.replace("\\", "/")))
+def platform_guarded(settings: Settings, e: Event) -> bool:
+    return heuristics.enabled(settings, "platform-guard") and any(platform_test(g) for g in e.guards)
+
+
+def is_test_path(settings: Settings, path: str) -> bool:
+    return (
+        bool(path)
+        and heuristics.enabled(settings, "test-file-path")
+        and bool(TEST_PATH.search(path.replace("\\", "/")))
+    )
 
 
 def call_arg(call: cst.CSTNode, index: int, keyword: str) -> cst.BaseExpression | None:
@@ -119,98 +142,392 @@ def _is_none(node: cst.BaseExpression | None) -> bool:
 
 # --- whole-module facts ------------------------------------------------------------------------
 
+# Names whose mere mention the module facts record while walking.
+_JOIN_NAMES = frozenset(name.rsplit(".", 1)[1] for name in MULTICAST_JOIN)
+_EXCLUSIVE = "SO_EXCLUSIVEADDRUSE"
+_WATCHED_NAMES = _JOIN_NAMES | {_EXCLUSIVE}
+_BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody"})
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
 
 @dataclass
+class MethodInfo:
+    """A function defined directly in a class body, and what the module rules ask about it."""
+
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    calls: list[ast.Call] = field(default_factory=list)  # every call inside, in walk order
+    loop_calls: list[ast.Call] = field(default_factory=list)  # calls inside a ``while`` of it
+    assigns: list[ast.Assign] = field(default_factory=list)  # ``target = <call>`` inside
+
+
+@dataclass
+class ClassInfo:
+    node: ast.ClassDef
+    methods: list[MethodInfo] = field(default_factory=list)  # in body order
+    calls: list[ast.Call] = field(default_factory=list)  # every call inside, in walk order
+
+
+# Where a node sits: the enclosing classes, outermost first, each with the method of that class
+# the node is in (None in the class body itself) and whether a ``while`` of that method
+# encloses it; and the innermost enclosing function.
+_Frame = tuple[ClassInfo, Optional[MethodInfo], bool]
+_Scope = tuple[tuple[_Frame, ...], Optional[ast.AST]]
+_TOP: _Scope = ((), None)
+
+
 class ModuleFacts:
-    evaluator: Evaluator
-    # ``self.NAME = socket.socket(..., SOCK_DGRAM)`` anywhere: attribute name -> types seen
-    attr_types: dict[str, set[str]] = field(default_factory=dict)
-    multicast: bool = False  # a multicast membership is joined somewhere in the module
-    exclusive: bool = False  # SO_EXCLUSIVEADDRUSE appears
-    prefork: bool = False  # the module forks or starts worker processes
-    default_timeout: bool = False  # socket.setdefaulttimeout(<not None>) at some point
-    closed_attrs: set[str] = field(default_factory=set)  # X in ``<anything>.X.close()``
-    # class name -> qualified names of its bases, for module-local subclass chains
-    class_bases: dict[str, list[str]] = field(default_factory=dict)
+    """What the option and closing rules need from a module's ``ast``, gathered in one walk.
+
+    The engine builds one per file and hands it to every rule (module rules and function
+    rules). The walk records node lists and a few flags; anything that needs the value
+    evaluator (socket types of ``self.X``, multicast joins, ...) is derived from those lists on
+    first use, so a file whose rules never ask pays for the walk only.
+    """
+
+    def __init__(self, tree: ast.Module, imports: ImportTable) -> None:
+        self.tree = tree
+        self.imports = imports
+        self.classes: list[ClassInfo] = []  # in ``ast.walk`` order
+        # class name -> qualified names of its bases, for module-local subclass chains
+        self.class_bases: dict[str, list[str]] = {}
+        self.calls: list[tuple[ast.Call, _Scope]] = []  # every call, in ``ast.walk`` order
+        self.blocks: list[list[ast.stmt]] = []  # statement lists (body / orelse / finalbody)
+        self.join_mentioned = False  # a multicast-join constant is named somewhere
+        self.exclusive = False  # SO_EXCLUSIVEADDRUSE is named somewhere
+        self.closed_attrs: set[str] = set()  # X in ``<anything>.X.close()``, ``closing(a.X)``...
+        self._attr_assigns: list[tuple[str, ast.Call]] = []  # ``<obj>.X = <call>``
+        self._evaluators: dict[int, tuple[cst.CSTNode, Evaluator]] = {}
+        self._walk(tree)
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def _walk(self, tree: ast.Module) -> None:
+        # Breadth first, like ``ast.walk``: every list above keeps ``ast.walk``'s order, and a
+        # subtree's nodes keep the order ``ast.walk(subtree)`` would give them.
+        queue: deque[tuple[ast.AST, _Scope]] = deque([(tree, _TOP)])
+        pop, push = queue.popleft, queue.append
+        while queue:
+            node, scope = pop()
+            inner = scope
+            method_scopes: dict[int, _Scope] | None = None
+            t = type(node)
+            if t is ast.Call:
+                self._call(node, scope)  # type: ignore[arg-type]
+            elif t is ast.Name:
+                self._mention(node.id)  # type: ignore[attr-defined]
+            elif t is ast.Attribute:
+                self._mention(node.attr)  # type: ignore[attr-defined]
+            elif t is ast.Assign:
+                self._assign(node, scope)  # type: ignore[arg-type]
+            elif t is ast.With or t is ast.AsyncWith:
+                for item in node.items:  # type: ignore[attr-defined]
+                    if isinstance(item.context_expr, ast.Attribute):
+                        self.closed_attrs.add(item.context_expr.attr)
+            elif t is ast.ClassDef:
+                info = ClassInfo(node)  # type: ignore[arg-type]
+                self.classes.append(info)
+                self.class_bases[node.name] = [  # type: ignore[attr-defined]
+                    self.imports.qualify(d)
+                    for d in (dotted_name(b) for b in node.bases)  # type: ignore[attr-defined]
+                    if d
+                ]
+                frames = (*scope[0], (info, None, False))
+                inner = (frames, scope[1])
+                method_scopes = {}
+                for m in node.body:  # type: ignore[attr-defined]
+                    if isinstance(m, _FUNCTIONS):
+                        mi = MethodInfo(m)
+                        info.methods.append(mi)
+                        method_scopes[id(m)] = ((*scope[0], (info, mi, False)), scope[1])
+            elif t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+                inner = (scope[0], node)
+            elif t is ast.While and scope[0]:
+                inner = (
+                    tuple((c, m, m is not None) for c, m, _ in scope[0]),
+                    scope[1],
+                )
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, ast.AST):
+                    push((value, inner))
+                elif isinstance(value, list):
+                    if name in _BLOCK_FIELDS and value and isinstance(value[0], ast.stmt):
+                        self.blocks.append(value)
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            if method_scopes is not None and id(item) in method_scopes:
+                                push((item, method_scopes[id(item)]))
+                            else:
+                                push((item, inner))
+
+    def _mention(self, name: str) -> None:
+        if name in _WATCHED_NAMES:
+            if name == _EXCLUSIVE:
+                self.exclusive = True
+            else:
+                self.join_mentioned = True
+
+    def _call(self, node: ast.Call, scope: _Scope) -> None:
+        self.calls.append((node, scope))
+        for info, method, in_loop in scope[0]:
+            info.calls.append(node)
+            if method is not None:
+                method.calls.append(node)
+                if in_loop:
+                    method.loop_calls.append(node)
+        f = node.func
+        if not isinstance(f, ast.Attribute):
+            if isinstance(f, ast.Name) and self.imports.qualify(f.id) == "contextlib.closing":
+                self._closing_args(node)
+            return
+        if f.attr in ("close", "detach") and isinstance(f.value, ast.Attribute):
+            self.closed_attrs.add(f.value.attr)
+        elif f.attr in ("closing", "enter_context", "callback"):
+            self._closing_args(node)
+
+    def _closing_args(self, node: ast.Call) -> None:
+        for a in node.args:
+            if isinstance(a, ast.Attribute):
+                self.closed_attrs.add(a.attr)
+                if a.attr in ("close", "detach") and isinstance(a.value, ast.Attribute):
+                    self.closed_attrs.add(a.value.attr)
+
+    def _assign(self, node: ast.Assign, scope: _Scope) -> None:
+        if not isinstance(node.value, ast.Call):
+            return
+        for _, method, _ in scope[0]:
+            if method is not None:
+                method.assigns.append(node)
+        for t in node.targets:
+            if isinstance(t, ast.Attribute):
+                self._attr_assigns.append((t.attr, node.value))
+
+    # -- derived on first use ----------------------------------------------------------------
+
+    @cached_property
+    def evaluator(self) -> Evaluator:
+        return Evaluator(self.imports, self.tree)
+
+    def evaluator_for(self, func: cst.CSTNode | None) -> Evaluator:
+        """The evaluator with ``func``'s local bindings, read once per function (the rules of
+        one function share it)."""
+        if func is None:
+            return self.evaluator.for_function(None)
+        hit = self._evaluators.get(id(func))
+        if hit is None:
+            # The node is kept with its evaluator so that its id cannot be reused meanwhile.
+            hit = (func, self.evaluator.for_function(func))
+            self._evaluators[id(func)] = hit
+        return hit[1]
+
+    @cached_property
+    def attr_types(self) -> dict[str, set[str]]:
+        """``self.NAME = socket.socket(..., SOCK_DGRAM)`` anywhere: attribute name -> types."""
+        out: dict[str, set[str]] = {}
+        for attr, call in self._attr_assigns:
+            typ = _socket_call_type(call, self.imports, self.evaluator)
+            if typ is not None:
+                out.setdefault(attr, set()).add(typ)
+        return out
+
+    @cached_property
+    def _qualified_calls(self) -> list[tuple[ast.Call, str, str]]:
+        """(call, callee as written, callee qualified through the imports)."""
+        out: list[tuple[ast.Call, str, str]] = []
+        for call, _ in self.calls:
+            name = dotted_name(call.func)
+            if name:
+                out.append((call, name, self.imports.qualify(name)))
+        return out
+
+    @cached_property
+    def prefork_call(self) -> bool:
+        """The module forks or starts worker processes (a known process-starting call)."""
+        return any(q in PREFORK_CALLS for _, _, q in self._qualified_calls)
+
+    @cached_property
+    def fork_named_call(self) -> bool:
+        """A call of something named ``*.fork`` or ``*fork_processes`` (heuristic
+        ``prefork-call-name``)."""
+        return any(name.endswith((".fork", "fork_processes")) for _, name, _ in self._qualified_calls)
+
+    def prefork(self, settings: Settings) -> bool:
+        return self.prefork_call or (
+            self.fork_named_call and heuristics.enabled(settings, "prefork-call-name")
+        )
+
+    @cached_property
+    def default_timeout(self) -> bool:
+        """``socket.setdefaulttimeout(<not None>)`` at some point."""
+        return any(
+            q == "socket.setdefaulttimeout"
+            and bool(call.args)
+            and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is None)
+            for call, _, q in self._qualified_calls
+        )
+
+    @cached_property
+    def _joins(self) -> list[tuple[ast.Call, _Scope]]:
+        """``X.setsockopt(level, <multicast join>, value)`` calls."""
+        out: list[tuple[ast.Call, _Scope]] = []
+        for call, scope in self.calls:
+            f = call.func
+            if isinstance(f, ast.Attribute) and f.attr == "setsockopt" and len(call.args) == 3:
+                opt = self.evaluator.value(call.args[1])
+                if isinstance(opt, Sym) and opt.name in MULTICAST_JOIN:
+                    out.append((call, scope))
+        return out
+
+    @property
+    def multicast_anywhere(self) -> bool:
+        """A multicast group is joined (or a join constant named) somewhere in the module."""
+        return self.join_mentioned or bool(self._joins)
+
+    @cached_property
+    def _membership(self) -> _Membership:
+        return _Membership.of(self)
+
+    def class_joins(self, cls: ast.ClassDef) -> bool:
+        """The class, or a module class related to it by inheritance, joins a multicast group
+        (on any receiver, or by handing something to a module function that joins)."""
+        return bool(self.related({cls.name}) & self._membership.classes)
+
+    def socket_joins(self, facts: FunctionFacts, ev: Evaluator, e: Event) -> bool:
+        """The socket of ``e`` joins a multicast group: the same socket in this function, a
+        ``self.X`` joined in a method of the same class (or a class related to it by
+        inheritance), or a socket this function hands to a module function that joins it."""
+        for x in events_of(facts, e):
+            if x.method == "setsockopt":
+                so = read_setsockopt(x.node, ev)
+                if so is not None and so.option in MULTICAST_JOIN:
+                    return True
+        mb = self._membership
+        names = {
+            res.name for res in (facts.resources.get(r) for r in e.rids) if res and res.name
+        }
+        if e.receiver:
+            names.add(e.receiver)
+        if names & mb.passed.get(facts.name, set()):
+            return True
+        recv = e.receiver
+        if recv and recv.startswith("self.") and recv.count(".") == 1:
+            classes = self.related(mb.method_classes.get(facts.name, set()))
+            return any((c, recv[5:]) in mb.self_joins for c in classes)
+        return False
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Everything the function rules can read from these facts, for the engine's result
+        cache: two files with the same fingerprint give every function the same answers."""
+        mb = self._membership
+        return (
+            self.evaluator,
+            self.attr_types,
+            self.closed_attrs,
+            self.class_bases,
+            self.prefork_call,
+            self.fork_named_call,
+            self.default_timeout,
+            self.exclusive,
+            self.join_mentioned,
+            mb.classes,
+            mb.self_joins,
+            mb.passed,
+            mb.method_classes,
+        )
+
+    def related(self, names: set[str]) -> set[str]:
+        """``names`` with their module-local base classes and subclasses, transitively."""
+        out: set[str] = set()
+        todo = list(names)
+        subclasses = self._subclasses
+        while todo:
+            n = todo.pop()
+            if n in out:
+                continue
+            out.add(n)
+            todo.extend(b for b in self.class_bases.get(n, ()) if b in self.class_bases)
+            todo.extend(subclasses.get(n, ()))
+        return out
+
+    @cached_property
+    def _subclasses(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, bases in self.class_bases.items():
+            for b in bases:
+                out.setdefault(b, []).append(name)
+        return out
 
 
-_cache_lock = threading.Lock()
-_cache: list[tuple[ast.Module, ModuleFacts]] = []
+@dataclass
+class _Membership:
+    """Where multicast groups are joined, per socket rather than per module."""
 
+    classes: set[str] = field(default_factory=set)  # classes whose code joins a group
+    self_joins: set[tuple[str, str]] = field(default_factory=set)  # (class, X) for self.X
+    # function name -> argument texts (``sock``, ``self.sock``) it hands to a function of this
+    # module that joins the parameter receiving it
+    passed: dict[str, set[str]] = field(default_factory=dict)
+    method_classes: dict[str, set[str]] = field(default_factory=dict)  # method -> classes
 
-def module_facts(tree: ast.Module, imports: ImportTable) -> ModuleFacts:
-    """Computed once per file (the engine calls rules per function with the same tree)."""
-    with _cache_lock:
-        for t, mf in _cache:
-            if t is tree:
-                return mf
-    mf = _compute(tree, imports)
-    with _cache_lock:
-        _cache[:] = [(tree, mf)]
-    return mf
-
-
-def _compute(tree: ast.Module, imports: ImportTable) -> ModuleFacts:
-    ev = Evaluator(imports, tree)
-    mf = ModuleFacts(ev)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            mf.class_bases[node.name] = [
-                imports.qualify(d) for d in (dotted_name(b) for b in node.bases) if d
-            ]
-        elif isinstance(node, (ast.Name, ast.Attribute)):
-            last = node.id if isinstance(node, ast.Name) else node.attr
-            if last in (
-                "IP_ADD_MEMBERSHIP",
-                "IPV6_JOIN_GROUP",
-                "IPV6_ADD_MEMBERSHIP",
-                "MCAST_JOIN_GROUP",
-                "IP_ADD_SOURCE_MEMBERSHIP",
-            ):
-                mf.multicast = True
-            elif last == "SO_EXCLUSIVEADDRUSE":
-                mf.exclusive = True
-        elif isinstance(node, ast.Call):
-            name = dotted_name(node.func)
-            q = imports.qualify(name) if name else ""
-            if q in PREFORK_CALLS or (name or "").endswith((".fork", "fork_processes")):
-                mf.prefork = True
+    @staticmethod
+    def of(mf: ModuleFacts) -> _Membership:
+        mb = _Membership()
+        for info in mf.classes:
+            for m in info.methods:
+                mb.method_classes.setdefault(m.node.name, set()).add(info.node.name)
+        # name -> (parameter names, index of the joined parameter, is a method)
+        helpers: dict[str, list[tuple[list[str], int, bool]]] = {}
+        for call, (frames, fn) in mf._joins:
+            mb.classes.update(info.node.name for info, _, _ in frames)
+            recv = call.func.value  # type: ignore[attr-defined]
             if (
-                q == "socket.setdefaulttimeout"
-                and node.args
-                and not (isinstance(node.args[0], ast.Constant) and node.args[0].value is None)
+                frames
+                and frames[-1][1] is not None
+                and isinstance(recv, ast.Attribute)
+                and isinstance(recv.value, ast.Name)
+                and recv.value.id == "self"
             ):
-                mf.default_timeout = True
-            f = node.func
-            if (
+                mb.self_joins.add((frames[-1][0].node.name, recv.attr))
+            if isinstance(recv, ast.Name) and isinstance(fn, _FUNCTIONS):
+                params = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)]
+                if recv.id in params:
+                    is_method = bool(frames) and frames[-1][1] is not None and frames[-1][1].node is fn
+                    helpers.setdefault(fn.name, []).append((params, params.index(recv.id), is_method))
+        if not helpers:
+            return mb
+        for call, (frames, fn) in mf.calls:
+            f = call.func
+            via_self = False
+            if isinstance(f, ast.Name):
+                callee = f.id
+            elif (
                 isinstance(f, ast.Attribute)
-                and f.attr in ("close", "detach")
-                and isinstance(f.value, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and f.value.id in ("self", "cls")
             ):
-                mf.closed_attrs.add(f.value.attr)
-            if (
-                isinstance(f, ast.Attribute) and f.attr in ("closing", "enter_context", "callback")
-            ) or q == "contextlib.closing":
-                for a in node.args:
-                    if isinstance(a, ast.Attribute):
-                        mf.closed_attrs.add(a.attr)
-                        if a.attr in ("close", "detach") and isinstance(a.value, ast.Attribute):
-                            mf.closed_attrs.add(a.value.attr)
-            if isinstance(f, ast.Attribute) and f.attr == "setsockopt" and len(node.args) == 3:
-                opt = ev.value(node.args[1])
-                if getattr(opt, "name", None) in MULTICAST_JOIN:
-                    mf.multicast = True
-        elif isinstance(node, ast.Assign):
-            for t in node.targets:
-                if isinstance(t, ast.Attribute) and isinstance(node.value, ast.Call):
-                    typ = _socket_call_type(node.value, imports, ev)
-                    if typ is not None:
-                        mf.attr_types.setdefault(t.attr, set()).add(typ)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                if isinstance(item.context_expr, ast.Attribute):
-                    mf.closed_attrs.add(item.context_expr.attr)
-    return mf
+                callee, via_self = f.attr, True
+            else:
+                continue
+            for params, index, is_method in helpers.get(callee, ()):
+                arg = _argument(call, params, index - (1 if is_method and via_self else 0), params[index])
+                text = dotted_name(arg) if arg is not None else None
+                if text is None:
+                    continue
+                mb.classes.update(info.node.name for info, _, _ in frames)
+                if isinstance(fn, _FUNCTIONS):
+                    mb.passed.setdefault(fn.name, set()).add(text)
+        return mb
+
+
+def _argument(call: ast.Call, params: list[str], index: int, name: str) -> ast.expr | None:
+    """The argument of ``call`` bound to parameter ``name`` at position ``index``."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    positional = call.args
+    if any(isinstance(a, ast.Starred) for a in positional[: index + 1]) or index < 0:
+        return None
+    return positional[index] if index < len(positional) else None
 
 
 def _socket_call_type(call: ast.Call, imports: ImportTable, ev: Evaluator) -> str | None:
@@ -307,3 +624,28 @@ def first(items: Iterable[Event]) -> Event | None:
     for x in items:
         return x
     return None
+
+
+def lazy_module_facts(tree: ast.Module, imports: ImportTable) -> Callable[[], ModuleFacts]:
+    """The file's module facts, built on the first call and shared by every later one."""
+    box: list[ModuleFacts] = []
+
+    def get() -> ModuleFacts:
+        if not box:
+            box.append(ModuleFacts(tree, imports))
+        return box[0]
+
+    return get
+
+
+def module_facts_of(ctx: RuleContext | ModuleRuleContext) -> ModuleFacts:
+    """The module facts the engine shares between the rules of a file (a context made without
+    them, by a caller other than the engine, gets them built here, once per context)."""
+    from socklint.rules.base import ModuleRuleContext
+
+    # Reading ``module_tree`` marks a function rule's context: the per-function result cache
+    # then keys its findings on the module facts too.
+    tree = ctx.tree if isinstance(ctx, ModuleRuleContext) else ctx.module_tree
+    if ctx.file_facts is None:
+        ctx.file_facts = lazy_module_facts(tree, ctx.imports)
+    return ctx.file_facts()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import libcst as cst
 
@@ -18,6 +18,9 @@ from socklint.analysis.facts import Finding, FunctionFacts, Resource
 from socklint.analysis.scan import ImportTable
 from socklint.config import Settings
 from socklint.diagnostics import Severity
+
+if TYPE_CHECKING:
+    from socklint.rules._support import ModuleFacts
 
 
 @dataclass
@@ -31,6 +34,9 @@ class RuleContext:
     # Set once a rule reads the module tree (for module facts beyond this function): the
     # engine's per-function result cache then keys the findings on those facts too.
     read_module_tree: bool = field(default=False, init=False)
+    # The file's module facts (rules._support.ModuleFacts), built by the engine on first use
+    # and shared by every rule of the file.
+    file_facts: Optional[Callable[[], ModuleFacts]] = None
 
     @property
     def module_tree(self) -> ast.Module:
@@ -58,6 +64,7 @@ class ModuleRuleContext:
     path: str = ""
     # The module's text, for cheap "can this rule find anything here at all" tests.
     source: str = ""
+    file_facts: Optional[Callable[[], ModuleFacts]] = None  # as in RuleContext
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from socklint import heuristics
 from socklint.analysis.facts import Event, Finding
 from socklint.analysis.options import (
     Evaluator,
@@ -23,6 +24,7 @@ from socklint.analysis.options import (
     truthy,
 )
 from socklint.analysis.scan import dotted_name
+from socklint.config import Settings
 from socklint.diagnostics import Severity
 from socklint.rules._support import (
     SEND_METHODS,
@@ -33,27 +35,51 @@ from socklint.rules._support import (
     inherits_name,
     is_test_path,
     methods_of,
-    module_facts,
+    module_facts_of,
     nonblocking,
     platform_guarded,
     sock_type,
 )
 from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
 
-# A function whose purpose is to abort connections (fault injection, RST tests, kill switches).
-_ABORT_NAME = re.compile(
-    r"(^|_)(test|abort|reset|rst|kill|inject|chaos|fault|toxic|break|drop|hard_close|terminate)",
-    re.IGNORECASE,
-)
-# A branch that chooses the close mode (nginx's ``if (c->timedout)``, Twisted's ``if orderly:``):
-# the abortive close is deliberate there.
-_DELIBERATE_GUARD = re.compile(
-    r"timed?_?out|expired|deadline|abort|reset|orderly|graceful|force", re.IGNORECASE
-)
+# Heuristic ``abort-function-name``: a function whose purpose is to abort connections (fault
+# injection, RST tests, kill switches), told by the words of its name (snake_case and camelCase
+# parts): ``drop_connection`` and ``resetPeer`` are aborts, ``serve_dropbox`` is not.
+_ABORT_WORDS = frozenset(
+    {
+        "test", "tests", "testing",
+        "abort", "aborts", "aborted", "aborting", "abortive",
+        "reset", "resets", "resetting", "rst",
+        "kill", "kills", "killed", "killing",
+        "inject", "injects", "injected", "injecting", "injection", "injector",
+        "chaos", "fault", "faults", "faulty", "toxic", "toxiproxy",
+        "break", "breaks", "breaking",
+        "drop", "drops", "dropped", "dropping",
+        "terminate", "terminates", "terminated", "terminating", "termination",
+    }
+)  # fmt: skip
+# Heuristic ``abort-guard``: a branch taken because the connection already failed or timed out
+# (nginx's ``if (c->timedout)``), or one that chooses the close mode (Twisted's ``if orderly:``):
+# the abortive close is deliberate there. A timeout *setting* (``if timeout:``,
+# ``if self.timeout is not None:``) says nothing about the connection and does not count.
+_MODE_WORDS = frozenset(
+    {
+        "abort", "aborts", "aborted", "aborting", "abortive",
+        "reset", "resets", "resetting",
+        "orderly", "graceful", "gracefully",
+        "force", "forced", "forceful", "forcefully", "forcibly",
+        "expired", "timedout",
+    }
+)  # fmt: skip
+_TIME_LIMIT_WORDS = frozenset({"timeout", "timeouts", "deadline", "deadlines"})
+# With a time limit word: the limit was hit (``timeout_exceeded``, ``deadline_passed``).
+_HAPPENED_WORDS = frozenset({"exceeded", "elapsed", "occurred", "hit", "reached", "passed"})
+_ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _SOL_SOCKET_INTS = (1, 0xFFFF)
-# The option is a configuration choice made elsewhere (a flag, a helper implementing it).
+# The option is a configuration choice made elsewhere: a flag (heuristic ``reuse-option-guard``)
+# or a helper implementing it (heuristic ``reuse-setter-name``).
 _CONFIGURED = re.compile(r"reuse|workers?\b|num_?procs|processes|fork", re.IGNORECASE)
-_SETTER = re.compile(r"^_*(set|enable|apply)_?reuse", re.IGNORECASE)  # Linux, BSD/macOS/Windows
+_SETTER = re.compile(r"^_*(set|enable|apply)_?reuse", re.IGNORECASE)
 
 
 def _describe(effect: tuple[bool, int | None] | None) -> str:
@@ -78,17 +104,13 @@ def _level_ok(so: SockOpt) -> bool:
     return lvl is None  # unknown level: the option constant decides
 
 
-def _call_text(ctx: RuleContext, node: cst.CSTNode) -> str:
-    return ctx.code_for(node)
-
-
 def check_options(ctx: RuleContext) -> Iterator[Finding]:
     facts = ctx.facts
     sets = [e for e in facts.events if e.kind == "method" and e.method == "setsockopt"]
     if not sets:
         return
-    mf = module_facts(ctx.module_tree, ctx.imports)
-    ev = mf.evaluator.for_function(facts.func)
+    mf = module_facts_of(ctx)
+    ev = mf.evaluator_for(facts.func)
     for e in sets:
         so = read_setsockopt(e.node, ev)
         if so is None or so.option is None or not _level_ok(so):
@@ -96,7 +118,7 @@ def check_options(ctx: RuleContext) -> Iterator[Finding]:
         if so.is_option("SO_LINGER"):
             yield from _linger(ctx, mf, ev, e, so)
         elif so.is_option("SO_REUSEADDR", "SO_REUSEPORT", "SO_EXCLUSIVEADDRUSE"):
-            yield from _reuse(ctx, mf, e, so)
+            yield from _reuse(ctx, mf, ev, e, so)
 
 
 # --- SO_LINGER -----------------------------------------------------------------------------------
@@ -109,8 +131,9 @@ def _linger(
     if linger is None:
         return
     swallowed = any(kind in ("try-os", "suppress") for _, kind in e.regions)
+    guarded = platform_guarded(ctx.settings, e)
     if linger.posix is None:
-        if not platform_guarded(e):
+        if not guarded:
             extra = (
                 "; the `except OSError` around it hides the failure, so the option is silently never set"
                 if swallowed
@@ -124,7 +147,7 @@ def _linger(
             )
         return
     intended = linger.intended_effect
-    if intended is not None and linger.posix_effect != intended and not platform_guarded(e):
+    if intended is not None and linger.posix_effect != intended and not guarded:
         yield Finding(
             "SKL202",
             e.node,
@@ -137,7 +160,7 @@ def _linger(
         ctx.settings.target_windows
         and intended is not None
         and Linger.effect(linger.windows) != intended
-        and not platform_guarded(e)
+        and not guarded
     ):
         yield Finding(
             "SKL202",
@@ -151,18 +174,89 @@ def _linger(
         yield from _linger_nonblocking(ctx, mf, ev, e, linger)
 
 
-def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
+def _abort_function(settings: Settings, name: str) -> bool:
+    if not heuristics.enabled(settings, "abort-function-name"):
+        return False
+    ws = heuristics.words(name)
+    return any(w in _ABORT_WORDS for w in ws) or any(
+        a == "hard" and b == "close" for a, b in zip(ws, ws[1:])
+    )
+
+
+def _abort_guard(settings: Settings, e: Event) -> bool:
+    return heuristics.enabled(settings, "abort-guard") and any(_deliberate(g) for g in e.guards)
+
+
+def _deliberate(test: str) -> bool:
+    """Whether the text of a test says the connection failed or timed out, or picks the close
+    mode."""
+    ws = heuristics.words(test)
+    if any(w in _MODE_WORDS for w in ws) or any(
+        a == "timed" and b == "out" for a, b in zip(ws, ws[1:])
+    ):
+        return True
+    if not any(w in _TIME_LIMIT_WORDS for w in ws):
+        return False
+    if any(w in _HAPPENED_WORDS for w in ws):
+        return True
+    # ``time.monotonic() > deadline`` / ``elapsed >= self.timeout``: the limit compared with a
+    # clock is a timeout that happened; ``timeout > 0`` compares the setting with a number.
+    try:
+        expr = ast.parse(test, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False  # shortened text (``...``): only the words above decide
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Compare) and any(isinstance(op, _ORDERING) for op in node.ops):
+            sides = [node.left, *node.comparators]
+            limits = [x for x in sides if _names_time_limit(x)]
+            if limits and any(
+                x not in limits and not isinstance(x, ast.Constant) for x in sides
+            ):
+                return True
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "isinstance"
+            and len(node.args) == 2
+            and _names_time_limit(node.args[1])
+        ):
+            return True  # ``isinstance(exc, socket.timeout)``: a timeout was raised
+    return False
+
+
+def _names_time_limit(expr: ast.expr) -> bool:
+    return any(
+        w in _TIME_LIMIT_WORDS
+        for n in ast.walk(expr)
+        if isinstance(n, (ast.Name, ast.Attribute))
+        for w in heuristics.words(n.id if isinstance(n, ast.Name) else n.attr)
+    )
+
+
+def _listener(ctx: RuleContext, e: Event, ms: dict[str, list[Event]]) -> bool:
+    """The socket of ``e`` listens: a ``listen()`` on it here, a listener role from the
+    engine, or (heuristic ``socketserver-listener-method``) ``self.socket`` in socketserver's
+    ``server_bind`` / ``server_activate``."""
     facts = ctx.facts
-    if is_test_path(ctx.path) or _ABORT_NAME.search(facts.name):
-        return  # deliberate RST injection in a test suite or an abort helper
-    if any(_DELIBERATE_GUARD.search(g) for g in e.guards):
-        return  # an abort the code chose: a timed-out connection, a non-orderly close
-    ms = methods_of(facts, e)
-    listener = (
+    return (
         bool(ms.get("listen"))
         or any(facts.resources[r].role == "listener" for r in e.rids if r in facts.resources)
-        or (e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate"))
+        or (
+            e.receiver == "self.socket"
+            and facts.name in ("server_bind", "server_activate")
+            and heuristics.enabled(ctx.settings, "socketserver-listener-method")
+        )
     )
+
+
+def _linger_zero(ctx: RuleContext, e: Event) -> Iterator[Finding]:
+    facts = ctx.facts
+    if is_test_path(ctx.settings, ctx.path) or _abort_function(ctx.settings, facts.name):
+        return  # deliberate RST injection in a test suite or an abort helper
+    if _abort_guard(ctx.settings, e):
+        return  # an abort the code chose: a timed-out connection, a non-orderly close
+    ms = methods_of(facts, e)
+    listener = _listener(ctx, e, ms)
     sent = [x for m in SEND_METHODS for x in ms.get(m, []) if x.order < e.order]
     base = "SO_LINGER {on, 0}: every close() of this socket sends RST instead of FIN and discards unsent data; the peer gets ECONNRESET and may lose the tail of what was sent"
     if listener:
@@ -229,6 +323,15 @@ def _linger_nonblocking(
 # --- port reuse --------------------------------------------------------------------------------------
 
 
+def _configured(settings: Settings, name: str, e: Event) -> bool:
+    return (
+        heuristics.enabled(settings, "reuse-setter-name") and bool(_SETTER.search(name))
+    ) or (
+        heuristics.enabled(settings, "reuse-option-guard")
+        and any(_CONFIGURED.search(g) for g in e.guards)
+    )
+
+
 def _dominates(a: Event, b: Event) -> bool:
     """``a`` comes before ``b`` on every path that reaches ``b`` (approximately: ``a`` is in an
     enclosing block of ``b``, not in a sibling branch)."""
@@ -239,7 +342,9 @@ def _dominates(a: Event, b: Event) -> bool:
     )
 
 
-def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator[Finding]:
+def _reuse(
+    ctx: RuleContext, mf: ModuleFacts, ev: Evaluator, e: Event, so: SockOpt
+) -> Iterator[Finding]:
     facts = ctx.facts
     opt = (so.option or "").rsplit(".", 1)[-1]
     if truthy(so.value) is not True:
@@ -255,9 +360,9 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
             (early[0].node,),
         )
         return
-    if opt == "SO_EXCLUSIVEADDRUSE" or is_test_path(ctx.path):
+    if opt == "SO_EXCLUSIVEADDRUSE" or is_test_path(ctx.settings, ctx.path):
         return  # below: risks of a deployed program, not of a test suite
-    if _SETTER.search(facts.name) or any(_CONFIGURED.search(g) for g in e.guards):
+    if _configured(ctx.settings, facts.name, e):
         return  # ``if reuse_port:`` / ``def _set_reuseport(sock)``: the caller asked for it
     typ = sock_type(facts, mf, e)
     if typ == "unix":
@@ -266,14 +371,9 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
     client_origin = any(
         facts.resources[r].origin == "create_connection" for r in e.rids if r in facts.resources
     )
-    listens = ms.get("listen", [])
-    listener = (
-        bool(listens)
-        or any(facts.resources[r].role == "listener" for r in e.rids if r in facts.resources)
-        or (e.receiver == "self.socket" and facts.name in ("server_bind", "server_activate"))
-    )
+    listener = _listener(ctx, e, ms)
     if opt == "SO_REUSEPORT":
-        if mf.prefork or mf.multicast:
+        if mf.prefork(ctx.settings) or mf.socket_joins(facts, ev, e):
             return
         yield Finding(
             "SKL216",
@@ -284,7 +384,8 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
         return
     # SO_REUSEADDR
     if typ == "dgram":
-        if not mf.multicast:
+        # Several receivers of one multicast group need the option: judged per socket.
+        if not mf.socket_joins(facts, ev, e):
             yield Finding(
                 "SKL211",
                 e.node,
@@ -302,7 +403,7 @@ def _reuse(ctx: RuleContext, mf: ModuleFacts, e: Event, so: SockOpt) -> Iterator
         return
     if (
         (listener or (binds and typ == "stream" and not connects))
-        and not platform_guarded(e)
+        and not platform_guarded(ctx.settings, e)
         and not mf.exclusive
     ):
         yield Finding(
@@ -323,31 +424,28 @@ def _truthy_ast(mf: ModuleFacts, expr: ast.expr) -> bool | None:
 def check_module_options(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
     if mctx.source.isascii() and _REUSE_TEXT.search(mctx.source) is None:
         # Every finding here is about address or port reuse (`allow_reuse_address`,
-        # `reuse_port=`, `SO_REUSEADDR`): a module that never says "reuse" has none, and the
-        # walks below cost a quarter of a cold run. (Non-ASCII text is walked anyway: an
-        # identifier can be spelt in compatibility characters that normalise to "reuse".)
+        # `reuse_port=`, `SO_REUSEADDR`): a module that never says "reuse" has none.
+        # (Non-ASCII text is checked anyway: an identifier can be spelt in compatibility
+        # characters that normalise to "reuse".)
         return
-    tree, imports = mctx.tree, mctx.imports
-    mf: ModuleFacts | None = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            for stmt in node.body:
-                if not (
-                    isinstance(stmt, ast.Assign)
-                    and len(stmt.targets) == 1
-                    and isinstance(stmt.targets[0], ast.Name)
-                ):
-                    continue
-                attr = stmt.targets[0].id
-                if attr not in ("allow_reuse_address", "allow_reuse_port"):
-                    continue
-                mf = mf or module_facts(tree, imports)
-                if _truthy_ast(mf, stmt.value) is not True:
-                    continue
-                yield from _class_reuse(mctx, mf, node, stmt, attr)
-        elif isinstance(node, ast.Call):
-            yield from _call_reuse(mctx, node)
-    yield from _instance_reuse_after_bind(mctx)
+    mf = module_facts_of(mctx)
+    for info in mf.classes:
+        for stmt in info.node.body:
+            if not (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+            ):
+                continue
+            attr = stmt.targets[0].id
+            if attr not in ("allow_reuse_address", "allow_reuse_port"):
+                continue
+            if _truthy_ast(mf, stmt.value) is not True:
+                continue
+            yield from _class_reuse(mctx, mf, info.node, stmt, attr)
+    for call, _ in mf.calls:
+        yield from _call_reuse(mctx, mf, call)
+    yield from _instance_reuse_after_bind(mctx, mf)
 
 
 _REUSE_TEXT = re.compile("reuse", re.IGNORECASE)
@@ -356,12 +454,12 @@ _REUSE_TEXT = re.compile("reuse", re.IGNORECASE)
 def _class_reuse(
     mctx: ModuleRuleContext, mf: ModuleFacts, cls: ast.ClassDef, stmt: ast.Assign, attr: str
 ) -> Iterator[ModuleFinding]:
-    if is_test_path(mctx.path):
+    if is_test_path(mctx.settings, mctx.path):
         return
     udp = inherits(mf, cls, mctx.imports, UDP_SERVERS)
     tcp = inherits(mf, cls, mctx.imports, TCP_SERVERS)
     if attr == "allow_reuse_port":
-        if (udp or tcp) and not mf.prefork and not mf.multicast:
+        if (udp or tcp) and not mf.prefork(mctx.settings) and not mf.class_joins(cls):
             yield ModuleFinding(
                 "SKL216",
                 stmt,
@@ -369,7 +467,7 @@ def _class_reuse(
                 "an error and takes part (Linux) or all (BSD, macOS) of the traffic; make sure that is intended",
             )
         return
-    if udp and not mf.multicast:
+    if udp and not mf.class_joins(cls):
         yield ModuleFinding(
             "SKL211",
             stmt,
@@ -385,12 +483,14 @@ def _class_reuse(
         )
 
 
+# asyncio's server and endpoint methods, recognised by method name on any receiver (the event
+# loop is rarely a name socklint can resolve); API model data.
 _REUSE_CALLS = frozenset(
     {"create_server", "start_server", "create_datagram_endpoint", "start_unix_server"}
 )
 
 
-def _call_reuse(mctx: ModuleRuleContext, call: ast.Call) -> Iterator[ModuleFinding]:
+def _call_reuse(mctx: ModuleRuleContext, mf: ModuleFacts, call: ast.Call) -> Iterator[ModuleFinding]:
     f = call.func
     last = f.attr if isinstance(f, ast.Attribute) else (f.id if isinstance(f, ast.Name) else "")
     if last not in _REUSE_CALLS:
@@ -403,14 +503,15 @@ def _call_reuse(mctx: ModuleRuleContext, call: ast.Call) -> Iterator[ModuleFindi
             "`create_datagram_endpoint(reuse_address=...)` raises ValueError (True) since Python 3.8.1 and TypeError "
             "since 3.11, where the parameter was removed for security (bpo-37228); remove it",
         )
-    mf = module_facts(mctx.tree, mctx.imports)
-    if is_test_path(mctx.path):
+    if is_test_path(mctx.settings, mctx.path):
         return
+    # The endpoint's socket is reached later through its transport, which the module facts do
+    # not follow: a multicast join anywhere in the module counts for it.
     if (
         "reuse_port" in kws
         and _truthy_ast(mf, kws["reuse_port"].value)
-        and not mf.prefork
-        and not mf.multicast
+        and not mf.prefork(mctx.settings)
+        and not mf.multicast_anywhere
     ):
         yield ModuleFinding(
             "SKL216",
@@ -432,17 +533,6 @@ def _call_reuse(mctx: ModuleRuleContext, call: ast.Call) -> Iterator[ModuleFindi
         )
 
 
-def _bodies(tree: ast.Module) -> Iterator[list[ast.stmt]]:
-    stack: list[ast.AST] = [tree]
-    while stack:
-        node = stack.pop()
-        for attr in ("body", "orelse", "finalbody"):
-            block = getattr(node, attr, None)
-            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                yield block
-        stack.extend(ast.iter_child_nodes(node))
-
-
 def _server_class(mf: ModuleFacts, mctx: ModuleRuleContext, call: ast.expr) -> bool:
     """``call`` constructs a socketserver-style server that binds in ``__init__``."""
     if not isinstance(call, ast.Call):
@@ -461,11 +551,10 @@ def _server_class(mf: ModuleFacts, mctx: ModuleRuleContext, call: ast.expr) -> b
     return True
 
 
-def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
+def _instance_reuse_after_bind(mctx: ModuleRuleContext, mf: ModuleFacts) -> Iterator[ModuleFinding]:
     """``srv = HTTPServer(...)`` then ``srv.allow_reuse_address = True``: socketserver binds in
     ``__init__``, so the assignment (or ``srv.socket.setsockopt(SO_REUSEADDR)``) comes too late."""
-    mf: ModuleFacts | None = None
-    for block in _bodies(mctx.tree):
+    for block in mf.blocks:
         servers: dict[str, ast.stmt] = {}
         for stmt in block:
             if (
@@ -473,11 +562,9 @@ def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFindin
                 and len(stmt.targets) == 1
                 and isinstance(stmt.targets[0], ast.Name)
             ):
-                if isinstance(stmt.value, ast.Call):
-                    mf = mf or module_facts(mctx.tree, mctx.imports)
-                    if _server_class(mf, mctx, stmt.value):
-                        servers[stmt.targets[0].id] = stmt
-                        continue
+                if isinstance(stmt.value, ast.Call) and _server_class(mf, mctx, stmt.value):
+                    servers[stmt.targets[0].id] = stmt
+                    continue
                 servers.pop(stmt.targets[0].id, None)
                 # fallthrough: an assignment to an attribute of a server
             if not servers:
@@ -489,16 +576,15 @@ def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFindin
                     and t.attr in ("allow_reuse_address", "allow_reuse_port")
                     and isinstance(t.value, ast.Name)
                     and t.value.id in servers
+                    and _truthy_ast(mf, stmt.value)
                 ):
-                    mf = mf or module_facts(mctx.tree, mctx.imports)
-                    if _truthy_ast(mf, stmt.value):
-                        yield ModuleFinding(
-                            "SKL214",
-                            stmt,
-                            f"`{t.value.id}.{t.attr}` is set after the server was created (line "
-                            f"{servers[t.value.id].lineno}), which already bound its socket in __init__: no effect; "
-                            "set it as a class attribute or pass bind_and_activate=False",
-                        )
+                    yield ModuleFinding(
+                        "SKL214",
+                        stmt,
+                        f"`{t.value.id}.{t.attr}` is set after the server was created (line "
+                        f"{servers[t.value.id].lineno}), which already bound its socket in __init__: no effect; "
+                        "set it as a class attribute or pass bind_and_activate=False",
+                    )
             elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
                 call = stmt.value
                 f = call.func
@@ -511,7 +597,6 @@ def _instance_reuse_after_bind(mctx: ModuleRuleContext) -> Iterator[ModuleFindin
                     and isinstance(f.value.value, ast.Name)
                     and f.value.value.id in servers
                 ):
-                    mf = mf or module_facts(mctx.tree, mctx.imports)
                     opt = mf.evaluator.value(call.args[1])
                     if (
                         isinstance(opt, Sym)

@@ -13,24 +13,34 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from socklint import heuristics
 from socklint.analysis.facts import Event, Finding, FunctionFacts
 from socklint.analysis.options import Evaluator, Sym, positional_args
 from socklint.analysis.scan import ImportTable, dotted_name
+from socklint.config import Settings
 from socklint.rules._support import (
     HTTP_HANDLERS,
     RECV_METHODS,
     SEND_METHODS,
-    ModuleFacts,
+    ClassInfo,
+    MethodInfo,
     events_of,
     inherits,
-    module_facts,
+    module_facts_of,
     sock_type,
 )
 from socklint.rules.base import ModuleFinding, ModuleRuleContext, RuleContext
 
 _CLOSE_METHODS = frozenset({"close", "detach", "__exit__"})
-# Receivers that socketserver closes after the handler returns.
+# Heuristic ``socketserver-handler-attributes``: receivers that socketserver closes after the
+# handler returns, and the name of the handler method.
 _SERVER_OWNED = re.compile(r"^self\.(request|connection)$")
+
+
+def _server_owned(settings: Settings, receiver: str) -> bool:
+    return heuristics.enabled(settings, "socketserver-handler-attributes") and bool(
+        _SERVER_OWNED.match(receiver)
+    )
 
 
 def _tracked(facts: FunctionFacts, e: Event) -> bool:
@@ -47,24 +57,25 @@ def check_closing(ctx: RuleContext) -> Iterator[Finding]:
     ev: Evaluator | None = None
     for e in facts.events:
         if e.kind == "method" and e.method == "shutdown":
-            ev = ev or module_facts(ctx.module_tree, ctx.imports).evaluator.for_function(facts.func)
-            if _socket_shutdown(e, ev):
+            ev = ev or module_facts_of(ctx).evaluator_for(facts.func)
+            if _socket_shutdown(ctx.settings, e, ev):
                 yield from _shutdown(ctx, e)
     yield from _unread_on_close(ctx)
 
 
-# A function whose job is to close the socket it is given.
+# Heuristic ``closer-function-name``: a function whose job is to close the socket it is given.
 _CLOSER_NAME = re.compile(
     r"close|disconnect|cleanup|clean_up|teardown|tear_down|stop|terminate|finish|release|kill|abort|shutdown|hangup|drop",
     re.IGNORECASE,
 )
+# Heuristic ``socket-receiver-name``.
 _SOCKETY = re.compile(
     r"sock|conn|request|client|peer|upstream|downstream|remote|stream|channel|transport",
     re.IGNORECASE,
 )
 
 
-def _socket_shutdown(e: Event, ev: Evaluator) -> bool:
+def _socket_shutdown(settings: Settings, e: Event, ev: Evaluator) -> bool:
     """``socket.shutdown(how)`` rather than ``executor.shutdown(wait=True)`` or
     ``server.shutdown()``: one positional argument, a SHUT_* constant or 0..2, or a receiver
     named like a socket."""
@@ -81,7 +92,11 @@ def _socket_shutdown(e: Event, ev: Evaluator) -> bool:
         return v.name in ("socket.SHUT_RD", "socket.SHUT_WR", "socket.SHUT_RDWR")
     if isinstance(v, int):
         return v in (0, 1, 2)
-    return bool(e.rids) or bool(e.receiver and _SOCKETY.search(e.receiver))
+    return bool(e.rids) or bool(
+        e.receiver
+        and heuristics.enabled(settings, "socket-receiver-name")
+        and _SOCKETY.search(e.receiver)
+    )
 
 
 def _borrowed(facts: FunctionFacts, e: Event) -> bool:
@@ -100,7 +115,10 @@ def _shutdown(ctx: RuleContext, s: Event) -> Iterator[Finding]:
     if not later:
         yield from _shutdown_without_close(ctx, s)
         return
-    if _borrowed(facts, s) and not _CLOSER_NAME.search(facts.name):
+    closer = heuristics.enabled(ctx.settings, "closer-function-name") and bool(
+        _CLOSER_NAME.search(facts.name)
+    )
+    if _borrowed(facts, s) and not closer:
         return  # the caller owns it (and usually closes it in its own ``finally``)
     catching = next((r for r in reversed(s.regions) if r[1] in ("try-os", "suppress")), None)
     if catching is not None:
@@ -133,23 +151,19 @@ def _shutdown_without_close(ctx: RuleContext, s: Event) -> Iterator[Finding]:
         recv is None
         or not recv.startswith("self.")
         or recv.count(".") != 1
-        or _SERVER_OWNED.match(recv)
+        or _server_owned(ctx.settings, recv)
     ):
         return  # locals, parameters, other objects' sockets: their owners account for them
+    mf = module_facts_of(ctx)
     how = positional_args(s.node) if isinstance(s.node, cst.Call) else None
     v = ctx_how = None
     if how:
-        v = (
-            module_facts(ctx.module_tree, ctx.imports)
-            .evaluator.for_function(ctx.facts.func)
-            .cst_value(how[0])
-        )
+        v = mf.evaluator_for(ctx.facts.func).cst_value(how[0])
         ctx_how = v.name if isinstance(v, Sym) else v
     if ctx_how not in ("socket.SHUT_RDWR", 2):
         return  # a half-close (SHUT_WR / SHUT_RD) keeps using the socket; the full close comes later
-    if ctx.facts.name == "shutdown":
+    if ctx.facts.name == "shutdown" and heuristics.enabled(ctx.settings, "shutdown-wrapper-name"):
         return  # a wrapper forwarding shutdown() to the socket it wraps; its owner closes
-    mf = module_facts(ctx.module_tree, ctx.imports)
     attr = recv.rsplit(".", 1)[-1]
     if attr in mf.closed_attrs:
         return
@@ -170,7 +184,6 @@ def _loops(e: Event) -> tuple[tuple[int, str], ...]:
 
 def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
     facts = ctx.facts
-    mf: ModuleFacts | None = None
     groups: list[tuple[Event | None, list[Event], bool]] = []  # (accept event, events, handler?)
     for rid, res in facts.resources.items():
         if res.origin != "accept":
@@ -181,7 +194,7 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
         )
         evs = [x for x in facts.events if rid in x.rids]
         groups.append((acc, evs, False))
-    if facts.name == "handle":
+    if facts.name == "handle" and heuristics.enabled(ctx.settings, "socketserver-handler-attributes"):
         evs = [
             x
             for x in facts.events
@@ -197,8 +210,7 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
         base_loops = _loops(acc) if acc is not None else ()
         if _loops(r) != base_loops or r.in_except:
             continue  # read in a loop: to EOF or a framing boundary
-        mf = mf or module_facts(ctx.module_tree, ctx.imports)
-        if sock_type(facts, mf, r) == "dgram" or r.method.startswith("recvfrom"):
+        if sock_type(facts, module_facts_of(ctx), r) == "dgram" or r.method.startswith("recvfrom"):
             continue
         sends = [
             x
@@ -237,20 +249,22 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
 
 # --- whole-module checks: HTTP handlers and shared sockets ---------------------------------------------
 
+_ANSWERS_BEFORE_BODY = ("do_POST", "do_PUT", "do_PATCH")  # http.server hooks that receive a body
+
 
 def check_module_closing(mctx: ModuleRuleContext) -> Iterator[ModuleFinding]:
-    tree, imports = mctx.tree, mctx.imports
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-        methods = [m for m in cls.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        if not methods:
+    mf = module_facts_of(mctx)
+    imports = mctx.imports
+    for info in mf.classes:
+        if not info.methods:
             continue
-        if any(m.name in ("do_POST", "do_PUT", "do_PATCH") for m in methods):
-            mf = module_facts(tree, imports)
-            if inherits(mf, cls, imports, HTTP_HANDLERS):
-                for m in methods:
-                    if m.name in ("do_POST", "do_PUT", "do_PATCH"):
-                        yield from _http_answer_before_body(m)
-        yield from _shared_close(cls, methods, imports)
+        if any(m.node.name in _ANSWERS_BEFORE_BODY for m in info.methods) and inherits(
+            mf, info.node, imports, HTTP_HANDLERS
+        ):
+            for m in info.methods:
+                if m.node.name in _ANSWERS_BEFORE_BODY:
+                    yield from _http_answer_before_body(m.node)
+        yield from _shared_close(info, imports)
 
 
 def _calls(node: ast.AST) -> Iterator[ast.Call]:
@@ -266,7 +280,10 @@ def _is_self_call(call: ast.Call, *names: str) -> bool:
 
 def _http_answer_before_body(m: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ModuleFinding]:
     """``do_POST`` answers (send_error / send_response) and returns before it reads the body
-    it knows is coming (``Content-Length`` is looked at)."""
+    it knows is coming (``Content-Length`` is looked at).
+
+    Runs only on the body hooks of ``BaseHTTPRequestHandler`` subclasses, so it walks the
+    method on its own rather than adding to the module walk."""
     src_has_length = any(
         isinstance(n, ast.Constant)
         and isinstance(n.value, str)
@@ -287,12 +304,15 @@ def _http_answer_before_body(m: ast.FunctionDef | ast.AsyncFunctionDef) -> Itera
         body_ends = any(isinstance(s, (ast.Return, ast.Raise)) for s in stmt.body)
         if not body_ends:
             continue
+        inside: set[ast.Call] | None = None  # the calls of the whole ``if``, once needed
         for c in (c for s in stmt.body for c in _calls(s)):
             if _is_self_call(c, "self.send_error", "self.send_response"):
+                if inside is None:
+                    inside = set(_calls(stmt))
                 if any(
                     (r.lineno, r.col_offset) < (c.lineno, c.col_offset)
                     for r in reads
-                    if r in list(_calls(stmt))
+                    if r in inside
                 ):
                     continue
                 yield ModuleFinding(
@@ -310,15 +330,17 @@ _THREAD_STARTERS = frozenset(
 )
 
 
-def _thread_targets(cls: ast.ClassDef, imports: ImportTable) -> set[str]:
-    """Methods of ``cls`` that run in another thread: ``Thread(target=self.m)``,
+def _thread_targets(info: ClassInfo, imports: ImportTable) -> set[str]:
+    """Methods of the class that run in another thread: ``Thread(target=self.m)``,
     ``start_new_thread(self.m, ...)``, or ``run`` of a ``threading.Thread`` subclass."""
     out: set[str] = set()
     if any(
-        imports.qualify(d) == "threading.Thread" for d in (dotted_name(b) for b in cls.bases) if d
+        imports.qualify(d) == "threading.Thread"
+        for d in (dotted_name(b) for b in info.node.bases)
+        if d
     ):
         out.add("run")
-    for c in _calls(cls):
+    for c in info.calls:
         name = dotted_name(c.func)
         if not name or imports.qualify(name) not in _THREAD_STARTERS:
             continue
@@ -348,17 +370,16 @@ def _self_attr_call(call: ast.Call) -> tuple[str, str] | None:
     return None
 
 
-def _shared_close(
-    cls: ast.ClassDef, methods: list[ast.FunctionDef | ast.AsyncFunctionDef], imports: ImportTable
-) -> Iterator[ModuleFinding]:
+def _shared_close(info: ClassInfo, imports: ImportTable) -> Iterator[ModuleFinding]:
     """``stop()`` closes ``self.sock`` while another method still reads it (a thread blocked in
     recv/accept is not woken by close), or while a makefile() object made from it stays open."""
+    calls = info.calls
+    has_makefile = any(isinstance(c.func, ast.Attribute) and c.func.attr == "makefile" for c in calls)
+    threaded = _thread_targets(info, imports)
+    if not threaded and not has_makefile:
+        return  # no reader thread and no makefile(): nothing here can be closed under anyone
     blocked: dict[str, str] = {}  # attr -> method that reads it in a loop, in another thread
     files: dict[str, str] = {}  # makefile attr -> socket attr
-    threaded = _thread_targets(cls, imports)
-    calls = list(_calls(cls))
-    if not threaded and not any(isinstance(c.func, ast.Attribute) and c.func.attr == "makefile" for c in calls):
-        return  # no reader thread and no makefile(): nothing here can be closed under anyone
     nonblocking: set[str] = set()
     for c in calls:
         sa = _self_attr_call(c)
@@ -369,58 +390,59 @@ def _shared_close(
                 and (a.value is None or (sa[1] == "setblocking" and a.value))
             ):
                 nonblocking.add(sa[0])  # a reader with a timeout wakes up by itself
-    for m in methods:
-        for loop in (
-            (n for n in ast.walk(m) if isinstance(n, ast.While)) if m.name in threaded else ()
-        ):
-            for c in _calls(loop):
+    for m in info.methods:
+        if m.node.name in threaded:
+            for c in m.loop_calls:
                 sa = _self_attr_call(c)
                 if sa and (sa[1] in RECV_METHODS or sa[1] == "accept") and sa[0] not in nonblocking:
-                    blocked.setdefault(sa[0], m.name)
-        for n in ast.walk(m):
-            if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
-                sa = _self_attr_call(n.value)
-                if sa and sa[1] == "makefile":
-                    for t in n.targets:
-                        if (
-                            isinstance(t, ast.Attribute)
-                            and isinstance(t.value, ast.Name)
-                            and t.value.id == "self"
-                        ):
-                            files[t.attr] = sa[0]
+                    blocked.setdefault(sa[0], m.node.name)
+        for n in m.assigns:
+            sa = _self_attr_call(n.value)  # type: ignore[arg-type]
+            if sa and sa[1] == "makefile":
+                for t in n.targets:
+                    if (
+                        isinstance(t, ast.Attribute)
+                        and isinstance(t.value, ast.Name)
+                        and t.value.id == "self"
+                    ):
+                        files[t.attr] = sa[0]
     if not blocked and not files:
         return
-    for m in methods:
-        if m.name in ("__init__", "__new__") or m.name in threaded:
+    for m in info.methods:
+        if m.node.name in ("__init__", "__new__") or m.node.name in threaded:
             continue  # before the reader starts, or in the reader's own thread
-        calls = sorted(_calls(m), key=lambda c: (c.lineno, c.col_offset))
-        for i, c in enumerate(calls):
-            sa = _self_attr_call(c)
-            if not sa or sa[1] != "close":
-                continue
+        yield from _closes_under_reader(m, blocked, files)
+
+
+def _closes_under_reader(
+    m: MethodInfo, blocked: dict[str, str], files: dict[str, str]
+) -> Iterator[ModuleFinding]:
+    calls = sorted(m.calls, key=lambda c: (c.lineno, c.col_offset))
+    seen: set[tuple[str, str]] = set()  # (X, method) of the ``self.X.method()`` calls so far
+    closed_files = {sa[0] for sa in map(_self_attr_call, calls) if sa and sa[1] == "close"}
+    for c in calls:
+        sa = _self_attr_call(c)
+        if sa and sa[1] == "close":
             attr = sa[0]
-            before = [_self_attr_call(x) for x in calls[:i]]
-            if (attr, "shutdown") in before:
-                continue
-            reader = blocked.get(attr)
-            if reader is not None:
-                yield ModuleFinding(
-                    "SKL302",
-                    c,
-                    f"`self.{attr}.close()` without shutdown() while `{reader}()` may be blocked in a read on it in "
-                    f"another thread: close() neither wakes that thread nor sends FIN while it holds the socket; "
-                    f"call `self.{attr}.shutdown(socket.SHUT_RDWR)` first",
-                )
-                continue
-            open_files = [
-                f
-                for f, s in files.items()
-                if s == attr and (f, "close") not in [_self_attr_call(x) for x in calls]
-            ]
-            if open_files:
-                yield ModuleFinding(
-                    "SKL302",
-                    c,
-                    f"`self.{attr}.close()` while `self.{open_files[0]}` (its makefile()) stays open: the descriptor "
-                    f"and the connection stay open and the peer sees no EOF; close the file too, or shutdown() first",
-                )
+            if (attr, "shutdown") not in seen:
+                reader = blocked.get(attr)
+                if reader is not None:
+                    yield ModuleFinding(
+                        "SKL302",
+                        c,
+                        f"`self.{attr}.close()` without shutdown() while `{reader}()` may be blocked in a read on it in "
+                        f"another thread: close() neither wakes that thread nor sends FIN while it holds the socket; "
+                        f"call `self.{attr}.shutdown(socket.SHUT_RDWR)` first",
+                    )
+                else:
+                    open_files = [f for f, s in files.items() if s == attr and f not in closed_files]
+                    if open_files:
+                        yield ModuleFinding(
+                            "SKL302",
+                            c,
+                            f"`self.{attr}.close()` while `self.{open_files[0]}` (its makefile()) stays open: the "
+                            f"descriptor and the connection stay open and the peer sees no EOF; close the file too, "
+                            f"or shutdown() first",
+                        )
+        if sa:
+            seen.add(sa)
