@@ -34,6 +34,7 @@ from socklint.analysis.scan import ImportTable, ScanResult, Snippet, Summaries, 
 from socklint.codes import CODES
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, Severity, TraceStep
+from socklint.heuristics import enabled_ids
 from socklint.rules import ALL_RULES, MODULE_RULES, ModuleRuleContext, Rule, RuleContext
 from socklint.rules._support import ModuleFacts, lazy_module_facts
 from socklint.source import split_lines
@@ -272,7 +273,7 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
     # on expressions about 8,000 levels deep.
     with recursion_headroom():
         if result is None:
-            result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers))
+            result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers), enabled_ids(settings))
         return _analyze_result(path, text, result, settings)
 
 

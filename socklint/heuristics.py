@@ -13,6 +13,7 @@ against live beside the code that uses them; this module only names and switches
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -172,3 +173,105 @@ register(
         why="executors and servers have shutdown() methods too; a SHUT_* constant or a tracked socket decides without the name",
     )
 )
+
+# The flow engine's guesses (SKL101-SKL104, SKL106). Word lists of the first five live in
+# socklint/models/heuristics.toml (docs/models.md); the others are tests of a name's shape.
+_LEAKS = ("SKL101", "SKL102", "SKL103", "SKL104", "SKL106")
+for _h in (
+    Heuristic(
+        "closes-by-name",
+        "a function of another module with the word close in its name (close_socket, safe_close, _close_on_teardown; not is_closed, close_on_exec) closes the sockets it is given",
+        codes=_LEAKS,
+        why="cleanup helpers are named for what they do; a configured borrower always wins over this guess",
+    ),
+    Heuristic(
+        "accessor",
+        "a get* method of a tracked object that is not a socket method (ws.getsubprotocol()) reads a stored value and cannot fail",
+        codes=_LEAKS,
+        why="getters of wrappers return what they stored; a socket's own system-call getters (getpeername) are socket methods and still raise",
+    ),
+    Heuristic(
+        "logging-call",
+        "logging methods (debug, info, warning, error, exception, log...) and a module's own debug/info/log/trace functions only log: they neither fail nor keep the socket",
+        codes=_LEAKS,
+        why="logging swallows its own errors, so a log call is no witness of a leak",
+    ),
+    Heuristic(
+        "logger-receiver",
+        "a receiver named log, logger, _log or *_logger is a logger: every call of it only logs",
+        codes=_LEAKS,
+        why="loggers are named for what they are (logging.getLogger results, per-class loggers)",
+    ),
+    Heuristic(
+        "test-assertion",
+        "self.assert*(), failUnless and failIf in a test fail with AssertionError: a failed test, not a leak path",
+        codes=_LEAKS,
+        why="unittest.TestCase assertions end the test; the socket is the test's fixture",
+    ),
+    Heuristic(
+        "socket-module-by-name",
+        "a module or attribute whose name contains socket (gevent.socket, trio.socket, self.socket_module) has socket(), create_connection() and socketpair() factories that make sockets",
+        codes=_LEAKS,
+        why="green and async libraries mirror the socket module's factories under their own socket module",
+    ),
+    Heuristic(
+        "ssl-context-by-name",
+        "wrap_socket() on a receiver named *ctx* or *context* is SSLContext.wrap_socket, which takes the socket over",
+        codes=_LEAKS,
+        why="ssl contexts are named for what they are; a tracked socket argument decides without the name",
+    ),
+    Heuristic(
+        "dup-receiver-name",
+        "dup() on a receiver named *sock* or *conn* returns a new socket (a new descriptor) that the function owns",
+        codes=_LEAKS,
+        why="socket.dup() makes a descriptor to close; other dup() methods (of files, of objects) are not seen",
+    ),
+    Heuristic(
+        "wrapper-socket-attribute",
+        "x._sock.close() (an attribute named *sock*) closes the socket a socket-like wrapper x holds",
+        codes=_LEAKS,
+        why="wrappers keep their socket in an attribute named for it and are closed through it",
+    ),
+    Heuristic(
+        "class-call-takes-ownership",
+        "calling a capitalised name (Wrapper(sock), Connection(sock)) constructs an object that takes over the sockets given to it",
+        codes=_LEAKS,
+        why="wrapper classes own the socket they are built around; a raised exception that keeps its arguments in .args does not",
+    ),
+    Heuristic(
+        "class-variable-call-takes-ownership",
+        "calling a name ending in class or _cls (self.handler_class(sock, addr)) constructs an object that takes the socket over",
+        codes=_LEAKS,
+        why="servers keep the handler class they instantiate per connection in such a variable",
+    ),
+    Heuristic(
+        "constant-by-case",
+        "an UPPER_CASE name or a Class.member is a constant, so `x == NAME` known on a path decides a later `x == NAME` or `x == OTHER`",
+        codes=_LEAKS,
+        why="constants and enum members are spelt so; a test of one is the same test twice",
+    ),
+    Heuristic(
+        "event-loop-by-name",
+        "loop.sock_recv(...), sock_sendall, sock_connect... on a receiver named *loop* build a coroutine: nothing runs or fails until it is awaited",
+        codes=_LEAKS,
+        why="asyncio's loop methods return coroutines or futures; the await is the raise point",
+    ),
+):
+    register(_h)
+
+
+@functools.lru_cache(maxsize=64)
+def _enabled_ids(switched: tuple[tuple[str, bool], ...]) -> frozenset[str]:
+    on = {hid for hid, h in HEURISTICS.items() if h.default}
+    for hid, value in switched:
+        (on.add if value else on.discard)(hid)
+    return frozenset(on)
+
+
+def enabled_ids(settings: Settings) -> frozenset[str]:
+    """The ids of every heuristic that applies under ``settings`` (computed once per
+    configuration): for code that asks on every call."""
+    return _enabled_ids(settings.heuristics)
+
+
+ALL_IDS = frozenset(HEURISTICS)

@@ -155,3 +155,41 @@ def test_each_rule_page_names_the_heuristics_that_change_it() -> None:
         if f"`{h.id}`" not in (rules / f"{code}.md").read_text(encoding="utf-8")
     ]
     assert missing == []
+
+
+_FLOW_CASES = {
+    # heuristic: (code, the finding it hides while on)
+    "class-call-takes-ownership": (
+        "import socket\n\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    return Session(s)\n",
+        "SKL102",
+    ),
+    "closes-by-name": (
+        ("import socket\nfrom util import close_quietly\n\n\ndef f(addr, fast):\n"
+        "    s = socket.create_connection(addr)\n    if fast:\n        s.close()\n        return None\n"
+        "    close_quietly(s)\n    return 1\n"),
+        "SKL101",
+    ),
+    "logging-call": (
+        ("import socket\n\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n"
+        "    log.debug('connected %s', s)\n    s.close()\n"),
+        "SKL102",
+    ),
+    "constant-by-case": (
+        ("import socket\n\n\ndef f(addr, mode):\n    if mode == PLAIN:\n        s = socket.create_connection(addr)\n"
+        "    else:\n        s = None\n    if mode == TLS:\n        return None\n    if s is not None:\n        s.close()\n"),
+        "SKL101",
+    ),
+}
+
+
+@pytest.mark.parametrize("hid", sorted(_FLOW_CASES))
+def test_switching_a_flow_heuristic_off_shows_what_it_hid(hid: str) -> None:
+    from socklint.api import check_source
+
+    source, code = _FLOW_CASES[hid]
+    on = Settings(select=("ALL",))
+    off = replace(on, heuristics=((hid, False),))
+    codes_on = [d.code for d in check_source("m.py", source.encode(), on)]
+    codes_off = [d.code for d in check_source("m.py", source.encode(), off)]
+    assert code not in codes_on, codes_on
+    assert code in codes_off, codes_off

@@ -113,6 +113,7 @@ class CallsMixin(InterpreterCore):
         if (
             qual is not None
             and not (qual in model.FACTORIES or qual in self.ctx.factories)
+            and "socket-module-by-name" in self.guesses
             and _socket_module_factory(qual)
             # After a custom socket factory is installed, `trio.socket.socket()` returns what
             # the factory makes (FakeNet's sockets have no descriptor).
@@ -134,7 +135,7 @@ class CallsMixin(InterpreterCore):
             self.raise_point(st, call, frozenset(), EXC_OS)
             return Val(pair_call=call)
         if method is not None and method in model.WRAP_METHODS and (
-            self._real_sockets(arg_rids) or _looks_like_ssl_context(site.receiver_text)
+            self._real_sockets(arg_rids) or ("ssl-context-by-name" in self.guesses and _looks_like_ssl_context(site.receiver_text))
         ):
             # `ctx.wrap_socket(sock)`: ownership moves to the SSL socket before anything can
             # fail (see _create_from_factory). Only a tracked socket argument makes this ssl's
@@ -147,7 +148,7 @@ class CallsMixin(InterpreterCore):
             self.raise_point(st, call, recv_val.rids, EXC_OS)
             self._event("method", method, call, recv_val.rids, site.receiver_text)
             return Val(accept_call=call)
-        if method is not None and method in model.DUP_METHODS and not call.args and (recv_val.rids or self._sockety(site.receiver_text)):
+        if method is not None and method in model.DUP_METHODS and not call.args and (recv_val.rids or ("dup-receiver-name" in self.guesses and self._sockety(site.receiver_text))):
             self.raise_point(st, call, recv_val.rids, EXC_OS)
             self._event("method", method, call, recv_val.rids, site.receiver_text)
             rid = self._create(st, call, "dup", callee_text(call), call)
@@ -241,6 +242,7 @@ class CallsMixin(InterpreterCore):
             method in model.CLOSE_METHODS
             and isinstance(f, cst.Attribute)
             and isinstance(f.value, cst.Attribute)
+            and "wrapper-socket-attribute" in self.guesses
             and "sock" in f.value.attr.value.lower()
             and (inner := self.ev_peek(f.value.value, st))
         ):
@@ -273,7 +275,7 @@ class CallsMixin(InterpreterCore):
             self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
             self._event("close", method, call, recv_val.rids, site.receiver_text)
             return EMPTY
-        if method not in model.NONRAISING_SOCKET_METHODS and not model.is_accessor(method) and not self._local_pair_send(method, recv_val.rids):
+        if method not in model.NONRAISING_SOCKET_METHODS and not ("accessor" in self.guesses and model.is_accessor(method)) and not self._local_pair_send(method, recv_val.rids):
             cls = (EXC_OSCFG if method in model.CONFIG_SOCKET_METHODS else EXC_OS) if method in model.SOCKET_METHODS else EXC_ANY
             if method == "connect" and self._all_dgram(recv_val.rids):
                 # A datagram socket's connect() only records the peer (a route lookup): it
@@ -306,7 +308,7 @@ class CallsMixin(InterpreterCore):
             owned = self._owned_by_call(site, st)
             if owned is not None:
                 return owned
-        if method is not None and model.is_test_assertion(method) and site.receiver_text == "self" and id(call) not in self.cm_calls:
+        if method is not None and "test-assertion" in self.guesses and model.is_test_assertion(method) and site.receiver_text == "self" and id(call) not in self.cm_calls:
             # `self.assertNotEqual(s, None)`, `self.assertRaisesRegex(E, msg, s.connect, a)`:
             # a unittest assertion fails with AssertionError, a failed test like a failing
             # `assert` statement: handlers and `finally` see it, no finding is made of it.
@@ -315,7 +317,7 @@ class CallsMixin(InterpreterCore):
             self._rekey(exc, ei)
             self.jump("raise", exc, "AssertionError")
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
-        if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or model.is_logging_call(name, method):
+        if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or ("logging-call" in self.guesses and model.is_logging_call(name, method)):
             if qual in model.NON_OWNING_CALLS:
                 # `ev = select.kevent(b, ...)` holds a descriptor number, not the socket: handing
                 # `ev` on (`kq.control([ev])`) hands nothing on.
@@ -389,7 +391,7 @@ class CallsMixin(InterpreterCore):
                 cls = EXC_NONOS
         # A fresh, unnamed socket belongs to the callee from the call on.
         self._after_borrow(st, call, site.arg_vals, qual, method)
-        if method in model.ASYNC_LOOP_METHODS and "loop" in (site.receiver_text or "").rsplit(".", 1)[-1].lower():
+        if method in model.ASYNC_LOOP_METHODS and "event-loop-by-name" in self.guesses and "loop" in (site.receiver_text or "").rsplit(".", 1)[-1].lower():
             # `f = self.loop.sock_recv(r, 1)`: a coroutine is built, nothing runs yet; it raises
             # where it is awaited or run, and it holds the socket until then.
             return Val(frozenset(), arg_rids, frozenset())
@@ -455,7 +457,7 @@ class CallsMixin(InterpreterCore):
         if local_name is not None and local_name in self.ctx.summaries.closers:
             return self.ctx.summaries.closers[local_name]
         last = name.rsplit(".", 1)[-1]
-        if last not in self.ctx.summaries.defined and model.closes_by_name(last):
+        if last not in self.ctx.summaries.defined and "closes-by-name" in self.guesses and model.closes_by_name(last):
             # A function of another module named for closing (`close_socket(s)`): it closes
             # every socket given to it.
             return {-1}
@@ -488,13 +490,18 @@ class CallsMixin(InterpreterCore):
         if name is not None and name == last and name in self.callable_params:
             return True
         # A class: constructing an object around the socket hands it over (a wrapper owns it).
-        if last and last[0].isupper() and not last.isupper():
+        if "class-call-takes-ownership" in self.guesses and last and last[0].isupper() and not last.isupper():
             return True
         if self._local_class(name, last) is not None:
             return True
         # A class held in a variable or attribute (`self._jobClass(sock, addr)`, `handler_class`,
         # `conn_cls`): constructing it hands the socket over too.
-        if last and last.lower().endswith(("class", "_cls")) and not last.lower().startswith("sub"):
+        if (
+            "class-variable-call-takes-ownership" in self.guesses
+            and last
+            and last.lower().endswith(("class", "_cls"))
+            and not last.lower().startswith("sub")
+        ):
             return True
         # `Base.__init__(self, sock)` / `super().__init__(sock)`: the base class stores it.
         if last == "__init__" or method == "__init__":

@@ -43,14 +43,14 @@ def const_true(node: cst.BaseExpression) -> bool:
     return False
 
 
-def atom_const(node: cst.BaseExpression) -> Optional[str]:
+def atom_const(node: cst.BaseExpression, by_case: bool = True) -> Optional[str]:
     """A comparand that names one fixed value: a number, a string literal, a dotted name in
     UPPER_CASE (`STATUS_SUCCESS`, `socket.SOCK_STREAM`), or a member of a class or enum
-    (`AFI.ipv4`: exabgp's `create()` tests `afi == AFI.ipv4`, then `afi == AFI.ipv6`,
-    hold-out corpus 15)."""
+    (`AFI.ipv4`, tested `afi == AFI.ipv4`, then `afi == AFI.ipv6`). Names count only with
+    ``by_case`` (the `constant-by-case` heuristic)."""
     if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
         return node.value
-    if isinstance(node, (cst.Name, cst.Attribute)):
+    if by_case and isinstance(node, (cst.Name, cst.Attribute)):
         n = _name_of(node)
         if n and n.rsplit(".", 1)[-1].isupper():
             return n

@@ -29,6 +29,7 @@ from socklint.analysis.frames import (
 )
 from socklint.analysis.lattice import BudgetExceeded, Key, Obligation, State, Val
 from socklint.analysis.raises import RaiseOracle
+from socklint.heuristics import enabled_ids
 
 
 @dataclass
@@ -80,6 +81,8 @@ class InterpreterCore:
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
         self.pair_partner: dict[int, int] = {}  # the other end of a socketpair()
         self.bindings = FunctionBindings(func)
+        # The named heuristics that apply (socklint/heuristics.py): a guess asks before it matches.
+        self.guesses = enabled_ids(ctx.settings)
         self.raises = RaiseOracle(ctx, self.bindings)
         # Where names are last used and `if` statements end (_use_positions), walked once and
         # only when an `if` leaves path facts behind (_forget_dead).

@@ -22,6 +22,7 @@ import functools
 from dataclasses import dataclass
 from typing import Optional
 
+from socklint.heuristics import words
 from socklint.models import Row, builtin_heuristics, builtin_rows
 from socklint.models.load import FieldValue
 
@@ -369,11 +370,14 @@ def closes_by_name(name: str) -> bool:
     what it is given (``close_socket(s)``, ``safe_close(s)``, ``self._close_on_teardown(s)``).
     Names that ask whether something *is* closed (``is_closed``, ``wait_closed``) do not close
     it, nor does setting the close-on-exec flag (``close_on_exec(fd)``)."""
-    low = name.lower()
+    # Whole words of the name (snake_case and camelCase parts): `enclose_in_brackets` is no
+    # closer, `closeSocket` is.
+    parts = words(name)
     return (
-        any(w in low for w in _CLOSE_WORDS)
-        and not any(w in low for w in _NOT_CLOSE_WORDS)
-        and not low.startswith(_NOT_CLOSE_PREFIXES)
+        any(w in parts for w in _CLOSE_WORDS)
+        and not any(w in parts for w in _NOT_CLOSE_WORDS)
+        and bool(parts)
+        and parts[0] not in _NOT_CLOSE_PREFIXES
     )
 
 

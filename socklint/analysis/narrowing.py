@@ -104,6 +104,10 @@ _EXC_CFG = "exc:config"
 class NarrowingMixin(InterpreterCore):
 
     # ------------------------------------------------------------------ narrowing
+    @property
+    def _by_case(self) -> bool:
+        return "constant-by-case" in self.guesses
+
     def narrow(self, st: State, test: cst.BaseExpression) -> tuple[Optional[State], Optional[State]]:
         t, f = st.copy(), st.copy()
         self._narrow_into(test, t, f)
@@ -195,9 +199,9 @@ class NarrowingMixin(InterpreterCore):
             value = self.bindings.single_value(node.value)
             return self._literal_tuple(value) if isinstance(value, (cst.Tuple, cst.List, cst.Set)) else None
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
-            out = [atom_const(e.value) for e in node.elements]
+            out = [atom_const(e.value, self._by_case) for e in node.elements]
             return None if any(c is None for c in out) else out  # type: ignore[return-value]
-        c = atom_const(node)
+        c = atom_const(node, self._by_case)
         return None if c is None else [c]
 
     def _member_of_constants(self, comp: cst.ComparisonTarget) -> Optional[tuple[list[str], bool]]:
@@ -207,7 +211,7 @@ class NarrowingMixin(InterpreterCore):
             consts = self._literal_tuple(comp.comparator)
             positive = isinstance(comp.operator, cst.In)
         elif isinstance(comp.operator, (cst.Equal, cst.Is, cst.NotEqual, cst.IsNot)):
-            c = atom_const(comp.comparator)
+            c = atom_const(comp.comparator, self._by_case)
             consts = None if c is None else [c]
             positive = isinstance(comp.operator, (cst.Equal, cst.Is))
         else:
@@ -291,7 +295,7 @@ class NarrowingMixin(InterpreterCore):
             and len(test.comparisons) == 1
             and isinstance(test.left, (cst.Name, cst.Attribute))
             and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is, cst.NotEqual, cst.IsNot))
-            and (const := atom_const(test.comparisons[0].comparator)) is not None
+            and (const := atom_const(test.comparisons[0].comparator, self._by_case)) is not None
             and (left := _name_of(test.left)) is not None
         ):
             # `if fid == PIPE_FILE_DESCRIPTOR:` ... `if fid == PIPE_FILE_DESCRIPTOR:` again: the
@@ -448,7 +452,7 @@ class NarrowingMixin(InterpreterCore):
 
     def _assign_atom(self, st: State, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """`fid = PIPE_FILE_DESCRIPTOR`: from here on, `fid == PIPE_FILE_DESCRIPTOR` holds."""
-        if isinstance(target, (cst.Name, cst.Attribute)) and (const := atom_const(value)) is not None:
+        if isinstance(target, (cst.Name, cst.Attribute)) and (const := atom_const(value, self._by_case)) is not None:
             name = _name_of(target)
             if name is not None and not self.module_level and name not in self.global_names:
                 self.atoms_used = True

@@ -15,6 +15,7 @@ from typing import Optional, Union
 
 from socklint.analysis import model
 from socklint.analysis.compat import python3_constant_ast
+from socklint.heuristics import ALL_IDS
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -252,7 +253,8 @@ class _Walk:
     """The state of the scan's single iterative walk over the module: what it collects for
     the summaries and the snippets, one ``_visit`` per node."""
 
-    def __init__(self, factories: frozenset[str], closers: frozenset[str]) -> None:
+    def __init__(self, factories: frozenset[str], closers: frozenset[str], guesses: frozenset[str] = ALL_IDS) -> None:
+        self.guesses = guesses
         self.imports = ImportTable()
         self.classes: list[ast.ClassDef] = []
         self.fns: list[_Fn] = []
@@ -346,7 +348,7 @@ class _Walk:
                 for pos, arg in enumerate(node.args):
                     self.fns[fi].arg_calls.append((last, pos, arg))
         if fi >= 0 and not prot:
-            _classify_raise(self.fns[fi], node)
+            _classify_raise(self.fns[fi], node, self.guesses)
         hit = last is not None and last in self.trigger_names
         if not hit and node.keywords:
             hit = any(kw.arg in TRIGGER_KEYWORDS for kw in node.keywords)
@@ -427,15 +429,21 @@ class _Walk:
         return qual in model.FACTORIES or qual in model.PAIR_FACTORIES or qual in factories
 
 
-def scan(tree: ast.Module, factories: frozenset[str] = frozenset(), closers: frozenset[str] = frozenset()) -> ScanResult:
-    w = _Walk(factories, closers)
+def scan(
+    tree: ast.Module,
+    factories: frozenset[str] = frozenset(),
+    closers: frozenset[str] = frozenset(),
+    guesses: frozenset[str] = ALL_IDS,
+) -> ScanResult:
+    """``guesses``: the named heuristics that apply (``socklint.heuristics``)."""
+    w = _Walk(factories, closers, guesses)
     w.run(tree)
     fns, summaries, imports = w.fns, w.summaries, w.imports
     _resolve_factory_aliases(w, factories)
     _find_sources(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
-    _find_nonraising(fns, summaries, imports)
+    _find_nonraising(fns, summaries, imports, guesses)
     _find_local_classes(w.classes, summaries)
     _find_always_raise(fns, summaries)
     unseen = w.passed | {a for a, n in w.attr_mentions.items() if n != w.attr_calls.get(a, 0)}
@@ -551,14 +559,14 @@ def _catches_oserror(node: ast.Try) -> bool:
     return False
 
 
-def _classify_raise(f: _Fn, call: ast.Call) -> None:
+def _classify_raise(f: _Fn, call: ast.Call, guesses: frozenset[str]) -> None:
     func = call.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
         if func.attr in model.SOCKET_METHODS or func.attr in model.NONRAISING_SOCKET_METHODS:
             if func.attr not in model.CONFIG_SOCKET_METHODS and func.attr not in model.NONRAISING_SOCKET_METHODS:
                 f.os_io = True
             return
-    if _cannot_fail(call) or _logger_call(call):
+    if _cannot_fail(call) or _logger_call(call, guesses):
         return
     if isinstance(func, ast.Name):
         f.os_calls.add(func.id)
@@ -707,17 +715,17 @@ def _find_always_raise(fns: list[_Fn], s: Summaries) -> None:
     s.always_raise = {n for n, ok in names.items() if ok}
 
 
-def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
+def _find_nonraising(fns: list[_Fn], s: Summaries, imports: ImportTable, guesses: frozenset[str]) -> None:
     names: dict[str, bool] = {}
     classes: dict[tuple[str, str], bool] = {}
     non_os: dict[str, bool] = {}
     for f in fns:
         body = _without_docstring(f.node.body)
-        guard = _OsGuard(set(f.params), imports)
+        guard = _OsGuard(set(f.params), imports, guesses)
         guarded = bool(body) and guard.block(body, False)
         ok = (
             (len(body) == 1 and _swallows_everything(body[0], imports))
-            or (bool(body) and _only_reports(body))
+            or (bool(body) and _only_reports(body, guesses))
             or (guarded and not guard.translates and not guard.other_calls)
         )
         non_os[f.node.name] = non_os.get(f.node.name, True) and guarded
@@ -739,13 +747,17 @@ def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
     return list(body)
 
 
-def _logger_call(call: ast.Call) -> bool:
+def _logger_call(call: ast.Call, guesses: frozenset[str]) -> bool:
     """A call to a logger: a logging method (`log.debug`, `self._debug`), any method of a logger
-    (`vlog.err`), or a module's own logging function (`debug2(...)`)."""
+    (`vlog.err`), or a module's own logging function (`debug2(...)`), as far as the
+    `logging-call` and `logger-receiver` heuristics apply."""
     func = call.func
+    logs = "logging-call" in guesses
     if isinstance(func, ast.Attribute):
-        return model.is_logging_call(None, func.attr) or model.is_logger_name(dotted_name(func.value))
-    return isinstance(func, ast.Name) and model.is_logging_call(func.id, None)
+        return (logs and model.is_logging_call(None, func.attr)) or (
+            "logger-receiver" in guesses and model.is_logger_name(dotted_name(func.value))
+        )
+    return logs and isinstance(func, ast.Name) and model.is_logging_call(func.id, None)
 
 
 def _cannot_fail(call: ast.Call) -> bool:
@@ -759,7 +771,7 @@ def _cannot_fail(call: ast.Call) -> bool:
     return name in model.CONSTANT_CONVERSIONS and not call.keywords and all(isinstance(a, ast.Constant) for a in call.args)
 
 
-def _only_reports(body: list[ast.stmt]) -> bool:
+def _only_reports(body: list[ast.stmt], guesses: frozenset[str]) -> bool:
     """A module's own print/log helper: every statement prints or logs a message, possibly
     under a flag test (`if self.debug: print("DEBUG (" + self.id + "): " + msg)`,
     a node's `debug_print`). Like a logging call it is not a raise
@@ -768,13 +780,13 @@ def _only_reports(body: list[ast.stmt]) -> bool:
         if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Return) and (stmt.value is None or isinstance(stmt.value, ast.Constant))):
             continue
         if isinstance(stmt, ast.If):
-            if not _no_calls(stmt.test) or not _only_reports(stmt.body) or (stmt.orelse and not _only_reports(stmt.orelse)):
+            if not _no_calls(stmt.test) or not _only_reports(stmt.body, guesses) or (stmt.orelse and not _only_reports(stmt.orelse, guesses)):
                 return False
             continue
         if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
             return False
         call = stmt.value
-        if dotted_name(call.func) not in model.REPORT_CALLS and not _logger_call(call):
+        if dotted_name(call.func) not in model.REPORT_CALLS and not _logger_call(call, guesses):
             return False
         if not all(_no_calls(a) for a in call.args) or not all(_no_calls(k.value) for k in call.keywords):
             return False
@@ -798,9 +810,10 @@ class _OsGuard:
     some guarded call may still raise something else. A `set_nonblocking(sock)` that logs the
     OSError swallows it; an `md5()` that raises its own `MD5Error` from the handler translates."""
 
-    def __init__(self, params: set[str], imports: ImportTable) -> None:
+    def __init__(self, params: set[str], imports: ImportTable, guesses: frozenset[str]) -> None:
         self.params = params
         self.imports = imports
+        self.guesses = guesses
         self.translates = False
         self.other_calls = False
 
@@ -876,7 +889,7 @@ class _OsGuard:
             if not isinstance(n, ast.Call):
                 stack.extend(ast.iter_child_nodes(n))
                 continue
-            if _logger_call(n):
+            if _logger_call(n, self.guesses):
                 continue  # `log.warning(...)`, `vlog.err(...)`: its message is the logger's business
             func = n.func
             stack.extend(n.args)
