@@ -16,6 +16,7 @@ from typing import Any
 
 from socklint.codes import CODES, resolve
 from socklint.heuristics import HEURISTICS
+from socklint.models import ModelError, Row, parse_user_models, rows_as_table
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,6 +69,8 @@ class Settings:
     # Named heuristics switched away from their default: (id, on), sorted by id. A tuple, so
     # that Settings stays hashable and its repr (the cache key) is deterministic.
     heuristics: tuple[tuple[str, bool], ...] = ()
+    # [tool.socklint.models]: the user's model rows (docs/models.md), validated and hashable.
+    models: tuple[Row, ...] = ()
 
     def cache_key(self) -> str:
         return repr(self)
@@ -183,12 +186,17 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
             changes["target_windows"] = value
         elif key == "heuristics":
             changes["heuristics"] = _heuristics(value, where)
+        elif key == "models":
+            try:
+                changes["models"] = parse_user_models(value, f"[tool.socklint.models]{where}")
+            except ModelError as exc:
+                raise ConfigError(str(exc)) from exc
         elif key == "max-function-steps":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1000:
                 raise ConfigError(f"[tool.socklint] max-function-steps{where}: expected an integer >= 1000")
             changes["max_function_steps"] = value
         else:
-            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps", "heuristics"])
+            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps", "heuristics", "models"])
             raise ConfigError(f"[tool.socklint] unknown key {key!r}{where} (known keys: {', '.join(known)})")
     return replace(s, **changes)
 
@@ -265,6 +273,8 @@ def settings_as_dict(s: Settings) -> dict[str, Any]:
             v = {k: list(c) for k, c in v}
         elif f.name == "heuristics":
             v = dict(v)
+        elif f.name == "models":
+            v = rows_as_table(v)
         elif isinstance(v, tuple):
             v = list(v)
         out[f.name.replace("_", "-")] = v

@@ -30,16 +30,27 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from socklint.analysis.facts import Finding
 from socklint.analysis.flow import FunctionAnalyzer, ModuleContext
+from socklint.analysis.model import Model, effective_model
 from socklint.analysis.scan import ImportTable, ScanResult, Snippet, Summaries, scan
 from socklint.codes import CODES
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, Severity, TraceStep
 from socklint.heuristics import enabled_ids
+from socklint.models import flat_rows
 from socklint.rules import ALL_RULES, MODULE_RULES, ModuleRuleContext, Rule, RuleContext
 from socklint.rules._support import ModuleFacts, lazy_module_facts
 from socklint.source import split_lines
 
 _WS = re.compile(r"\s+")
+
+
+def settings_model(settings: Settings) -> Model:
+    """The library model under ``settings``: the built-in rows, the user's
+    ``[tool.socklint.models]`` rows, and the flat keys as rows (cached per distinct rows)."""
+    return effective_model(
+        settings.models
+        + flat_rows(settings.socket_factories, settings.closers, settings.ownership_sinks, settings.borrowers)
+    )
 
 
 Position = tuple[int, int, int, int]  # line, column, end line, end column (1-based)
@@ -273,7 +284,13 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
     # on expressions about 8,000 levels deep.
     with recursion_headroom():
         if result is None:
-            result = scan(tree, frozenset(settings.socket_factories), frozenset(settings.closers), enabled_ids(settings))
+            m = settings_model(settings)
+            result = scan(
+                tree,
+                frozenset(settings.socket_factories) | m.user("factories"),
+                frozenset(settings.closers) | m.user("closers"),
+                enabled_ids(settings),
+            )
         return _analyze_result(path, text, result, settings)
 
 
@@ -498,15 +515,17 @@ def _analyze_snippet(
     """Flow analysis and rules for every unit of one snippet; positions and code text only for
     the findings that will be reported."""
     code_for = _code_for_factory(module)
+    m = settings_model(settings)
     ctx = ModuleContext(
         result.imports,
         result.summaries,
         settings,
         code_for,
-        factories=frozenset(settings.socket_factories),
-        closers=frozenset(settings.closers),
-        sinks=frozenset(settings.ownership_sinks),
-        borrowers=frozenset(settings.borrowers),
+        factories=frozenset(settings.socket_factories) | m.user("factories"),
+        closers=frozenset(settings.closers) | m.user("closers"),
+        sinks=frozenset(settings.ownership_sinks) | m.user("keepers"),
+        borrowers=frozenset(settings.borrowers) | m.user("borrowers"),
+        model=m,
     )
     with_outer = _functions_with_outer(module)
     cst_funcs = [fn for fn, _ in with_outer]

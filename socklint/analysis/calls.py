@@ -83,7 +83,7 @@ class CallsMixin(InterpreterCore):
         arg_vals: list[tuple[cst.Arg, Val]] = []
         for a in call.args:
             # `stack.callback(s.close)`, `self.addCleanup(s.close)`: a cleanup registered.
-            if isinstance(a.value, cst.Attribute) and a.value.attr.value in model.CLOSE_METHODS:
+            if isinstance(a.value, cst.Attribute) and a.value.attr.value in self.ctx.model.CLOSE_METHODS:
                 base = self.ev(a.value.value, st)
                 if base.rids:
                     self._dispose(st, base.rids, call, "escape")
@@ -98,11 +98,11 @@ class CallsMixin(InterpreterCore):
 
     def _note_test_doubles(self, site: CallSite, st: State) -> None:
         last, qual = site.last, site.qual
-        if last in model.FAKE_FACTORY_INSTALLERS or last in self.ctx.summaries.fake_net or (
-            qual is not None and qual in model.FAKE_NETWORK_CLASSES
+        if last in self.ctx.model.FAKE_FACTORY_INSTALLERS or last in self.ctx.summaries.fake_net or (
+            qual is not None and qual in self.ctx.model.FAKE_NETWORK_CLASSES
         ):
             st.fake_net = True
-        if qual is not None and qual in model.SOCKET_MODULE_PATCHERS:
+        if qual is not None and qual in self.ctx.model.SOCKET_MODULE_PATCHERS:
             st.socket_patched = True
 
     # ------------------------------------------------------------------ sources
@@ -112,7 +112,7 @@ class CallsMixin(InterpreterCore):
         recv_val, arg_rids = site.recv_val, site.arg_rids
         if (
             qual is not None
-            and not (qual in model.FACTORIES or qual in self.ctx.factories)
+            and not (qual in self.ctx.model.FACTORIES or qual in self.ctx.factories)
             and "socket-module-by-name" in self.guesses
             and _socket_module_factory(qual)
             # After a custom socket factory is installed, `trio.socket.socket()` returns what
@@ -127,14 +127,14 @@ class CallsMixin(InterpreterCore):
             qual = "socket." + qual.rsplit(".", 1)[-1]
         if (
             qual is not None
-            and (qual in model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories))
+            and (qual in self.ctx.model.FACTORIES or qual in self.ctx.factories or (name in self.ctx.factories))
             and not (st.socket_patched and qual.startswith("socket."))
         ):
             return self._create_from_factory(site, qual, st)
-        if qual is not None and qual in model.PAIR_FACTORIES:
+        if qual is not None and qual in self.ctx.model.PAIR_FACTORIES:
             self.raise_point(st, call, frozenset(), EXC_OS)
             return Val(pair_call=call)
-        if method is not None and method in model.WRAP_METHODS and (
+        if method is not None and method in self.ctx.model.WRAP_METHODS and (
             self._real_sockets(arg_rids) or ("ssl-context-by-name" in self.guesses and _looks_like_ssl_context(site.receiver_text))
         ):
             # `ctx.wrap_socket(sock)`: ownership moves to the SSL socket before anything can
@@ -144,11 +144,11 @@ class CallsMixin(InterpreterCore):
             self.raise_point(st, call, frozenset(), EXC_ANY)
             rid = self._create(st, call, "wrap", callee_text(call), call)
             return Val.of(frozenset({rid}))
-        if method is not None and method in model.ACCEPT_METHODS and not call.args:
+        if method is not None and method in self.ctx.model.ACCEPT_METHODS and not call.args:
             self.raise_point(st, call, recv_val.rids, EXC_OS)
             self._event("method", method, call, recv_val.rids, site.receiver_text)
             return Val(accept_call=call)
-        if method is not None and method in model.DUP_METHODS and not call.args and (recv_val.rids or ("dup-receiver-name" in self.guesses and self._sockety(site.receiver_text))):
+        if method is not None and method in self.ctx.model.DUP_METHODS and not call.args and (recv_val.rids or ("dup-receiver-name" in self.guesses and self._sockety(site.receiver_text))):
             self.raise_point(st, call, recv_val.rids, EXC_OS)
             self._event("method", method, call, recv_val.rids, site.receiver_text)
             rid = self._create(st, call, "dup", callee_text(call), call)
@@ -157,9 +157,9 @@ class CallsMixin(InterpreterCore):
 
     def _create_from_factory(self, site: CallSite, qual: str, st: State) -> Val:
         call, arg_rids = site.call, site.arg_rids
-        origin = qual.rsplit(".", 1)[-1] if qual.startswith(("socket.", "_socket.")) else ("wrap" if qual in model.WRAPPING_FACTORIES else "factory")
+        origin = qual.rsplit(".", 1)[-1] if qual.startswith(("socket.", "_socket.")) else ("wrap" if qual in self.ctx.model.WRAPPING_FACTORIES else "factory")
         if origin not in ("socket", "create_connection", "create_server", "fromfd", "fromshare", "SocketType"):
-            origin = "wrap" if qual in model.WRAPPING_FACTORIES else "factory"
+            origin = "wrap" if qual in self.ctx.model.WRAPPING_FACTORIES else "factory"
         if origin == "SocketType":
             origin = "socket"
         if origin == "wrap":
@@ -217,7 +217,7 @@ class CallsMixin(InterpreterCore):
         moved = self._moved_by_rebinding(call, site.arg_vals)
         if call is self.assignment.call:
             self.assignment.moved = moved
-        if moved and not (method is not None and recv_val.rids and method in model.CLOSE_METHODS):
+        if moved and not (method is not None and recv_val.rids and method in self.ctx.model.CLOSE_METHODS):
             # `sock = adapter.wrap(sock)`, `s, env = adapter.wrap(s)`, `sock = bind(sock, addr)`:
             # the caller replaces its socket with what the call returns, so the call takes the
             # socket over (the result is the socket itself or a wrapper that owns it), and
@@ -236,10 +236,10 @@ class CallsMixin(InterpreterCore):
         if method is None:
             return None
         f = call.func
-        if method in model.SOCKET_METHODS or method in model.CLOSE_METHODS:
+        if method in self.ctx.model.SOCKET_METHODS or method in self.ctx.model.CLOSE_METHODS:
             self._event("method", method, call, recv_val.rids, receiver_text)
         if (
-            method in model.CLOSE_METHODS
+            method in self.ctx.model.CLOSE_METHODS
             and isinstance(f, cst.Attribute)
             and isinstance(f.value, cst.Attribute)
             and "wrapper-socket-attribute" in self.guesses
@@ -250,7 +250,7 @@ class CallsMixin(InterpreterCore):
             self._dispose(st, inner, call, "close")
             self._event("close", method, call, inner, receiver_text)
             return EMPTY
-        if method in model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids:
+        if method in self.ctx.model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids:
             # `transport = make_transport(sock); ...; transport.close()`: the object built
             # around the socket owns it, and closing it closes the socket.
             owned = recv_val.reach - recv_val.rids
@@ -258,8 +258,8 @@ class CallsMixin(InterpreterCore):
             self._event("close", method, call, owned, receiver_text)
             return EMPTY
         if recv_val.rids and (
-            method in model.SOCKET_METHODS
-            or method in model.CLOSE_METHODS
+            method in self.ctx.model.SOCKET_METHODS
+            or method in self.ctx.model.CLOSE_METHODS
             or any(self.facts.resources[r].origin != "param" for r in recv_val.rids if r in self.facts.resources)
         ):
             # A method of a socket (parameters are tracked too, but a parameter's unknown
@@ -270,21 +270,21 @@ class CallsMixin(InterpreterCore):
     def _method_of_tracked_socket(self, site: CallSite, method: str, st: State) -> Val:
         call, recv_val = site.call, site.recv_val
         self._used_after_continue(st, recv_val.rids)
-        if method in model.CLOSE_METHODS:
+        if method in self.ctx.model.CLOSE_METHODS:
             # Everything the name may hold, or may own through a wrapper, is closed.
             self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
             self._event("close", method, call, recv_val.rids, site.receiver_text)
             return EMPTY
-        if method not in model.NONRAISING_SOCKET_METHODS and not ("accessor" in self.guesses and model.is_accessor(method)) and not self._local_pair_send(method, recv_val.rids):
-            cls = (EXC_OSCFG if method in model.CONFIG_SOCKET_METHODS else EXC_OS) if method in model.SOCKET_METHODS else EXC_ANY
+        if method not in self.ctx.model.NONRAISING_SOCKET_METHODS and not ("accessor" in self.guesses and model.is_accessor(method)) and not self._local_pair_send(method, recv_val.rids):
+            cls = (EXC_OSCFG if method in self.ctx.model.CONFIG_SOCKET_METHODS else EXC_OS) if method in self.ctx.model.SOCKET_METHODS else EXC_ANY
             if method == "connect" and self._all_dgram(recv_val.rids):
                 # A datagram socket's connect() only records the peer (a route lookup): it
                 # never blocks, so it fails at once with a plain OSError and never times out.
                 cls = EXC_OSCFG
             self.raise_point(st, call, recv_val.rids | site.arg_rids, cls)
-        if method in model.DERIVING_METHODS:
+        if method in self.ctx.model.DERIVING_METHODS:
             return Val(frozenset(), recv_val.rids, frozenset())
-        if method in model.SELF_RETURNING_METHODS:
+        if method in self.ctx.model.SELF_RETURNING_METHODS:
             return Val(recv_val.rids, recv_val.rids)
         self._after_borrow(st, call, site.arg_vals, site.qual, method)
         return EMPTY
@@ -293,11 +293,11 @@ class CallsMixin(InterpreterCore):
     def _call_known_function(self, site: CallSite, st: State) -> Optional[Val]:
         """Calls the model, the configuration or the module's summaries say something about."""
         call, qual, name, method, arg_vals, arg_rids = site.call, site.qual, site.name, site.method, site.arg_vals, site.arg_rids
-        if (qual in model.NORETURN) or (name in model.NORETURN):
+        if (qual in self.ctx.model.NORETURN) or (name in self.ctx.model.NORETURN):
             return EMPTY
-        if qual in model.PASS_THROUGH or site.last in ("closing", "nullcontext"):
+        if qual in self.ctx.model.PASS_THROUGH or site.last in ("closing", "nullcontext"):
             return Val(arg_rids, arg_rids)
-        if qual in model.SUPPRESS or qual in model.INERT_CONTEXT_MANAGERS:
+        if qual in self.ctx.model.SUPPRESS or qual in self.ctx.model.INERT_CONTEXT_MANAGERS:
             # `with contextlib.suppress(OSError):` only builds the context manager: nothing
             # to fail.
             return EMPTY
@@ -317,8 +317,8 @@ class CallsMixin(InterpreterCore):
             self._rekey(exc, ei)
             self.jump("raise", exc, "AssertionError")
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
-        if qual in model.INSPECTING_FUNCTIONS or name in model.INSPECTING_FUNCTIONS or ("logging-call" in self.guesses and model.is_logging_call(name, method)):
-            if qual in model.NON_OWNING_CALLS:
+        if qual in self.ctx.model.INSPECTING_FUNCTIONS or name in self.ctx.model.INSPECTING_FUNCTIONS or ("logging-call" in self.guesses and model.is_logging_call(name, method)):
+            if qual in self.ctx.model.NON_OWNING_CALLS:
                 # `ev = select.kevent(b, ...)` holds a descriptor number, not the socket: handing
                 # `ev` on (`kq.control([ev])`) hands nothing on.
                 return EMPTY
@@ -359,7 +359,7 @@ class CallsMixin(InterpreterCore):
         if self._keeps(site.name, site.qual, site.method, site.last, site.local_name, call):
             # The new owner has the socket before anything in the call can fail.
             self._dispose(st, site.arg_rids, call, "escape")
-            if site.method not in model.NONRAISING_KEEPERS and self._local_class(site.name, site.last) not in self.ctx.summaries.trivial_init:
+            if site.method not in self.ctx.model.NONRAISING_KEEPERS and self._local_class(site.name, site.last) not in self.ctx.summaries.trivial_init:
                 self.raise_point(st, call, frozenset(), EXC_ANY)
             return EMPTY
         contained = frozenset().union(*(v.contained for _, v in arg_vals))
@@ -367,7 +367,7 @@ class CallsMixin(InterpreterCore):
             # A container built around the socket and passed on: the callee keeps it.
             self._dispose(st, contained, call, "escape")
         owned_kw = frozenset().union(
-            *(v.rids | v.reach for a, v in arg_vals if a.keyword is not None and a.keyword.value in model.OWNING_KEYWORDS)
+            *(v.rids | v.reach for a, v in arg_vals if a.keyword is not None and a.keyword.value in self.ctx.model.OWNING_KEYWORDS)
         )
         if owned_kw:
             self._dispose(st, owned_kw, call, "escape")
@@ -377,7 +377,7 @@ class CallsMixin(InterpreterCore):
         """Any other call: it may raise, and it borrows what it is given."""
         call, qual, name, method, local_name, arg_rids = site.call, site.qual, site.name, site.method, site.local_name, site.arg_rids
         cls = EXC_ANY
-        if qual in model.OS_CONFIG_FUNCTIONS:
+        if qual in self.ctx.model.OS_CONFIG_FUNCTIONS:
             # `fcntl.ioctl(s, SIOCGIFADDR, req)`: fails with a plain OSError, which
             # `except IOError:` catches.
             cls = EXC_OSCFG
@@ -391,12 +391,12 @@ class CallsMixin(InterpreterCore):
                 cls = EXC_NONOS
         # A fresh, unnamed socket belongs to the callee from the call on.
         self._after_borrow(st, call, site.arg_vals, qual, method)
-        if method in model.ASYNC_LOOP_METHODS and "event-loop-by-name" in self.guesses and "loop" in (site.receiver_text or "").rsplit(".", 1)[-1].lower():
+        if method in self.ctx.model.ASYNC_LOOP_METHODS and "event-loop-by-name" in self.guesses and "loop" in (site.receiver_text or "").rsplit(".", 1)[-1].lower():
             # `f = self.loop.sock_recv(r, 1)`: a coroutine is built, nothing runs yet; it raises
             # where it is awaited or run, and it holds the socket until then.
             return Val(frozenset(), arg_rids, frozenset())
         if (
-            qual not in model.NON_OWNING_CALLS
+            qual not in self.ctx.model.NON_OWNING_CALLS
             and not (method or "").startswith("assert")
             and (local_name is None or local_name not in self.ctx.summaries.defined)
             and not (qual in self.ctx.borrowers or (name is not None and name in self.ctx.borrowers))
@@ -479,9 +479,9 @@ class CallsMixin(InterpreterCore):
             return False
         if qual in self.ctx.sinks or (name and name in self.ctx.sinks) or (last and last in self.ctx.sinks):
             return True
-        if qual in model.KEEPING_FUNCTIONS:
+        if qual in self.ctx.model.KEEPING_FUNCTIONS:
             return True
-        if method is not None and method in model.KEEPING_METHODS:
+        if method is not None and method in self.ctx.model.KEEPING_METHODS:
             return True
         if local_name is not None and local_name in self.ctx.summaries.keepers:
             return True

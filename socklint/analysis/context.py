@@ -7,6 +7,7 @@ from typing import Callable
 
 import libcst as cst
 
+from socklint.analysis.model import BUILTIN, Model
 from socklint.analysis.scan import ImportTable, Summaries
 from socklint.config import Settings
 
@@ -22,3 +23,5 @@ class ModuleContext:
     sinks: frozenset[str] = frozenset()
     borrowers: frozenset[str] = frozenset()
     module_level_names: frozenset[str] = field(default_factory=frozenset)
+    # The library model: the built-in rows plus the user's (model.effective_model).
+    model: Model = BUILTIN

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from socklint.analysis import model
 from socklint.analysis.assign import AssignMixin
 from socklint.analysis.calls import CallsMixin
 from socklint.analysis.context import ModuleContext
@@ -53,7 +52,7 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
             for d in self.func.decorators:
                 dec = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
                 name = _name_of(dec)
-                if name is not None and self.ctx.imports.qualify(name) in model.SOCKET_MODULE_PATCHING_DECORATORS:
+                if name is not None and self.ctx.imports.qualify(name) in self.ctx.model.SOCKET_MODULE_PATCHING_DECORATORS:
                     st.socket_patched = True
         try:
             out = self.exec_block(self.body, st)
@@ -131,7 +130,7 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
             return self.ev_call(e, st)
         if isinstance(e, cst.Attribute):
             base = self.ev(e.value, st)
-            if e.attr.value in model.CLOSE_METHODS and base.rids:
+            if e.attr.value in self.ctx.model.CLOSE_METHODS and base.rids:
                 # `return port, sock.close`: whoever gets the bound `close` is to close it
                 # (tornado's `refusing_port()` returns it as the cleanup function).
                 return Val(frozenset(), base.rids)

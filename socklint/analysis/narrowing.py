@@ -14,7 +14,6 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from socklint.analysis import model
 from socklint.analysis.cstutil import atom_const, dotted, is_none
 from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.interp_core import InterpreterCore
@@ -259,7 +258,7 @@ class NarrowingMixin(InterpreterCore):
         if not is_errno:
             return
         member = self._member_of_constants(comp)
-        if member is None or not all(c.rsplit(".", 1)[-1] in model.IO_ONLY_ERRNOS for c in member[0]):
+        if member is None or not all(c.rsplit(".", 1)[-1] in self.ctx.model.IO_ONLY_ERRNOS for c in member[0]):
             return
         inside = t if member[1] else f
         drop = [k for k, ob in inside.obs.items() if not ob.keep_variants(lambda v: _EXC_CFG not in v[0])]

@@ -11,7 +11,6 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from socklint.analysis import model
 from socklint.analysis.context import ModuleContext
 from socklint.analysis.cstutil import FunctionBindings
 from socklint.analysis.facts import cst_name as _name_of
@@ -33,10 +32,10 @@ class RaiseOracle:
         if not name:
             return EXC_ANY
         q = self.ctx.imports.qualify(name)
-        b = model.builtin_exception(q)
+        b = self.ctx.model.exception_class(q)
         if b is not None:
             return EXC_OS if issubclass(b, OSError) else b.__name__
-        if q in model.OSERROR_ALIASES:
+        if q in self.ctx.model.OSERROR_ALIASES:
             return EXC_OS
         # A name bound in a handler (`except E as e: ... raise e`) re-raises what was caught.
         if caught is not None and isinstance(node, cst.Name):
@@ -56,7 +55,7 @@ class RaiseOracle:
             # `self.address_str + "\r\n"`: adding to a string literal makes a string.
             return self.is_str(node.left, depth + 1) or self.is_str(node.right, depth + 1)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            return node.func.attr.value in model.STR_BUILDING_METHODS and self.is_str(node.func.value, depth + 1)
+            return node.func.attr.value in self.ctx.model.STR_BUILDING_METHODS and self.is_str(node.func.value, depth + 1)
         if isinstance(node, cst.Name):
             values = self.bindings.values(node.value)
             return bool(values) and all(v is not None and self.is_str(v, depth + 1) for v in values or ())
@@ -71,7 +70,7 @@ class RaiseOracle:
             for a in call.args:
                 if a.keyword is not None and a.keyword.value == "errors":
                     errors = a.value
-            if isinstance(errors, cst.SimpleString) and errors.evaluated_value in model.LENIENT_CODEC_ERRORS:
+            if isinstance(errors, cst.SimpleString) and errors.evaluated_value in self.ctx.model.LENIENT_CODEC_ERRORS:
                 return True
         if method == "encode":
             # Only the UTF-8 default cannot fail (`.encode("ascii")` can, on other text).
@@ -80,7 +79,7 @@ class RaiseOracle:
                 and call.args[0].value.evaluated_value in ("utf-8", "utf8", "UTF-8")
             ):
                 return False
-        elif method not in model.STR_BUILDING_METHODS:
+        elif method not in self.ctx.model.STR_BUILDING_METHODS:
             return False
         return self.is_str(f.value)
 
@@ -88,7 +87,7 @@ class RaiseOracle:
         name = _name_of(call.func)
         if not name:
             return False
-        if self.ctx.imports.qualify(name) in model.NORETURN or name in model.NORETURN:
+        if self.ctx.imports.qualify(name) in self.ctx.model.NORETURN or name in self.ctx.model.NORETURN:
             return True
         f = call.func
         if isinstance(f, cst.Attribute) and f.attr.value in ("error", "exit") and isinstance(f.value, cst.Name):
@@ -96,7 +95,7 @@ class RaiseOracle:
             # usage and exits (SystemExit); the path ends.
             value = self.bindings.single_value(f.value.value)
             callee = _name_of(value.func) if isinstance(value, cst.Call) else None
-            return callee is not None and self.ctx.imports.qualify(callee) in model.ARG_PARSERS
+            return callee is not None and self.ctx.imports.qualify(callee) in self.ctx.model.ARG_PARSERS
         return False
 
     def always_raises(self, call: cst.Call) -> bool:
@@ -107,12 +106,11 @@ class RaiseOracle:
         local = name == last or name.startswith(("self.", "cls."))
         return local and last in self.ctx.summaries.always_raise
 
-    @staticmethod
-    def is_test_failure(call: cst.Call) -> bool:
+    def is_test_failure(self, call: cst.Call) -> bool:
         f = call.func
         return (
             isinstance(f, cst.Attribute)
-            and f.attr.value in model.TEST_FAILURE_METHODS
+            and f.attr.value in self.ctx.model.TEST_FAILURE_METHODS
             and isinstance(f.value, cst.Name)
             and f.value.value == "self"
         )
@@ -132,7 +130,7 @@ class RaiseOracle:
                 continue
             q = self.ctx.imports.qualify(n)
             names.append(q)
-            b = model.builtin_exception(q)
+            b = self.ctx.model.exception_class(q)
             if b is None:
                 unknown = True
             else:
@@ -169,7 +167,7 @@ class RaiseOracle:
                 # reach is too weak a witness; the leak it would show stays an SKL106 exit.
                 return "no"
             return "maybe"
-        raised = model.builtin_exception(cls)
+        raised = self.ctx.model.exception_class(cls)
         if raised is not None:
             if any(issubclass(raised, b) for b in builtins_):
                 return "yes"
@@ -187,7 +185,7 @@ class RaiseOracle:
 
     def suppressed(self, cls: str, names: list[str]) -> bool:
         for n in names:
-            b = model.builtin_exception(n)
+            b = self.ctx.model.exception_class(n)
             if b in (BaseException, Exception):
                 return True
             if cls == EXC_OS and b is not None and (issubclass(OSError, b) or issubclass(b, OSError)):

@@ -8,7 +8,6 @@ from typing import Callable, Optional, Union
 
 import libcst as cst
 
-from socklint.analysis import model
 from socklint.analysis.compat import python3_constant, raises_on_python3
 from socklint.analysis.cstutil import const_true, nonempty_iterable, outer_call, target_names, walk
 from socklint.analysis.facts import cst_name as _name_of
@@ -195,7 +194,7 @@ class StatementsMixin(InterpreterCore):
         name = _name_of(call.func)
         if name is None:
             return False
-        if model.builtin_exception(self.ctx.imports.qualify(name)) is not None:
+        if self.ctx.model.exception_class(self.ctx.imports.qualify(name)) is not None:
             return True
         return name in self.ctx.summaries.args_only_exceptions
 
@@ -457,7 +456,7 @@ class StatementsMixin(InterpreterCore):
 
     def exec_with(self, node: cst.With, st: State) -> Optional[State]:
         expecting = any(
-            isinstance(item.item, cst.Call) and (_name_of(item.item.func) or "").rsplit(".", 1)[-1] in model.EXPECT_RAISES
+            isinstance(item.item, cst.Call) and (_name_of(item.item.func) or "").rsplit(".", 1)[-1] in self.ctx.model.EXPECT_RAISES
             for item in node.items
         )
         if expecting:
@@ -477,9 +476,9 @@ class StatementsMixin(InterpreterCore):
             managed = v.rids
             if isinstance(item.item, cst.Call):
                 n = _name_of(item.item.func)
-                if n and (self.ctx.imports.qualify(n) in model.SUPPRESS or n in model.SUPPRESS):
+                if n and (self.ctx.imports.qualify(n) in self.ctx.model.SUPPRESS or n in self.ctx.model.SUPPRESS):
                     suppress_classes.extend(self.raises.names_of_args(item.item))
-                elif n and n.rsplit(".", 1)[-1] in model.EXPECT_RAISES:
+                elif n and n.rsplit(".", 1)[-1] in self.ctx.model.EXPECT_RAISES:
                     # `with self.assertRaises(TypeError): proactor.connect(sock, None)`: the
                     # body is there to raise and the test goes on after the block. Another
                     # exception would fail the test, a path not worth a finding.
