@@ -28,7 +28,8 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from socklint.analysis.scan import ImportTable, dotted_name
+from socklint.analysis.astutil import dotted_name
+from socklint.analysis.scan import ImportTable
 
 # Socket constants the option rules look at. Anything else from ``socket`` resolves too when it
 # is spelled with the module name; this set is what a star import is trusted to provide.

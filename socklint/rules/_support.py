@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from socklint import heuristics
+from socklint.analysis.astutil import dotted_name
 from socklint.analysis.facts import Event, FunctionFacts
 from socklint.analysis.options import MULTICAST_JOIN, Evaluator, Sym, read_setsockopt, truthy
-from socklint.analysis.scan import ImportTable, dotted_name, socket_type_arg
+from socklint.analysis.scan import ImportTable, socket_type_arg
 from socklint.config import Settings
 
 if TYPE_CHECKING:

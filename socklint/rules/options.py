@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from socklint import heuristics
+from socklint.analysis.astutil import dotted_name
 from socklint.analysis.facts import Event, Finding
 from socklint.analysis.options import (
     Evaluator,
@@ -23,7 +24,6 @@ from socklint.analysis.options import (
     read_setsockopt,
     truthy,
 )
-from socklint.analysis.scan import dotted_name
 from socklint.config import Settings
 from socklint.diagnostics import Severity
 from socklint.rules._support import (

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 import libcst as cst
 
 from socklint import heuristics
+from socklint.analysis.astutil import dotted_name
 from socklint.analysis.facts import Event, Finding, FunctionFacts
 from socklint.analysis.options import Evaluator, Sym, positional_args
-from socklint.analysis.scan import ImportTable, dotted_name
+from socklint.analysis.scan import ImportTable
 from socklint.config import Settings
 from socklint.rules._support import (
     HTTP_HANDLERS,
