@@ -157,39 +157,143 @@ def test_each_rule_page_names_the_heuristics_that_change_it() -> None:
     assert missing == []
 
 
-_FLOW_CASES = {
-    # heuristic: (code, the finding it hides while on)
+def _src(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+# heuristic: (source, code, reported while the guess is on?)
+_FLOW_CASES: dict[str, tuple[str, str, bool]] = {
     "class-call-takes-ownership": (
-        "import socket\n\n\ndef f(addr):\n    s = socket.create_connection(addr)\n    return Session(s)\n",
+        _src("import socket", "", "def f(addr):", "    s = socket.create_connection(addr)", "    return Session(s)"),
         "SKL102",
+        False,
+    ),
+    "class-variable-call-takes-ownership": (
+        _src("import socket", "", "def f(self, addr):", "    s = socket.create_connection(addr)", "    return self.handler_class(s)"),
+        "SKL102",
+        False,
     ),
     "closes-by-name": (
-        ("import socket\nfrom util import close_quietly\n\n\ndef f(addr, fast):\n"
-        "    s = socket.create_connection(addr)\n    if fast:\n        s.close()\n        return None\n"
-        "    close_quietly(s)\n    return 1\n"),
+        _src(
+            "import socket",
+            "from util import close_quietly",
+            "",
+            "def f(addr, fast):",
+            "    s = socket.create_connection(addr)",
+            "    if fast:",
+            "        s.close()",
+            "        return None",
+            "    close_quietly(s)",
+            "    return 1",
+        ),
         "SKL101",
+        False,
     ),
     "logging-call": (
-        ("import socket\n\n\ndef f(addr, log):\n    s = socket.create_connection(addr)\n"
-        "    log.debug('connected %s', s)\n    s.close()\n"),
+        _src("import socket", "", "def f(addr, log):", "    s = socket.create_connection(addr)", "    log.debug('connected %s', s)", "    s.close()"),
         "SKL102",
+        False,
+    ),
+    "logger-receiver": (
+        _src(
+            "import socket",
+            "",
+            "def note(msg):",
+            "    vlog.err(msg)",
+            "",
+            "def f(addr):",
+            "    s = socket.create_connection(addr)",
+            "    note('connected')",
+            "    s.close()",
+        ),
+        "SKL106",
+        False,
+    ),
+    "test-assertion": (
+        _src(
+            "import socket",
+            "import unittest",
+            "",
+            "class T(unittest.TestCase):",
+            "    def test_x(self, n=1):",
+            "        s = socket.socket()",
+            "        self.assertGreater(n, 0)",
+            "        s.close()",
+        ),
+        "SKL106",
+        False,
+    ),
+    "accessor": (
+        _src("import socket", "", "def f(addr):", "    s = socket.create_connection(addr)", "    s.getstate()", "    s.close()"),
+        "SKL102",
+        False,
     ),
     "constant-by-case": (
-        ("import socket\n\n\ndef f(addr, mode):\n    if mode == PLAIN:\n        s = socket.create_connection(addr)\n"
-        "    else:\n        s = None\n    if mode == TLS:\n        return None\n    if s is not None:\n        s.close()\n"),
+        _src(
+            "import socket",
+            "",
+            "def f(addr, mode):",
+            "    if mode == PLAIN:",
+            "        s = socket.create_connection(addr)",
+            "    else:",
+            "        s = None",
+            "    if mode == TLS:",
+            "        return None",
+            "    if s is not None:",
+            "        s.close()",
+        ),
         "SKL101",
+        False,
+    ),
+    "wrapper-socket-attribute": (
+        _src("import socket", "", "def f(addr):", "    s = socket.create_connection(addr)", "    s._sock.close()"),
+        "SKL103",
+        False,
+    ),
+    "event-loop-by-name": (
+        _src(
+            "import socket",
+            "",
+            "async def f(self):",
+            "    s = socket.socket()",
+            "    fut = self.loop.sock_recv(s, 1)",
+            "    s.close()",
+            "    return fut",
+        ),
+        "SKL102",
+        False,
+    ),
+    "socket-module-by-name": (
+        _src("import gevent.socket", "", "def f(addr):", "    s = gevent.socket.create_connection(addr)", "    return s.recv(1)"),
+        "SKL103",
+        True,
+    ),
+    "ssl-context-by-name": (
+        _src("def f(ctx, raw):", "    conn = ctx.wrap_socket(raw)", "    return conn.recv(1)"),
+        "SKL103",
+        True,
+    ),
+    "dup-receiver-name": (
+        _src("def f(self):", "    d = self.sock.dup()", "    return d.recv(1)"),
+        "SKL103",
+        True,
     ),
 }
 
 
+def test_every_flow_heuristic_has_a_case() -> None:
+    flow = sorted(hid for hid, h in HEURISTICS.items() if any(c.startswith("SKL1") for c in h.codes))
+    assert sorted(_FLOW_CASES) == flow
+
+
 @pytest.mark.parametrize("hid", sorted(_FLOW_CASES))
-def test_switching_a_flow_heuristic_off_shows_what_it_hid(hid: str) -> None:
+def test_switching_a_flow_heuristic_off_undoes_its_guess(hid: str) -> None:
     from socklint.api import check_source
 
-    source, code = _FLOW_CASES[hid]
+    source, code, when_on = _FLOW_CASES[hid]
     on = Settings(select=("ALL",))
     off = replace(on, heuristics=((hid, False),))
     codes_on = [d.code for d in check_source("m.py", source.encode(), on)]
     codes_off = [d.code for d in check_source("m.py", source.encode(), off)]
-    assert code not in codes_on, codes_on
-    assert code in codes_off, codes_off
+    assert (code in codes_on) is when_on, codes_on
+    assert (code in codes_off) is not when_on, codes_off

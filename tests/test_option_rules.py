@@ -198,7 +198,9 @@ HEURISTIC_CASES = [
 def test_every_heuristic_has_a_case() -> None:
     from socklint.heuristics import HEURISTICS
 
-    assert sorted(c[0] for c in HEURISTIC_CASES) == sorted(HEURISTICS)
+    # The flow engine's guesses (SKL1xx) have their cases in test_heuristics.py.
+    rules = [hid for hid, h in HEURISTICS.items() if not any(c.startswith("SKL1") for c in h.codes)]
+    assert sorted(c[0] for c in HEURISTIC_CASES) == sorted(rules)
 
 
 @pytest.mark.parametrize(
