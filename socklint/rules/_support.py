@@ -413,8 +413,13 @@ class ModuleFacts:
         recv = e.receiver
         if recv and recv.startswith("self.") and recv.count(".") == 1:
             classes = self.related(mb.method_classes.get(facts.name, set()))
-            return any((c, recv[5:]) in mb.self_joins for c in classes)
-        return False
+            if any((c, recv[5:]) in mb.self_joins for c in classes):
+                return True
+        # A socket that leaves the function (returned, stored on an object, handed on) may be
+        # joined where it goes, by a caller or another method: in a module that joins a group
+        # anywhere, it counts as a group receiver. Only a socket whose whole life this function
+        # shows is judged on its own.
+        return self.multicast_anywhere and _leaves_function(facts, e)
 
     def fingerprint(self) -> tuple[object, ...]:
         """Everything the function rules can read from these facts, for the engine's result
@@ -650,3 +655,14 @@ def module_facts_of(ctx: RuleContext | ModuleRuleContext) -> ModuleFacts:
     if ctx.file_facts is None:
         ctx.file_facts = lazy_module_facts(tree, ctx.imports)
     return ctx.file_facts()
+
+
+def _leaves_function(facts: FunctionFacts, e: Event) -> bool:
+    """The socket of ``e`` lives beyond the function: an attribute of an object, a parameter
+    (the caller's socket), or a socket the function returns, stores or hands on (an escape
+    event)."""
+    if not e.rids:
+        return bool(e.receiver) and "." in (e.receiver or "")
+    if any(r in facts.resources and facts.resources[r].origin == "param" for r in e.rids):
+        return True
+    return any(x.kind == "escape" and x.rids & e.rids for x in facts.events)
