@@ -5,6 +5,7 @@ The CLI, the flake8 plugin and the language server only adapt :func:`check_sourc
 
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ def check_source(
     apply_noqa: bool = True,
     check_syntax: bool = True,
     prefilter: bool = True,
+    tree: ast.Module | None = None,
 ) -> list[Diagnostic]:
     """Analyse one file's bytes. Never raises for any input: failures become SKL00x/SKL900.
 
@@ -38,6 +40,9 @@ def check_source(
     ``prefilter=False`` runs the deep analysis even when the text prefilter says the file
     cannot yield a finding: only the tests and the benchmark use it, to prove the prefilter
     drops nothing.
+
+    ``tree``: the ``ast`` of exactly the text ``data`` decodes to, when the caller has one (the
+    flake8 plugin gets flake8's); it saves parsing the file again.
     """
     settings = settings or Settings()
     text: str | None = None
@@ -52,7 +57,7 @@ def check_source(
         else:
             from socklint.engine import analyze_text
 
-            diags = analyze_text(path, text, settings, deep=deep)
+            diags = analyze_text(path, text, settings, deep=deep, tree=tree)
     except RecursionError:
         diags = [tool_diagnostic(path, "SKL003", "analysis budget exceeded: the file nests too deeply to analyse")]
     except Exception as exc:  # noqa: BLE001 - the one boundary that turns a bug into a diagnostic

@@ -247,12 +247,16 @@ def _syntax_error(path: str, exc: BaseException, lines: list[str]) -> Diagnostic
                       "SKL001", f"syntax error: {msg}", CODES["SKL001"].severity)
 
 
-def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True) -> list[Diagnostic]:
-    """``deep=False``: only check that the file parses (the prefilter ruled out findings)."""
+def analyze_text(
+    path: str, text: str, settings: Settings, *, deep: bool = True, tree: Optional[ast.Module] = None
+) -> list[Diagnostic]:
+    """``deep=False``: only check that the file parses (the prefilter ruled out findings).
+    ``tree``: the ``ast`` of ``text`` when the caller parsed it already."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, filename=path)
+        if tree is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as exc:
         # Newer syntax than the running interpreter knows (PEP 695 under 3.11, say)? libcst's
         # grammar is newer than most interpreters': if it parses, the file is valid.
@@ -284,6 +288,7 @@ def analyze_text(path: str, text: str, settings: Settings, *, deep: bool = True)
     # on expressions about 8,000 levels deep.
     with recursion_headroom():
         if result is None:
+            assert tree is not None  # parsed above, or handed in
             m = settings_model(settings)
             result = scan(
                 tree,

@@ -40,10 +40,12 @@ class Plugin:
     _flake8_opt_in: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, tree: ast.AST | None, filename: str, lines: Sequence[str]) -> None:
-        # flake8 only treats a class as an AST plugin when it takes ``tree``; the engine
-        # parses the text itself (with libcst, and only when the prefilter lets it through).
+        # flake8 only treats a class as an AST plugin when it takes ``tree``. The engine reuses
+        # it for its `ast` scan (flake8 parsed the very text the lines join to) and parses with
+        # libcst only what the prefilter lets through.
         self.filename = filename
         self.lines = lines
+        self.tree = tree if isinstance(tree, ast.Module) else None
         # Loaded here, not in run(): flake8 turns an exception from the constructor into its
         # clean "critical error" report (naming the bad key), instead of a traceback.
         self.settings = self._settings()
@@ -79,10 +81,11 @@ class Plugin:
             exclude=(),
         )
 
-    def _source_bytes(self) -> bytes:
+    def _source_bytes(self) -> tuple[bytes, bool]:
+        """The bytes to check, and whether they are the text flake8 parsed (so its tree fits)."""
         data = encode_source("".join(self.lines))
         if not may_contain_findings(data, self.settings.socket_factories):
-            return data  # the cheap path: check_source will skip it too
+            return data, True  # the cheap path: check_source will skip it too
         # flake8 decodes a file it cannot decode as declared as latin-1 instead of failing;
         # socklint check reports such a file (SKL002). Hand over the bytes on disk then.
         if self.filename not in ("stdin", "-") and os.path.isfile(self.filename):
@@ -91,16 +94,21 @@ class Plugin:
                     raw = fh.read()
                 decode(raw)
             except DecodeError:
-                return raw
+                return raw, False
             except OSError:
                 pass
-        return data
+        return data, True
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
-        data = self._source_bytes()
+        data, same_text = self._source_bytes()
         # check_syntax=False: flake8 reports syntax errors itself (E999) and runs no plugin then.
         diags = check_source(
-            self.filename, data, self.settings, apply_noqa=False, check_syntax=False
+            self.filename,
+            data,
+            self.settings,
+            apply_noqa=False,
+            check_syntax=False,
+            tree=self.tree if same_text else None,
         )
         for d in diags:
             # flake8 columns are 0-based; socklint's are 1-based.
