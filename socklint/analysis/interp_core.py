@@ -78,6 +78,8 @@ class InterpreterCore:
         self.guards: list[cst.BaseExpression] = []
         self.regions: list[tuple[int, str]] = []  # see Event.regions
         self.assignment = NO_ASSIGNMENT
+        # Nodes the SKL105 rule reads per `while` body, counted once per loop (recv_loops.py).
+        self._loop_costs: dict[int, int] = {}
         self.atoms_used = False  # some `name==CONST` path fact exists (see _edge_atom)
         self.pair_partner: dict[int, int] = {}  # the other end of a socketpair()
         self.bindings = FunctionBindings(func)

@@ -13,7 +13,10 @@ class RecvLoopMixin(InterpreterCore):
     def _recv_loop_check(self, node: cst.While, st: State) -> None:
         # The rule reads the loop's body once per entry: charge the step budget for it here,
         # so a function's budget still bounds the whole analysis.
-        self._tick(_loop_cost(node))
+        cost = self._loop_costs.get(id(node))
+        if cost is None:
+            cost = self._loop_costs[id(node)] = _loop_cost(node)
+        self._tick(cost)
         self.facts.loop_entries.append((node, dict(st.env)))
 
 
