@@ -49,11 +49,9 @@ def register(h: Heuristic) -> Heuristic:
 def enabled(settings: Settings, hid: str) -> bool:
     """Whether heuristic ``hid`` applies under ``settings``. An unknown id is a programming
     error (KeyError), so a typo in a rule cannot silently switch a guess off."""
-    default = HEURISTICS[hid].default
-    for key, on in settings.heuristics:
-        if key == hid:
-            return on
-    return default
+    if hid not in HEURISTICS:
+        raise KeyError(hid)
+    return hid in enabled_ids(settings)
 
 
 # --- word matching ----------------------------------------------------------------------------
