@@ -10,6 +10,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from socklint.analysis.project import ModuleSummary, ModuleView, summarise_module
+from socklint.analysis.scan import ScanResult
 from socklint.codes import CODES
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic
@@ -30,7 +32,24 @@ def check_source(
     check_syntax: bool = True,
     prefilter: bool = True,
     tree: ast.Module | None = None,
+    view: ModuleView | None = None,
 ) -> list[Diagnostic]:
+    """Analyse one file's bytes (see ``check_module``): its diagnostics."""
+    return check_module(path, data, settings, apply_noqa=apply_noqa, check_syntax=check_syntax, prefilter=prefilter, tree=tree, view=view)[0]
+
+
+def check_module(
+    path: str,
+    data: bytes,
+    settings: Settings | None = None,
+    *,
+    apply_noqa: bool = True,
+    check_syntax: bool = True,
+    prefilter: bool = True,
+    tree: ast.Module | None = None,
+    view: ModuleView | None = None,
+    scan_only: bool = False,
+) -> tuple[list[Diagnostic], ModuleSummary | None]:
     """Analyse one file's bytes. Never raises for any input: failures become SKL00x/SKL900.
 
     A file whose bytes contain no trigger token cannot produce a socket finding; it is still
@@ -43,13 +62,26 @@ def check_source(
 
     ``tree``: the ``ast`` of exactly the text ``data`` decodes to, when the caller has one (the
     flake8 plugin gets flake8's); it saves parsing the file again.
+
+    ``view``: what this module sees of the rest of its project through its imports
+    (``socklint.project.ProjectIndex.view``); without one, the module is analysed alone.
     """
     settings = settings or Settings()
     text: str | None = None
+    summary: list[ModuleSummary] = []
+
+    def on_scan(tree: ast.Module | None, result: ScanResult | None) -> None:
+        # A module's summary for the project index (only when the caller gave its name).
+        if view is not None:
+            made = summarise_module(tree, result, path, view)
+            if made is not None:
+                summary.append(made)
+
     try:
-        deep = not prefilter or may_contain_findings(data, settings.socket_factories)
+        extra = settings.socket_factories + (view.trigger_names() if view else ())
+        deep = not prefilter or may_contain_findings(data, extra)
         if not deep and not check_syntax:
-            return []
+            return [], None
         try:
             text = decode(data)
         except DecodeError as exc:
@@ -57,19 +89,19 @@ def check_source(
         else:
             from socklint.engine import analyze_text
 
-            diags = analyze_text(path, text, settings, deep=deep, tree=tree)
+            diags = analyze_text(path, text, settings, deep=deep, tree=tree, view=view, on_scan=on_scan, scan_only=scan_only)
     except RecursionError:
         diags = [tool_diagnostic(path, "SKL003", "analysis budget exceeded: the file nests too deeply to analyse")]
     except Exception as exc:  # noqa: BLE001 - the one boundary that turns a bug into a diagnostic
-        summary = f"{type(exc).__name__}: {exc}".splitlines()[0][:200] if str(exc) else type(exc).__name__
+        what = f"{type(exc).__name__}: {exc}".splitlines()[0][:200] if str(exc) else type(exc).__name__
         diags = [
             tool_diagnostic(
                 path,
                 "SKL900",
-                f"internal error while analysing this file ({summary}); please report it with the file",
+                f"internal error while analysing this file ({what}); please report it with the file",
             )
         ]
-    return finalize(path, diags, text, settings, apply_noqa=apply_noqa)
+    return finalize(path, diags, text, settings, apply_noqa=apply_noqa), (summary[0] if summary else None)
 
 
 def finalize(

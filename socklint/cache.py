@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from socklint._version import __version__
+from socklint.analysis.project import ModuleSummary
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, Severity, TraceStep
 from socklint.fileio import atomic_write_bytes
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 DEFAULT_CACHE_DIR = ".socklint_cache"
 
 _README = b"# Created by socklint: a cache of per-file results. Safe to delete.\n"
@@ -103,23 +104,32 @@ class Cache:
         self.stores = 0
         self._prepared = False
 
-    def key(self, path: str, data: bytes) -> str:
+    def key(self, path: str, data: bytes, context: str = "") -> str:
+        """``context``: anything else the result depends on (the module's view of its project,
+        whether it was only summarised)."""
         h = hashlib.sha256(self.namespace)
         h.update(path.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
         h.update(hashlib.sha256(data).digest())
+        h.update(context.encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 
     def entry_path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> list[Diagnostic] | None:
+        entry = self.get_entry(key)
+        return entry[0] if entry is not None else None
+
+    def get_entry(self, key: str) -> tuple[list[Diagnostic], ModuleSummary | None] | None:
+        """The diagnostics and the module summary (for the project index) of an entry."""
         try:
             raw = self.entry_path(key).read_bytes()
             obj = json.loads(raw)
             if not isinstance(obj, dict) or obj.get("format") != CACHE_FORMAT or obj.get("key") != key:
                 raise ValueError("not an entry of this format")
             diags = [diagnostic_from_json(d) for d in obj["diagnostics"]]
+            summary = ModuleSummary.from_json(obj["summary"]) if obj.get("summary") is not None else None
         except FileNotFoundError:
             self.misses += 1
             return None
@@ -128,10 +138,15 @@ class Cache:
             self.misses += 1
             return None
         self.hits += 1
-        return diags
+        return diags, summary
 
-    def put(self, key: str, diags: list[Diagnostic]) -> None:
-        payload = {"format": CACHE_FORMAT, "key": key, "diagnostics": [d.to_json() for d in diags]}
+    def put(self, key: str, diags: list[Diagnostic], summary: ModuleSummary | None = None) -> None:
+        payload = {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "diagnostics": [d.to_json() for d in diags],
+            "summary": summary.to_json() if summary is not None else None,
+        }
         data = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8")
         try:
             self._prepare()

@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default: the number of CPUs)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    c.add_argument(
+        "--no-project",
+        action="store_true",
+        help="analyse each file alone: do not index the other modules of its package (see docs/design/project-index.md)",
+    )
     c.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR", help=f"where to keep the result cache (default: {DEFAULT_CACHE_DIR} in the current folder)")
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
@@ -147,7 +152,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from socklint.runner import check_paths
 
         cache = None if args.no_cache else Cache(args.cache_dir, settings)
-        diags = check_paths(paths, settings, jobs=args.jobs, cache=cache)
+        project: list[str] = []
+        if not args.no_project:
+            from socklint.project import project_paths
+
+            project = project_paths(paths, lambda where: iter_python_files(where, settings))
+        diags = check_paths(paths, settings, jobs=args.jobs, cache=cache, project=project)
     diags.sort(key=Diagnostic.sort_key)
     if args.format == "text" and not args.no_source:
         for d in diags:

@@ -31,6 +31,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from socklint.analysis.facts import Finding
 from socklint.analysis.flow import FunctionAnalyzer, ModuleContext
 from socklint.analysis.model import Model, effective_model
+from socklint.analysis.project import ModuleView
 from socklint.analysis.scan import ImportTable, ScanResult, Snippet, Summaries, scan
 from socklint.codes import CODES
 from socklint.config import Settings
@@ -248,10 +249,21 @@ def _syntax_error(path: str, exc: BaseException, lines: list[str]) -> Diagnostic
 
 
 def analyze_text(
-    path: str, text: str, settings: Settings, *, deep: bool = True, tree: Optional[ast.Module] = None
+    path: str,
+    text: str,
+    settings: Settings,
+    *,
+    deep: bool = True,
+    tree: Optional[ast.Module] = None,
+    view: Optional[ModuleView] = None,
+    on_scan: Optional[Callable[[Optional[ast.Module], Optional[ScanResult]], None]] = None,
+    scan_only: bool = False,
 ) -> list[Diagnostic]:
     """``deep=False``: only check that the file parses (the prefilter ruled out findings).
-    ``tree``: the ``ast`` of ``text`` when the caller parsed it already."""
+    ``tree``: the ``ast`` of ``text`` when the caller parsed it already. ``view``: what the
+    module sees of its project (``socklint.analysis.project``). ``on_scan`` is handed the
+    tree and the scan (None when the file was not scanned) before the deep analysis, which
+    ``scan_only`` skips: the project index summarises modules from them."""
     try:
         if tree is None:
             with warnings.catch_warnings():
@@ -281,6 +293,8 @@ def analyze_text(
         return [Diagnostic(path, 1, 1, 1, 1, "SKL003", "analysis budget exceeded: the file nests too deeply to parse; it was not checked", CODES["SKL003"].severity)]
     else:
         if not deep:
+            if on_scan is not None:
+                on_scan(tree, None)
             return []
         result = None
     # Only now, after ast.parse ran at the caller's limit: ast refusing deep input is what keeps
@@ -295,7 +309,12 @@ def analyze_text(
                 frozenset(settings.socket_factories) | m.user("factories"),
                 frozenset(settings.closers) | m.user("closers"),
                 enabled_ids(settings),
+                view,
             )
+            if on_scan is not None:
+                on_scan(tree, result)
+        if scan_only:
+            return []
         return _analyze_result(path, text, result, settings)
 
 
@@ -526,7 +545,7 @@ def _analyze_snippet(
         result.summaries,
         settings,
         code_for,
-        factories=frozenset(settings.socket_factories) | m.user("factories"),
+        factories=frozenset(settings.socket_factories) | m.user("factories") | frozenset(result.summaries.socket_classes),
         closers=frozenset(settings.closers) | m.user("closers"),
         sinks=frozenset(settings.ownership_sinks) | m.user("keepers"),
         borrowers=frozenset(settings.borrowers) | m.user("borrowers"),

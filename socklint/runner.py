@@ -14,11 +14,14 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Optional
 
-from socklint.api import check_file, check_source
+from socklint.analysis.project import ModuleSummary, ModuleView
+from socklint.api import check_file, check_module
 from socklint.cache import Cache
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic
+from socklint.project import ProjectFile, converge, project_file
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 2
@@ -45,24 +48,35 @@ def _init_worker(settings: Settings) -> None:
     _worker_settings = settings
 
 
-def _work(batch: list[tuple[str, bytes]]) -> list[list[Diagnostic]]:
-    return [check_source(path, data, _worker_settings) for path, data in batch]
+# One unit of work: a module, its view of the project, and whether it is only summarised
+# (a module of the project that was not asked for: its findings are not reported).
+_Item = tuple[str, bytes, ModuleView, bool]
+_Out = tuple[list[Diagnostic], Optional[ModuleSummary]]
 
 
-def _batches(todo: list[tuple[int, str, bytes, str | None]], workers: int) -> list[list[tuple[int, str, bytes, str | None]]]:
+def _analyse(item: _Item, settings: Settings | None) -> _Out:
+    path, data, view, scan_only = item
+    return check_module(path, data, settings, view=view, scan_only=scan_only)
+
+
+def _work(batch: list[_Item]) -> list[_Out]:
+    return [_analyse(item, _worker_settings) for item in batch]
+
+
+def _batches(todo: list[tuple[int, _Item]], workers: int) -> list[list[tuple[int, _Item]]]:
     """Group files into batches: one task per file costs about 1 ms of pickling and pipe
     traffic on each side (3.4 s of CPU over the 1,790 files of the standard library), while a
     few large batches would leave a core idle at the end. Largest files first, each batch
     filled up to a share of the total bytes, so the last tasks are small."""
-    order = sorted(todo, key=lambda item: len(item[2]), reverse=True)
-    total = sum(len(item[2]) for item in order)
+    order = sorted(todo, key=lambda item: len(item[1][1]), reverse=True)
+    total = sum(len(item[1][1]) for item in order)
     budget = max(1, total // (workers * 16))
-    batches: list[list[tuple[int, str, bytes, str | None]]] = []
-    current: list[tuple[int, str, bytes, str | None]] = []
+    batches: list[list[tuple[int, _Item]]] = []
+    current: list[tuple[int, _Item]] = []
     size = 0
     for item in order:
         current.append(item)
-        size += len(item[2])
+        size += len(item[1][1])
         if size >= budget or len(current) >= MAX_BATCH_FILES:
             batches.append(current)
             current, size = [], 0
@@ -71,20 +85,65 @@ def _batches(todo: list[tuple[int, str, bytes, str | None]], workers: int) -> li
     return batches
 
 
+class _Pool:
+    """Worker processes, started on first need and reused by every round of the index."""
+
+    def __init__(self, settings: Settings, jobs: int) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
+
+    def run(self, items: list[_Item]) -> list[_Out]:
+        out: list[_Out | None] = [None] * len(items)
+        if self.jobs > 1 and len(items) >= MIN_FILES_FOR_POOL and not self._broken:
+            self._run_pool(list(enumerate(items)), out)
+        for i, item in enumerate(items):
+            if out[i] is None:  # serial mode, or the pool broke under this file
+                out[i] = _analyse(item, self.settings)
+        return [o for o in out if o is not None]
+
+    def _run_pool(self, todo: list[tuple[int, _Item]], out: list[_Out | None]) -> None:
+        workers = min(self.jobs, len(todo))
+        try:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker, initargs=(self.settings,))
+            futures = [(batch, self._pool.submit(_work, [item for _, item in batch])) for batch in _batches(todo, workers)]
+            for batch, fut in futures:
+                try:
+                    for (i, _), result in zip(batch, fut.result()):
+                        out[i] = result
+                except BrokenProcessPool:
+                    # A worker died (killed for memory, for instance). The caller analyses
+                    # whatever is left in this process.
+                    self._broken = True
+        except (OSError, BrokenProcessPool):
+            # No processes on this platform or sandbox: the caller falls back to serial.
+            self._broken = True
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
 def check_paths(
     paths: Sequence[str],
     settings: Settings,
     jobs: int | None = None,
     cache: Cache | None = None,
+    project: Sequence[str] = (),
 ) -> list[Diagnostic]:
     """Diagnostics of every file in ``paths``, in input order (each file's own list sorted).
 
-    The same as ``[d for p in paths for d in check_file(p, settings)]``, whatever ``jobs`` and
-    whatever the cache holds.
+    ``project``: more files of the project, summarised for the index but not reported (the
+    other modules of the packages ``paths`` belong to; see ``socklint.project``). The result
+    does not depend on ``jobs`` or on what the cache holds.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     results: list[list[Diagnostic] | None] = [None] * len(paths)
-    todo: list[tuple[int, str, bytes, str | None]] = []
+    files: list[ProjectFile] = []
+    reported: set[str] = set()
     for i, path in enumerate(paths):
         try:
             with open(path, "rb") as fh:
@@ -92,49 +151,46 @@ def check_paths(
         except OSError:
             results[i] = check_file(path, settings)  # the SKL002 diagnostic, worded in one place
             continue
-        key = cache.key(path, data) if cache is not None else None
-        if cache is not None and key is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                results[i] = hit
-                continue
-        todo.append((i, path, data, key))
+        if path not in reported:
+            reported.add(path)
+            files.append(project_file(path, data))
+    for path in project:
+        if path in reported:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                files.append(project_file(path, fh.read()))
+        except OSError:
+            continue  # an unreadable module of the project only goes unsummarised
 
-    if jobs > 1 and len(todo) >= MIN_FILES_FOR_POOL:
-        _run_pool(todo, results, settings, min(jobs, len(todo)))
-    for i, path, data, _ in todo:
-        if results[i] is None:  # serial mode, or the pool broke under this file
-            results[i] = check_source(path, data, settings)
+    pool = _Pool(settings, jobs)
 
-    if cache is not None:
-        for i, _, _, key in todo:
-            diags = results[i]
-            if key is not None and diags is not None and not any(d.code == "SKL900" for d in diags):
+    def work(batch: list[tuple[ProjectFile, ModuleView]]) -> list[tuple[Optional[ModuleSummary], list[Diagnostic]]]:
+        out: list[Optional[_Out]] = [None] * len(batch)
+        keys: list[Optional[str]] = [None] * len(batch)
+        todo: list[int] = []
+        for j, (f, view) in enumerate(batch):
+            scan_only = f.path not in reported
+            if cache is not None:
+                keys[j] = cache.key(f.path, f.data, view.digest() + (":summary" if scan_only else ""))
+                hit = cache.get_entry(keys[j])  # type: ignore[arg-type]
+                if hit is not None:
+                    out[j] = hit
+                    continue
+            todo.append(j)
+        for j, result in zip(todo, pool.run([(batch[j][0].path, batch[j][0].data, batch[j][1], batch[j][0].path not in reported) for j in todo])):
+            out[j] = result
+            key = keys[j]
+            if cache is not None and key is not None and not any(d.code == "SKL900" for d in result[0]):
                 # Internal errors are not cached: a fixed socklint must retry them.
-                cache.put(key, diags)
-    return [d for r in results if r is not None for d in r]
+                cache.put(key, result[0], result[1])
+        return [(o[1], o[0]) if o is not None else (None, []) for o in out]
 
-
-def _run_pool(
-    todo: list[tuple[int, str, bytes, str | None]],
-    results: list[list[Diagnostic] | None],
-    settings: Settings,
-    workers: int,
-) -> None:
     try:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,)) as pool:
-            futures = [
-                (batch, pool.submit(_work, [(path, data) for _, path, data, _ in batch]))
-                for batch in _batches(todo, workers)
-            ]
-            for batch, fut in futures:
-                try:
-                    for (i, _, _, _), diags in zip(batch, fut.result()):
-                        results[i] = diags
-                except BrokenProcessPool:
-                    # A worker died (killed for memory, for instance). The caller analyses
-                    # whatever is left in this process.
-                    pass
-    except (OSError, BrokenProcessPool):
-        # No processes on this platform or sandbox: the caller falls back to serial.
-        pass
+        converged = converge(files, work)
+    finally:
+        pool.close()
+    for i, path in enumerate(paths):
+        if results[i] is None:
+            results[i] = converged.results.get(path, [])
+    return [d for r in results if r is not None for d in r]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from fixture_markers import parse
 
-from socklint.api import check_source
+from socklint.api import check_module, check_source
+from socklint.project import converge, outermost_package, project_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
@@ -24,10 +25,35 @@ def _annotate(path: Path, expected: Counter[tuple[int, str]], actual: Counter[tu
     return "\n".join(out)
 
 
+_PROJECTS: dict[str, dict[str, list]] = {}
+
+
+def _project_diagnostics(package: str, path: Path, exp_settings: object) -> list:
+    """A fixture inside a package (`fixtures/project/netpkg/`) is checked as part of its
+    project: every module of the package is indexed, as the CLI does."""
+    if package not in _PROJECTS:
+        files = [project_file(str(p), p.read_bytes()) for p in sorted(Path(package).rglob("*.py"))]
+        settings = parse(Path(files[0].path)).settings
+
+        def work(batch: list) -> list:
+            out = []
+            for f, view in batch:
+                diags, summary = check_module(f.path, f.data, settings, view=view)
+                out.append((summary, diags))
+            return out
+
+        _PROJECTS[package] = {p: d for p, d in converge(files, work).results.items()}
+    return _PROJECTS[package][str(path)]
+
+
 @pytest.mark.parametrize("path", FIXTURES, ids=[str(p.relative_to(ROOT / "fixtures")) for p in FIXTURES])
 def test_fixture(path: Path) -> None:
     exp = parse(path)
-    diags = check_source(str(path), path.read_bytes(), exp.settings, apply_noqa=True)
+    package = outermost_package(str(path))
+    if package is not None:
+        diags = _project_diagnostics(package, path, exp.settings)
+    else:
+        diags = check_source(str(path), path.read_bytes(), exp.settings, apply_noqa=True)
     actual = Counter((d.line, d.code) for d in diags)
     for key in exp.missing:
         assert key not in actual, f"{key} is marked expect-missing but is now reported: update the marker\n" + _annotate(path, exp.expected, actual)

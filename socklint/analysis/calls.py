@@ -45,6 +45,7 @@ class CallSite:
     arg_vals: list[tuple[cst.Arg, Val]]
     arg_rids: frozenset[int]  # every tracked socket an argument is or reaches
     local_name: Optional[str]  # `f(...)` / `self.f(...)`: the name a module summary may have
+    via_self: bool = False  # `self.f(...)` / `cls.f(...)`: a method of the calling class (or a base)
 
 
 class CallsMixin(InterpreterCore):
@@ -92,9 +93,14 @@ class CallsMixin(InterpreterCore):
             arg_vals.append((a, self.ev(a.value, st)))
         arg_rids = frozenset().union(*(v.rids | v.reach for _, v in arg_vals)) if arg_vals else frozenset()
         local_name = None
-        if name is not None and (name == last or name.startswith(("self.", "cls."))):
+        via_self = name is not None and name.startswith(("self.", "cls."))
+        if name is not None and (name == last or via_self):
             local_name = last
-        return CallSite(call, name, qual, last, method, receiver_text, recv_val, arg_vals, arg_rids, local_name)
+        if qual is not None and not via_self and (local_name is None or local_name not in self.ctx.summaries.defined) and qual in self.ctx.summaries.defined:
+            # A helper of another module of the project, by the qualified name the module's
+            # imports give it (`t.open_channel(...)` after `import pkg.transport as t`).
+            local_name = qual
+        return CallSite(call, name, qual, last, method, receiver_text, recv_val, arg_vals, arg_rids, local_name, via_self)
 
     def _note_test_doubles(self, site: CallSite, st: State) -> None:
         last, qual = site.last, site.qual
@@ -176,11 +182,13 @@ class CallsMixin(InterpreterCore):
             self.raise_point(st, call, arg_rids - fd_rids, EXC_OS)
             self._dispose(st, self._fresh_only(st, arg_rids), call, "escape")
         rid = self._create(st, call, origin, callee_text(call), call)
+        origins = self.ctx.summaries.origins
+        self.facts.resources[rid].defined_at = origins.get(site.name or "") or origins.get(qual)
         return Val.of(frozenset({rid}))
 
     def _call_local_coroutine_or_source(self, site: CallSite, st: State) -> Optional[Val]:
         """A coroutine function of this module, or a helper of it that returns a fresh socket."""
-        local_name, name, arg_vals, call = site.local_name, site.name, site.arg_vals, site.call
+        local_name, arg_vals, call = site.local_name, site.arg_vals, site.call
         if local_name is None:
             return None
         summaries = self.ctx.summaries
@@ -195,8 +203,15 @@ class CallsMixin(InterpreterCore):
             if by_coro:
                 self._dispose(st, by_coro, call, "close")
             return Val(frozenset(), site.arg_rids - by_coro, frozenset())
-        if summaries.is_source(local_name, name != local_name, self.cur_class):
+        if summaries.is_source(local_name, site.via_self, self.cur_class):
             wrapped = summaries.wrappers.get(local_name, set())
+            if wrapped and not any(
+                v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in wrapped
+            ):
+                # A helper that wraps the socket it is given (`return ctx.wrap_socket(sock)`),
+                # given no socket this function knows (a test's `Mock()`): what it returns
+                # is whatever the argument was, not a socket this function made.
+                return None
             taken = frozenset().union(
                 *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in wrapped)
             ) if wrapped else frozenset()
@@ -209,6 +224,7 @@ class CallsMixin(InterpreterCore):
             # the fresh socket it was given (it wraps it).
             self._dispose(st, self._fresh_only(st, site.arg_rids), call, "escape")
             rid = self._create(st, call, "factory", callee_text(call), call)
+            self.facts.resources[rid].defined_at = summaries.origins.get(local_name)
             return Val.of(frozenset({rid}))
         return None
 
@@ -331,7 +347,7 @@ class CallsMixin(InterpreterCore):
             # point nor a witness.
             return EMPTY
         local_name = site.local_name
-        if local_name is not None and self.ctx.summaries.nonraising_in(local_name, name != local_name, self.cur_class):
+        if local_name is not None and self.ctx.summaries.nonraising_in(local_name, site.via_self, self.cur_class):
             # `set_nodelay(sock)` whose body is `with suppress(Exception): ...`, or
             # `self.debug_print(msg)` that only prints: cannot raise. A method counts only when
             # this class defines it (not one it may inherit from elsewhere).
@@ -381,7 +397,7 @@ class CallsMixin(InterpreterCore):
             # `fcntl.ioctl(s, SIOCGIFADDR, req)`: fails with a plain OSError, which
             # `except IOError:` catches.
             cls = EXC_OSCFG
-        if local_name is not None and self.ctx.summaries.defines(local_name, name != local_name, self.cur_class):
+        if local_name is not None and self.ctx.summaries.defines(local_name, site.via_self, self.cur_class):
             # A module function, or a method of the calling class (`self.update_timeout(s)`).
             if local_name in self.ctx.summaries.oscfg_only:
                 cls = EXC_OSCFG

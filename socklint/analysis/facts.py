@@ -30,6 +30,8 @@ class Resource:
     reportable: bool = True  # parameters are tracked, never reported as leaks
     managed: bool = False  # created directly as a with-item
     lent: Optional[cst.CSTNode] = None  # the first unresolved call it was passed to (borrowed)
+    # Where the creating helper or socket class lives when it is another module's ("path:line").
+    defined_at: Optional[str] = None
 
 
 class Step:

@@ -89,6 +89,8 @@ class Model:
         self.FACTORIES = n("factories", returns="socket")
         self.PAIR_FACTORIES = n("factories", returns="pair")
         self.WRAPPING_FACTORIES = n("factories", takes_over_argument=True)
+        # Classes: a class derived from one is a socket class (constructing it makes a socket).
+        self.SOCKET_CLASSES = n("factories", is_class=True)
         self.WRAP_METHODS = n("method-factories", how="wrap")
         self.DUP_METHODS = n("method-factories", how="dup")
         self.ACCEPT_METHODS = n("method-factories", how="accept")
@@ -230,6 +232,7 @@ def effective_model(user_rows: tuple[Row, ...] = ()) -> Model:
 FACTORIES = BUILTIN.FACTORIES
 PAIR_FACTORIES = BUILTIN.PAIR_FACTORIES
 WRAPPING_FACTORIES = BUILTIN.WRAPPING_FACTORIES
+SOCKET_CLASSES = BUILTIN.SOCKET_CLASSES
 # Methods that return a fresh socket when called on anything: ``ctx.wrap_socket(s)`` (takes
 # over ``s``), ``s.dup()``. ``accept()`` is a source only when its pair is unpacked or indexed.
 WRAP_METHODS = BUILTIN.WRAP_METHODS

@@ -24,6 +24,7 @@ from socklint.analysis.helper_raises import (
     only_reports,
     without_docstring,
 )
+from socklint.analysis.project import ModuleView, resolve_relative
 from socklint.heuristics import ALL_IDS
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -37,9 +38,14 @@ TRIGGER_KEYWORDS = model.TRIGGER_KEYWORDS
 class ImportTable:
     """Local name -> qualified name, from every import in the file (flow-insensitive)."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: Optional[str] = None, is_package: bool = False) -> None:
         self.names: dict[str, str] = {}
         self.star_modules: set[str] = set()
+        # The module's own dotted name, when known (a project run): relative imports resolve.
+        self.module = module
+        self.is_package = is_package
+        # `import pkg.transport` (no alias): the module is reachable as `pkg.transport.name`.
+        self.dotted_modules: set[str] = set()
 
     def add(self, node: ast.Import | ast.ImportFrom) -> None:
         if isinstance(node, ast.Import):
@@ -49,14 +55,21 @@ class ImportTable:
                 else:
                     top = a.name.split(".")[0]
                     self.names.setdefault(top, top)
+                    if "." in a.name:
+                        self.dotted_modules.add(a.name)
         else:
-            if node.level or not node.module:
+            module = node.module
+            if node.level:
+                if self.module is None:
+                    return
+                module = resolve_relative(self.module, self.is_package, node.level, node.module)
+            if not module:
                 return
             for a in node.names:
                 if a.name == "*":
-                    self.star_modules.add(node.module)
+                    self.star_modules.add(module)
                 else:
-                    self.names[a.asname or a.name] = f"{node.module}.{a.name}"
+                    self.names[a.asname or a.name] = f"{module}.{a.name}"
 
     def qualify(self, dotted: str) -> str:
         head, _, rest = dotted.partition(".")
@@ -131,6 +144,11 @@ class Summaries:
     # socket at that position: an empty datagram there is valid, not end of stream
     # (`_handle_multi_packet_response(sock, packet)` called only with a UDP socket).
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
+    # Spellings that construct a socket class (`class TracedSocket(socket.socket)` here, or one
+    # imported from the project): calling one creates a socket, as a factory does.
+    socket_classes: set[str] = field(default_factory=set)
+    # Where imported project helpers live, by spelling (for the trace): "path:line".
+    origins: dict[str, str] = field(default_factory=dict)
 
     def defines(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
         """The call reaches this module's definition of ``local_name``: a plain call, or
@@ -251,9 +269,11 @@ class _Walk:
     """The state of the scan's single iterative walk over the module: what it collects for
     the summaries and the snippets, one ``_visit`` per node."""
 
-    def __init__(self, factories: frozenset[str], closers: frozenset[str], guesses: frozenset[str] = ALL_IDS) -> None:
+    def __init__(
+        self, factories: frozenset[str], closers: frozenset[str], guesses: frozenset[str] = ALL_IDS, view: Optional[ModuleView] = None
+    ) -> None:
         self.guesses = guesses
-        self.imports = ImportTable()
+        self.imports = ImportTable(view.module, view.is_package) if view is not None else ImportTable()
         self.classes: list[ast.ClassDef] = []
         self.fns: list[_Fn] = []
         self.summaries = Summaries()
@@ -432,18 +452,25 @@ def scan(
     factories: frozenset[str] = frozenset(),
     closers: frozenset[str] = frozenset(),
     guesses: frozenset[str] = ALL_IDS,
+    view: Optional[ModuleView] = None,
 ) -> ScanResult:
-    """``guesses``: the named heuristics that apply (``socklint.heuristics``)."""
-    w = _Walk(factories, closers, guesses)
+    """``guesses``: the named heuristics that apply (``socklint.heuristics``). ``view``: what
+    the module sees of its project through its imports (``project.ProjectIndex.view``)."""
+    if view:
+        factories = factories | frozenset(view.socket_classes) | frozenset(k for k, f in view.functions.items() if f.source)
+    w = _Walk(factories, closers, guesses, view)
     w.run(tree)
     fns, summaries, imports = w.fns, w.summaries, w.imports
     _resolve_factory_aliases(w, factories)
+    factories = factories | _find_socket_classes(w.classes, imports, summaries, view)
+    _import_view(summaries, view)
     _find_sources(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
     _find_nonraising(fns, summaries, imports, guesses)
     _find_local_classes(w.classes, summaries)
     _find_always_raise(fns, summaries)
+    _import_raising(summaries, view)
     unseen = w.passed | {a for a, n in w.attr_mentions.items() if n != w.attr_calls.get(a, 0)}
     _find_dgram_params(fns, imports, summaries, unseen, w.call_funcs)
     _close_chains(fns, summaries)
@@ -470,7 +497,7 @@ def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:
 def _late_triggers(w: _Walk, factories: frozenset[str]) -> None:
     """Names that call a socket factory under another name: local sources, and imports such
     as `from socket import create_connection as connect_to`."""
-    extra = set(w.summaries.sources) | {local for local, q in w.imports.names.items() if w.is_factory(q, factories)}
+    extra = set(w.summaries.sources) | w.summaries.socket_classes | {local for local, q in w.imports.names.items() if w.is_factory(q, factories)}
     if extra:
         for f in w.fns:
             if not f.trigger and f.called & extra:
@@ -478,6 +505,74 @@ def _late_triggers(w: _Walk, factories: frozenset[str]) -> None:
         for ti, called in w.top_called.items():
             if called & extra:
                 w.top_trigger[ti] = True
+
+
+def _find_socket_classes(
+    classes: list[ast.ClassDef], imports: ImportTable, s: Summaries, view: Optional[ModuleView]
+) -> frozenset[str]:
+    """Classes of the module derived from a socket class (``model.SOCKET_CLASSES``, one of the
+    project's, or another class of this module that is one): their constructors make sockets.
+    Returns their names, which the module's analysis treats as factories."""
+    known = set(model.SOCKET_CLASSES) | (set(view.socket_classes) if view else set())
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for c in classes:
+            if c.name in found:
+                continue
+            for b in c.bases:
+                name = dotted_name(b)
+                if name is not None and (imports.qualify(name) in known or name in found):
+                    found.add(c.name)
+                    changed = True
+                    break
+    s.socket_classes |= found
+    return frozenset(found)
+
+
+def _import_view(s: Summaries, view: Optional[ModuleView]) -> None:
+    """Merge what the module's imports reach in the project into its own summaries, under the
+    spellings the module uses, before the summaries that build on them (a local helper that
+    returns an imported helper's socket is a source too)."""
+    if not view:
+        return
+    s.socket_classes |= set(view.socket_classes)
+    for spelling, c in view.socket_classes.items():
+        s.origins[spelling] = f"{c.path}:{c.line}"
+    for spelling, f in view.functions.items():
+        s.defined.add(spelling)
+        s.origins[spelling] = f"{f.path}:{f.line}"
+        if f.source:
+            s.sources.add(spelling)
+            s.function_sources.add(spelling)
+        if f.wraps:
+            s.wrappers.setdefault(spelling, set()).update(f.wraps)
+        if f.closes:
+            s.closers.setdefault(spelling, set()).update(f.closes)
+        if f.keeps:
+            s.keepers.setdefault(spelling, set()).update(f.keeps)
+        if f.is_async:
+            s.async_funcs.add(spelling)
+
+
+def _import_raising(s: Summaries, view: Optional[ModuleView]) -> None:
+    """What imported helpers can raise, after the module's own derivations (which replace
+    these sets wholesale)."""
+    if not view:
+        return
+    for spelling, f in view.functions.items():
+        if f.raises == "oscfg":
+            s.oscfg_only.add(spelling)
+            s.os_only.add(spelling)
+        elif f.raises == "os":
+            s.os_only.add(spelling)
+        elif f.raises == "nonos":
+            s.non_os.add(spelling)
+        if f.cannot_raise:
+            s.nonraising.add(spelling)
+        if f.always_raises:
+            s.always_raise.add(spelling)
 
 
 def _class_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str], summaries: Summaries) -> None:
@@ -538,11 +633,26 @@ def _find_sources(fns: list[_Fn], imports: ImportTable, factories: frozenset[str
             # helper wraps its parameter, and so takes it over.
             calls = [r] if isinstance(r, ast.Call) else f.assigned.get(r.id, []) if isinstance(r, ast.Name) else []
             for c in calls:
-                if c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in f.params and _is_source_call(c, imports, factories, s.sources):
+                if c.args and isinstance(c.args[0], ast.Name) and c.args[0].id in f.params and _takes_over_first(c, imports, s):
                     s.wrappers.setdefault(f.node.name, set()).add(f.params[c.args[0].id])
             changed = True
         if not changed:
             break
+
+
+def _takes_over_first(call: ast.Call, imports: ImportTable, s: Summaries) -> bool:
+    """The call wraps its first argument into the socket it returns (``ctx.wrap_socket(sock)``,
+    ``ssl.wrap_socket(sock)``, a helper that does): not ``socket.socket(family)``."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in model.WRAP_METHODS:
+        return True
+    name = dotted_name(func)
+    if name is None:
+        return False
+    if imports.qualify(name) in model.WRAPPING_FACTORIES:
+        return True
+    wrapped = s.wrappers.get(name) or s.wrappers.get(imports.qualify(name))
+    return bool(wrapped and 0 in wrapped)
 
 
 def _catches_oserror(node: ast.Try) -> bool:

@@ -21,10 +21,12 @@ from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from socklint import __version__
-from socklint.api import check_source
+from socklint.analysis.project import ModuleView
+from socklint.api import check_source, iter_python_files
 from socklint.codes import CODES, resolve
 from socklint.config import Settings
 from socklint.integrations.common import SettingsCache, encode_source
+from socklint.project import ProjectViews
 from socklint.source import DecodeError, decode, may_contain_findings
 
 OPT_IN_CODES: tuple[str, ...] = tuple(c.code for c in CODES.values() if not c.default_enabled)
@@ -36,6 +38,8 @@ class Plugin:
 
     # Per process (flake8 -j forks workers that each build their own): settings per folder.
     _settings_cache: ClassVar[SettingsCache] = SettingsCache()
+    # The project index of each package, built once per flake8 process (see socklint.project).
+    _views: ClassVar[ProjectViews] = ProjectViews()
     # Opt-in codes the flake8 command line / config chose by full code.
     _flake8_opt_in: ClassVar[tuple[str, ...]] = ()
 
@@ -71,6 +75,7 @@ class Plugin:
         configured = self._settings_cache.for_path(
             self.filename if self.filename not in ("stdin", "-") else ""
         )
+        self.configured = configured
         opt_in = tuple(c for c in OPT_IN_CODES if configured.is_enabled(c)) + self._flake8_opt_in
         return dataclasses.replace(
             configured,
@@ -81,10 +86,19 @@ class Plugin:
             exclude=(),
         )
 
-    def _source_bytes(self) -> tuple[bytes, bool]:
+    def _view(self) -> ModuleView | None:
+        """What the module sees of its package: the same project index the CLI builds."""
+        if self.filename in ("stdin", "-") or not os.path.isfile(self.filename):
+            return None
+        try:
+            return self._views.view_for(self.filename, self.settings, lambda where: iter_python_files(where, self.configured))
+        except Exception:  # noqa: BLE001 - without the index the file is still checked alone
+            return None
+
+    def _source_bytes(self, view: ModuleView | None) -> tuple[bytes, bool]:
         """The bytes to check, and whether they are the text flake8 parsed (so its tree fits)."""
         data = encode_source("".join(self.lines))
-        if not may_contain_findings(data, self.settings.socket_factories):
+        if not may_contain_findings(data, self.settings.socket_factories + (view.trigger_names() if view else ())):
             return data, True  # the cheap path: check_source will skip it too
         # flake8 decodes a file it cannot decode as declared as latin-1 instead of failing;
         # socklint check reports such a file (SKL002). Hand over the bytes on disk then.
@@ -100,7 +114,8 @@ class Plugin:
         return data, True
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
-        data, same_text = self._source_bytes()
+        view = self._view()
+        data, same_text = self._source_bytes(view)
         # check_syntax=False: flake8 reports syntax errors itself (E999) and runs no plugin then.
         diags = check_source(
             self.filename,
@@ -109,6 +124,7 @@ class Plugin:
             apply_noqa=False,
             check_syntax=False,
             tree=self.tree if same_text else None,
+            view=view,
         )
         for d in diags:
             # flake8 columns are 0-based; socklint's are 1-based.

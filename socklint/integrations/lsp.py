@@ -28,11 +28,12 @@ from pygls.workspace import TextDocument
 from pygls.workspace.position_codec import PositionCodec
 
 from socklint import __version__
-from socklint.api import check_source
+from socklint.api import check_source, iter_python_files
 from socklint.codes import CODES
 from socklint.config import ConfigError
 from socklint.diagnostics import Diagnostic, Severity
 from socklint.integrations.common import SettingsCache, encode_source
+from socklint.project import ProjectViews, outermost_package
 from socklint.source import split_lines
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class SocklintServer(LanguageServer):
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="socklint")
         self.pending: dict[str, asyncio.Task[None]] = {}
         self.shown_errors: set[str] = set()
+        # The project index of each package with open modules (see socklint.project).
+        self.views = ProjectViews()
 
     def open_document(self, uri: str) -> TextDocument | None:
         # pygls keys its documents by the unquoted URI; get_text_document() would read a
@@ -103,13 +106,40 @@ class SocklintServer(LanguageServer):
             self._publish(uri, version, text, [])
             return
         loop = asyncio.get_running_loop()
+        data = encode_source(text)
+        # Unsaved buffers of the same project count as its modules (the index sees the edit).
+        overrides = {
+            p: encode_source(d.source)
+            for d in list(self.workspace.text_documents.values())
+            if _is_python(d.uri, d.language_id) and (p := to_fs_path(d.uri)) and p != path
+        }
+        overrides[path] = data
         diags = await loop.run_in_executor(
-            self.executor, check_source, report_path, encode_source(text), settings
+            self.executor, self._check, path, report_path, data, settings, overrides
         )
         current = self.open_document(uri)
         if current is None or current.version != version:
             return  # closed or edited meanwhile: a newer analysis is (or will be) scheduled
         self._publish(uri, version, text, diags)
+        if delay > 0:
+            # An edit may change what the module exports: the other open modules of its package
+            # are analysed again (unchanged functions come from the snippet cache).
+            pkg = outermost_package(path)
+            if pkg is not None:
+                for other in list(self.workspace.text_documents.values()):
+                    p = to_fs_path(other.uri)
+                    if other.uri != uri and p and _is_python(other.uri, other.language_id) and outermost_package(p) == pkg:
+                        self.schedule(other.uri, 0)
+
+    def _check(
+        self, path: str, report_path: str, data: bytes, settings: Any, overrides: dict[str, bytes]
+    ) -> list[Diagnostic]:
+        try:
+            view = self.views.view_for(path, settings, lambda where: iter_python_files(where, settings), overrides)
+        except Exception:
+            log.exception("socklint could not index the project of %s", path)
+            view = None
+        return check_source(report_path, data, settings, view=view)
 
     def _report_path(self, path: str) -> str:
         """The path used for per-file-ignores and exclude, relative to the project (the folder

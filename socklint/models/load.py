@@ -71,7 +71,11 @@ _NONE: Mapping[str, Field] = {}
 KINDS: Mapping[str, Kind] = {
     "factories": Kind(
         "Calls (qualified names) that return a fresh socket the caller owns.",
-        {"returns": _choice("socket", "pair", default="socket"), "takes-over-argument": Field(bool, default=False)},
+        {
+            "returns": _choice("socket", "pair", default="socket"),
+            "takes-over-argument": Field(bool, default=False),
+            "is-class": Field(bool, default=False),
+        },
     ),
     "method-factories": Kind(
         "Methods, on any receiver, that return a fresh socket: `wrap` (takes its first argument "

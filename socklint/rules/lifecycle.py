@@ -18,6 +18,9 @@ def _trace(ctx: RuleContext, res: Resource, leak: Leak, final_note: str) -> tupl
     for node, note in steps:
         if note == "created":
             note = f"{ctx.describe(res)} created by `{res.callee}`"
+            if res.defined_at is not None:
+                # A helper or socket class of another module of the project.
+                note += f", which returns a new socket ({res.defined_at})"
         out.append((node, note))
     if leak.kind != "call":  # a raising call is already the witness's last step
         out.append((leak.node, final_note))

@@ -1,0 +1,380 @@
+"""The project index: what the functions and classes of every module of a project do with
+sockets, so that a module's analysis knows its imports from the same project.
+
+A module's **summary** (``ModuleSummary``) is computed from its own scan alone: for each
+top-level function and each method of a top-level class, the facts its module-local summary
+already has (returns a fresh socket, wraps / closes / keeps a parameter, what it can raise,
+always raises, cannot raise), the classes with their bases, and the module's imports (relative
+imports resolved). Summaries are plain data, keyed by the file's content and module name in the
+cache, and cheap to ship to worker processes.
+
+The **index** holds every summary of the run and answers, for one module, its **view**: every
+spelling through which the module reaches a project function or class (``open_channel`` after
+``from .transport import open_channel``, ``pkg.transport.open_channel`` after ``import
+pkg.transport as t``), with the facts behind it, re-exports from ``__init__.py`` followed. The
+view is what ``scan`` merges into the module's own summaries, so the interpreter treats an
+imported helper exactly as it treats one of the module's own.
+
+A class that derives from ``socket.socket`` (or from another such class, of this project or a
+modelled one) is a **socket class**: constructing it creates a socket.
+
+Nothing outside the paths being checked is read: the standard library and site-packages are
+known only through the model (``socklint/models``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from socklint.analysis import model
+from socklint.analysis.astutil import dotted_name
+
+# Names the built-in model describes: the model's rows win over what a project module of that
+# name says about itself (the standard library checked as a project defines `socket.socket`).
+_MODELLED = frozenset(r.name for r in model.BUILTIN.rows)
+
+# How many re-exports (`from .transport import open_channel` in `__init__.py`) a name may go
+# through before resolution gives up: real packages use one or two.
+MAX_REEXPORT_HOPS = 8
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    """What calling one function (or method) does, in its module's terms."""
+
+    path: str
+    line: int
+    source: bool = False  # returns a fresh socket the caller owns
+    wraps: tuple[int, ...] = ()  # parameters it takes over and returns wrapped
+    closes: tuple[int, ...] = ()  # parameters it closes (on some path: cleanup on failure too)
+    keeps: tuple[int, ...] = ()  # parameters it stores or hands to a longer-lived owner
+    raises: str = "any"  # "any" | "os" (OSError only) | "oscfg" (configuration OSError) | "nonos"
+    cannot_raise: bool = False
+    always_raises: bool = False
+    is_async: bool = False
+
+    def relevant(self) -> bool:
+        """Facts that change what a caller's analysis does."""
+        return bool(
+            self.source or self.wraps or self.closes or self.keeps or self.raises != "any"
+            or self.cannot_raise or self.always_raises or self.is_async
+        )
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    path: str
+    line: int
+    bases: tuple[str, ...]  # qualified through the module's imports
+    methods: Mapping[str, FunctionFacts] = field(default_factory=dict)
+
+
+@dataclass
+class ModuleSummary:
+    name: str
+    path: str
+    is_package: bool
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    # Local name -> qualified name for every import of the module (re-exports).
+    imports: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        def fn(f: FunctionFacts) -> dict[str, Any]:
+            return {k: (list(v) if isinstance(v, tuple) else v) for k, v in f.__dict__.items()}
+
+        return {
+            "name": self.name,
+            "path": self.path,
+            "is_package": self.is_package,
+            "functions": {k: fn(v) for k, v in sorted(self.functions.items())},
+            "classes": {
+                k: {"path": c.path, "line": c.line, "bases": list(c.bases), "methods": {m: fn(f) for m, f in sorted(c.methods.items())}}
+                for k, c in sorted(self.classes.items())
+            },
+            "imports": dict(sorted(self.imports.items())),
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> ModuleSummary:
+        def fn(d: dict[str, Any]) -> FunctionFacts:
+            return FunctionFacts(
+                str(d["path"]), int(d["line"]), bool(d["source"]), tuple(int(i) for i in d["wraps"]),
+                tuple(int(i) for i in d["closes"]), tuple(int(i) for i in d["keeps"]), str(d["raises"]),
+                bool(d["cannot_raise"]), bool(d["always_raises"]), bool(d["is_async"]),
+            )
+
+        return cls(
+            str(obj["name"]),
+            str(obj["path"]),
+            bool(obj["is_package"]),
+            {str(k): fn(v) for k, v in obj["functions"].items()},
+            {
+                str(k): ClassFacts(str(c["path"]), int(c["line"]), tuple(str(b) for b in c["bases"]), {str(m): fn(f) for m, f in c["methods"].items()})
+                for k, c in obj["classes"].items()
+            },
+            {str(k): str(v) for k, v in obj["imports"].items()},
+        )
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()
+
+
+def module_name(path: str) -> tuple[str, bool]:
+    """The dotted module name of a file, from the packages around it (each directory with an
+    ``__init__.py`` is a package), and whether the file is a package's ``__init__``: the
+    way the import system names it when the outermost package's parent is on ``sys.path``."""
+    full = os.path.abspath(path)
+    directory, filename = os.path.split(full)
+    stem = filename.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")) or os.path.isfile(os.path.join(directory, "__init__.pyi")):
+        directory, pkg = os.path.split(directory)
+        parts.append(pkg)
+        if not pkg:
+            break
+    parts.reverse()
+    return ".".join(p for p in parts if p) or stem, is_package
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> Optional[str]:
+    """``from ..x import y`` inside ``module``: the absolute name of ``..x`` (None when the
+    dots climb above the top package)."""
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        if level - 1 > len(parts):
+            return None
+        parts = parts[: len(parts) - (level - 1)]
+    if target:
+        parts.append(target)
+    return ".".join(parts) or None
+
+
+@dataclass
+class ModuleView:
+    """What one module sees of the project through its imports: spellings (local names and
+    qualified names) -> facts, and the spellings that construct a socket class. Empty for a
+    module that imports nothing the project summarises."""
+
+    module: str
+    is_package: bool
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    socket_classes: dict[str, ClassFacts] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.functions or self.socket_classes)
+
+    def digest(self) -> str:
+        payload = {
+            "module": self.module,
+            "package": self.is_package,
+            "functions": {k: [v.path, v.line, v.source, v.wraps, v.closes, v.keeps, v.raises, v.cannot_raise, v.always_raises, v.is_async] for k, v in sorted(self.functions.items())},
+            "socket_classes": sorted(self.socket_classes),
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def trigger_names(self) -> tuple[str, ...]:
+        """Names whose mention makes a file worth the deep analysis (the prefilter)."""
+        return tuple(sorted({k for k, f in self.functions.items() if f.source} | set(self.socket_classes)))
+
+
+class ProjectIndex:
+    def __init__(self, summaries: Iterable[ModuleSummary]) -> None:
+        self.modules: dict[str, ModuleSummary] = {}
+        for s in sorted(summaries, key=lambda s: (s.name, s.path)):
+            # Two files claiming one module name (scripts side by side in folders without
+            # `__init__.py`): the first in path order wins, so the answer does not depend on
+            # the order the files were given.
+            self.modules.setdefault(s.name, s)
+        self._socket_class_memo: dict[str, bool] = {}
+
+    # ------------------------------------------------------------------ resolution
+    def resolve(self, qual: str, hops: int = 0) -> Optional[FunctionFacts | ClassFacts]:
+        """The function or class a qualified name denotes, through re-exports."""
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        mod, _, name = qual.rpartition(".")
+        if mod:
+            s = self.modules.get(mod)
+            if s is not None:
+                if name in s.functions:
+                    return s.functions[name]
+                if name in s.classes:
+                    return s.classes[name]
+                target = s.imports.get(name)
+                if target is not None and target != qual:
+                    return self.resolve(target, hops + 1)
+                return None
+            # `pkg.mod.Class.method`
+            owner = self.resolve(mod, hops + 1)
+            if isinstance(owner, ClassFacts):
+                return owner.methods.get(name)
+        return None
+
+    def resolve_name(self, qual: str, hops: int = 0) -> Optional[str]:
+        """The qualified name of the definition ``qual`` reaches through re-exports."""
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        mod, _, name = qual.rpartition(".")
+        s = self.modules.get(mod) if mod else None
+        if s is None:
+            return None
+        if name in s.functions or name in s.classes:
+            return qual
+        target = s.imports.get(name)
+        if target is not None and target != qual:
+            return self.resolve_name(target, hops + 1)
+        return None
+
+    def is_socket_class(self, qual: str, depth: int = 0) -> bool:
+        memo = self._socket_class_memo.get(qual)
+        if memo is not None:
+            return memo
+        if depth > 20:
+            return False
+        self._socket_class_memo[qual] = False  # cycles in the bases
+        facts = self.resolve(qual)
+        ok = isinstance(facts, ClassFacts) and any(
+            b in model.SOCKET_CLASSES or self.is_socket_class(self.resolve_name(b) or b, depth + 1) for b in facts.bases
+        )
+        self._socket_class_memo[qual] = ok
+        return ok
+
+    # ------------------------------------------------------------------ views
+    def view(self, summary: ModuleSummary) -> ModuleView:
+        v = ModuleView(summary.name, summary.is_package)
+        own_classes = {f"{summary.name}.{c}": c for c in summary.classes}
+        for qual, local in own_classes.items():
+            if self.is_socket_class(qual):
+                v.socket_classes[local] = summary.classes[local]
+        for local, qual in sorted(summary.imports.items()):
+            if qual in self.modules:
+                # `import pkg.transport as t`: every function and class of the module, by its
+                # qualified spelling (`t.open_channel` qualifies to `pkg.transport.open_channel`).
+                self._add_module(v, qual, self.modules[qual])
+                continue
+            facts = self.resolve(qual)
+            if facts is not None:
+                self._add(v, local, qual, facts)
+        return v
+
+    def _add(self, v: ModuleView, local: str, qual: str, facts: FunctionFacts | ClassFacts) -> None:
+        if qual in _MODELLED:
+            return  # the model has its word on it (the standard library's own `socket.py`)
+        if isinstance(facts, FunctionFacts):
+            if facts.relevant():
+                v.functions[local] = facts
+                v.functions[qual] = facts
+        elif self.is_socket_class(self.resolve_name(qual) or qual):
+            v.socket_classes[local] = facts
+            v.socket_classes[qual] = facts
+
+    def _add_module(self, v: ModuleView, qual: str, s: ModuleSummary) -> None:
+        for name, f in s.functions.items():
+            if f.relevant() and f"{qual}.{name}" not in _MODELLED:
+                v.functions[f"{qual}.{name}"] = f
+        for name, c in s.classes.items():
+            if self.is_socket_class(f"{s.name}.{name}") and f"{qual}.{name}" not in _MODELLED:
+                v.socket_classes[f"{qual}.{name}"] = c
+
+
+# ---------------------------------------------------------------------- summaries from a scan
+def summarise_module(tree: Optional[ast.Module], result: Any, path: str, view: ModuleView) -> Optional[ModuleSummary]:
+    """The summary of a module for the index: from its scan, or, for a module the prefilter
+    ruled out (no socket code of its own), only its imports (it may re-export helpers)."""
+    if result is not None:
+        return summarise(result, view.module, path, view.is_package)
+    if tree is None:
+        return None
+    from socklint.analysis.scan import ImportTable  # scan imports this module
+
+    table = ImportTable(view.module, view.is_package)
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            table.add(stmt)
+        elif isinstance(stmt, (ast.If, ast.Try)):
+            # `try: from .fast import open_channel except ImportError: ...` at module level.
+            stack.extend(stmt.body)
+            stack.extend(stmt.orelse)
+            stack.extend(getattr(stmt, "finalbody", []))
+            for h in getattr(stmt, "handlers", []):
+                stack.extend(h.body)
+    out = ModuleSummary(view.module, path, view.is_package, imports=dict(table.names))
+    for dotted in table.dotted_modules:
+        out.imports.setdefault(dotted, dotted)
+    _add_classes(out, tree, table)
+    return out
+
+
+def _add_classes(out: ModuleSummary, tree: ast.Module, imports: Any) -> None:
+    """Top-level classes with their bases qualified: through the imports, or as this module's
+    own class (`class RetryingSocket(TracedSocket)` next to `TracedSocket`)."""
+    own = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name not in out.classes:
+            bases: list[str] = []
+            for b in (dotted_name(x) for x in stmt.bases):
+                if b is None:
+                    continue
+                head = b.split(".", 1)[0]
+                bases.append(f"{out.name}.{b}" if head in own and head not in imports.names else imports.qualify(b))
+            out.classes[stmt.name] = ClassFacts(out.path, stmt.lineno, tuple(bases), {})
+
+
+def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSummary:
+    """The exported summary of one scanned module (``scan.ScanResult``)."""
+    s = result.summaries
+    out = ModuleSummary(name, path, is_package, imports=dict(result.imports.names))
+    for dotted in result.imports.dotted_modules:
+        out.imports.setdefault(dotted, dotted)
+    _add_classes(out, result.tree, result.imports)
+    for fnode, cls in _top_level_functions(result.tree):
+        n = fnode.name
+        if cls is None:
+            out.functions[n] = _facts(s, n, path, fnode.lineno, n in s.function_sources, n in s.nonraising)
+            continue
+        c = out.classes.get(cls)
+        if c is not None and n not in c.methods:
+            methods = dict(c.methods)
+            methods[n] = _facts(
+                s, n, path, fnode.lineno, cls in s.method_sources.get(n, ()), cls in s.nonraising_methods.get(n, ())
+            )
+            out.classes[cls] = ClassFacts(c.path, c.line, c.bases, methods)
+    return out
+
+
+def _top_level_functions(tree: ast.Module) -> Iterable[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Optional[str]]]:
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield stmt, None
+        elif isinstance(stmt, ast.ClassDef):
+            for sub in stmt.body:
+                if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield sub, stmt.name
+
+
+def _facts(s: Any, n: str, path: str, line: int, source: bool, cannot_raise: bool) -> FunctionFacts:
+    raises = "oscfg" if n in s.oscfg_only else "os" if n in s.os_only else "nonos" if n in s.non_os else "any"
+    return FunctionFacts(
+        path,
+        line,
+        source=source,
+        wraps=tuple(sorted(s.wrappers.get(n, ()))),
+        closes=tuple(sorted(s.closers.get(n, ()))),
+        keeps=tuple(sorted(s.keepers.get(n, ()))),
+        raises=raises,
+        cannot_raise=cannot_raise,
+        always_raises=n in s.always_raise,
+        is_async=n in s.async_funcs,
+    )

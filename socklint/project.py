@@ -1,0 +1,187 @@
+"""Building the project index for a run: which files make up the project, and the rounds that
+bring every module's view of its imports to a fixed point.
+
+The project of a run is every file being checked plus, for each of them that sits in a package
+(a directory with ``__init__.py``), every module of its outermost package: the pre-commit hook
+passes only the staged files, and their imports still resolve. Nothing outside is read.
+
+Summaries are computed bottom-up by rounds: round 1 summarises every module alone; each later
+round re-summarises only the modules whose view (what their imports reach) changed, until none
+changes or ``MAX_ROUNDS`` is reached (an import cycle that keeps feeding itself); a module whose
+view still moved is then analysed once more with the final view, without feeding it back. The
+CLI, the flake8 plugin and the language server all go through ``converge``, so they agree on
+every module's view, whatever the order of the files and the number of workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Optional, TypeVar
+
+from socklint.analysis.project import ModuleSummary, ModuleView, ProjectIndex, module_name
+from socklint.api import check_module
+from socklint.config import Settings
+
+# Rounds of re-summarising before the views are taken as final (a chain of helpers returning
+# each other's sockets across modules needs one round per module on the chain).
+MAX_ROUNDS = 4
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    path: str
+    data: bytes
+    module: str
+    is_package: bool
+
+    def empty_view(self) -> ModuleView:
+        return ModuleView(self.module, self.is_package)
+
+
+def project_file(path: str, data: bytes) -> ProjectFile:
+    name, is_package = module_name(path)
+    return ProjectFile(path, data, name, is_package)
+
+
+def outermost_package(path: str) -> Optional[str]:
+    """The directory of the outermost package around ``path`` (None for a module outside any
+    package)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    found: Optional[str] = None
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        found = directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return found
+
+
+def project_paths(paths: Sequence[str], iter_files: Callable[[Iterable[str]], Iterable[str]]) -> list[str]:
+    """Files of the project around ``paths`` that are not in ``paths`` themselves: the other
+    modules of the packages the given files belong to (``iter_files`` lists a directory's
+    Python files, honouring the exclusions)."""
+    given = {os.path.abspath(p) for p in paths}
+    # Spelt like the given paths (relative ones stay relative): traces name these files.
+    relative = not any(os.path.isabs(p) for p in paths)
+    packages = sorted(
+        {os.path.relpath(pkg) if relative else pkg for p in paths if (pkg := outermost_package(p)) is not None}
+    )
+    extra: list[str] = []
+    seen: set[str] = set()
+    for pkg in packages:
+        for f in iter_files([pkg]):
+            full = os.path.abspath(f)
+            if full not in given and full not in seen and f.endswith(".py"):
+                seen.add(full)
+                extra.append(os.path.normpath(f))
+    return extra
+
+
+@dataclass
+class Converged(Generic[T]):
+    index: ProjectIndex
+    views: dict[str, ModuleView]  # by path
+    results: dict[str, T]  # by path: what ``work`` returned with the final view
+    rounds: int
+
+
+Work = Callable[[list[tuple[ProjectFile, ModuleView]]], list[tuple[Optional[ModuleSummary], T]]]
+
+
+def converge(files: Sequence[ProjectFile], work: Work[T], max_rounds: int = MAX_ROUNDS) -> Converged[T]:
+    """Run ``work`` (summarise, and whatever else the caller does with a module and its view)
+    round by round until every module has been handled with its final view."""
+    summaries: dict[str, Optional[ModuleSummary]] = {}
+    handled: dict[str, str] = {}
+    results: dict[str, T] = {}
+    views = {f.path: f.empty_view() for f in files}
+    todo = list(files)
+    rounds = 0
+    index = ProjectIndex(())
+    while todo:
+        rounds += 1
+        for f, (summary, result) in zip(todo, work([(f, views[f.path]) for f in todo])):
+            summaries[f.path] = summary
+            results[f.path] = result
+            handled[f.path] = views[f.path].digest()
+        if rounds > max_rounds:
+            break  # the final pass, with the views as they stood: not fed back
+        index = ProjectIndex(s for s in summaries.values() if s is not None)
+        for f in files:
+            s = summaries.get(f.path)
+            views[f.path] = index.view(s) if s is not None else f.empty_view()
+        todo = [f for f in files if views[f.path].digest() != handled[f.path]]
+    return Converged(index, views, results, rounds)
+
+
+class ProjectViews:
+    """Views for front ends that see one file at a time (the flake8 plugin, the language
+    server): the project of a file is its outermost package, indexed once and reused until a
+    module of it changes on disk (or, for the editor, in an unsaved buffer). A module outside
+    any package is analysed alone, as the CLI does when it is given alone."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._memo: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...], dict[str, str], Converged[None]]] = {}
+
+    def view_for(
+        self,
+        path: str,
+        settings: Settings,
+        iter_files: Callable[[Iterable[str]], Iterable[str]],
+        overrides: Optional[dict[str, bytes]] = None,
+    ) -> Optional[ModuleView]:
+        """``overrides``: texts that differ from the disk (unsaved editor buffers), by path."""
+        pkg = outermost_package(path)
+        if pkg is None:
+            return None
+        overrides = {os.path.abspath(p): d for p, d in (overrides or {}).items()}
+        paths = sorted({os.path.abspath(p) for p in iter_files([pkg]) if p.endswith(".py")} | {os.path.abspath(path)})
+        stamp = tuple(_stamp(p, overrides) for p in paths)
+        key = (pkg, settings.cache_key())
+        with self._lock:
+            memo = self._memo.get(key)
+        if memo is None or memo[0] != stamp or any(memo[1].get(p) != _digest(d) for p, d in overrides.items() if p in memo[1]):
+            files = []
+            for p in paths:
+                data = overrides.get(p)
+                if data is None:
+                    try:
+                        with open(p, "rb") as fh:
+                            data = fh.read()
+                    except OSError:
+                        continue
+                files.append(project_file(p, data))
+
+            def work(batch: list[tuple[ProjectFile, ModuleView]]) -> list[tuple[Optional[ModuleSummary], None]]:
+                return [(check_module(f.path, f.data, settings, view=v, scan_only=True)[1], None) for f, v in batch]
+
+            memo = (stamp, {p: _digest(d) for p, d in overrides.items()}, converge(files, work))
+            with self._lock:
+                self._memo[key] = memo
+        return memo[2].views.get(os.path.abspath(path))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._memo.clear()
+
+
+def _stamp(path: str, overrides: dict[str, bytes]) -> tuple[str, int, int]:
+    if path in overrides:
+        return (path, -1, len(overrides[path]))
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, -2, 0)
+    return (path, st.st_mtime_ns, st.st_size)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
