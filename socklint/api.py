@@ -10,13 +10,17 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from socklint.analysis.project import ModuleSummary, ModuleView, summarise_module
-from socklint.analysis.scan import ScanResult
 from socklint.codes import CODES
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic
 from socklint.source import DecodeError, decode, may_contain_findings, split_lines
 from socklint.suppress import is_suppressed
+
+if TYPE_CHECKING:  # the scan imports libcst, which a file without socket code never needs
+    from socklint.analysis.scan import ScanResult
 
 
 def tool_diagnostic(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:

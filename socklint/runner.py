@@ -85,6 +85,16 @@ def _batches(todo: list[tuple[int, _Item]], workers: int) -> list[list[tuple[int
     return batches
 
 
+def entry_key(cache: Cache, path: str, data: bytes, view: ModuleView | None = None, scan_only: bool = False) -> str:
+    """A file's cache key: its bytes and path, and what else its result depends on: its view of
+    the project (module name included: relative imports resolve by it), and whether it was only
+    summarised. ``view=None``: the first round's (the module alone)."""
+    if view is None:
+        f = project_file(path, data)
+        view = f.empty_view()
+    return cache.key(path, data, view.digest() + (":summary" if scan_only else ""))
+
+
 class _Pool:
     """Worker processes, started on first need and reused by every round of the index."""
 
@@ -172,8 +182,8 @@ def check_paths(
         for j, (f, view) in enumerate(batch):
             scan_only = f.path not in reported
             if cache is not None:
-                keys[j] = cache.key(f.path, f.data, view.digest() + (":summary" if scan_only else ""))
-                hit = cache.get_entry(keys[j])  # type: ignore[arg-type]
+                key = keys[j] = entry_key(cache, f.path, f.data, view, scan_only)
+                hit = cache.get_entry(key)
                 if hit is not None:
                     out[j] = hit
                     continue

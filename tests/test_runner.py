@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from socklint.api import check_file
-from socklint.cache import Cache
+from socklint.cache import CACHE_FORMAT, Cache
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic, Severity, TraceStep
-from socklint.runner import check_paths
+from socklint.runner import check_paths, entry_key
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 # Real socket code: once the engine reports on it, these tests compare real findings.
@@ -84,7 +84,7 @@ def test_cache_entries_are_really_replayed(corpus: list[str], tmp_path: Path) ->
     settings = Settings()
     path = next(p for p in corpus if p.endswith("leak.py"))
     cache = Cache(tmp_path / "cache", settings)
-    key = cache.key(path, Path(path).read_bytes())
+    key = entry_key(cache, path, Path(path).read_bytes())
     planted = Diagnostic(path, 3, 1, 3, 5, "SKL101", "planted", Severity.ERROR, (TraceStep(2, 1, "here"),))
     cache.put(key, [planted])
     assert check_paths([path], settings, jobs=1, cache=Cache(tmp_path / "cache", settings)) == [planted]
@@ -127,7 +127,7 @@ def test_corrupt_entry_is_ignored_and_repaired(corpus: list[str], tmp_path: Path
     path = next(p for p in corpus if p.endswith("bad_encoding.py"))
     expected = check_file(path, settings)
     cache = Cache(tmp_path / "cache", settings)
-    entry = cache.entry_path(cache.key(path, Path(path).read_bytes()))
+    entry = cache.entry_path(entry_key(cache, path, Path(path).read_bytes()))
     entry.parent.mkdir(parents=True)
     entry.write_bytes(garbage)
     assert check_paths([path], settings, jobs=1, cache=cache) == expected
@@ -154,7 +154,7 @@ def test_internal_errors_are_not_cached(tmp_path: Path, monkeypatch: pytest.Monk
     path = str(tmp_path / "x.py")
     Path(path).write_bytes(LEAK)
     crash = Diagnostic(path, 1, 1, 1, 1, "SKL900", "internal error", Severity.ERROR)
-    monkeypatch.setattr(runner, "check_source", lambda p, data, s: [crash])
+    monkeypatch.setattr(runner, "_analyse", lambda item, s: ([crash], None))
     assert check_paths([path], settings, jobs=1, cache=cache) == [crash]
     assert cache.stores == 0
 
@@ -202,7 +202,7 @@ def test_concurrent_runs_share_the_cache_safely(corpus: list[str], tmp_path: Pat
     outs = [p.communicate(timeout=300)[0] for p in procs]
     assert outs == [expected] * 4
     entries = list((tmp_path / ".socklint_cache").glob("*/*.json"))
-    assert entries and all(json.loads(e.read_bytes())["format"] == 1 for e in entries)
+    assert entries and all(json.loads(e.read_bytes())["format"] == CACHE_FORMAT for e in entries)
     # No temporary files left behind by the racing writers.
     assert not [p for p in (tmp_path / ".socklint_cache").rglob("*.tmp")]
     assert _cli([src], tmp_path).stdout == expected
