@@ -9,7 +9,6 @@ import ast
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from socklint.analysis.project import ModuleSummary, ModuleView, summarise_module

@@ -190,10 +190,10 @@ def check_paths(
             todo.append(j)
         for j, result in zip(todo, pool.run([(batch[j][0].path, batch[j][0].data, batch[j][1], batch[j][0].path not in reported) for j in todo])):
             out[j] = result
-            key = keys[j]
-            if cache is not None and key is not None and not any(d.code == "SKL900" for d in result[0]):
+            done_key = keys[j]
+            if cache is not None and done_key is not None and not any(d.code == "SKL900" for d in result[0]):
                 # Internal errors are not cached: a fixed socklint must retry them.
-                cache.put(key, result[0], result[1])
+                cache.put(done_key, result[0], result[1])
         return [(o[1], o[0]) if o is not None else (None, []) for o in out]
 
     try:

@@ -119,7 +119,11 @@ def test_import_cycles_converge(tmp_path: Path) -> None:
     from socklint.api import check_module
 
     def work(batch: list) -> list:
-        return [(lambda r: (r[1], r[0]))(check_module(f.path, f.data, view=v)) for f, v in batch]
+        out = []
+        for f, v in batch:
+            diags, summary = check_module(f.path, f.data, view=v)
+            out.append((summary, diags))
+        return out
 
     c = converge(files, work)
     assert c.rounds <= 5
