@@ -11,7 +11,7 @@ never depends on scheduling.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -76,12 +76,21 @@ def check_paths(
     settings: Settings,
     jobs: int | None = None,
     cache: Cache | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics of every file in ``paths``, in input order (each file's own list sorted).
 
     The same as ``[d for p in paths for d in check_file(p, settings)]``, whatever ``jobs`` and
-    whatever the cache holds.
+    whatever the cache holds. ``progress`` is told how many files are done so far, now and then.
     """
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done)
+
     jobs = default_jobs() if jobs is None else max(1, jobs)
     results: list[list[Diagnostic] | None] = [None] * len(paths)
     todo: list[tuple[int, str, bytes, str | None]] = []
@@ -91,20 +100,23 @@ def check_paths(
                 data = fh.read()
         except OSError:
             results[i] = check_file(path, settings)  # the SKL002 diagnostic, worded in one place
+            advance(1)
             continue
         key = cache.key(path, data) if cache is not None else None
         if cache is not None and key is not None:
             hit = cache.get(key)
             if hit is not None:
                 results[i] = hit
+                advance(1)
                 continue
         todo.append((i, path, data, key))
 
     if jobs > 1 and len(todo) >= MIN_FILES_FOR_POOL:
-        _run_pool(todo, results, settings, min(jobs, len(todo)))
+        _run_pool(todo, results, settings, min(jobs, len(todo)), advance)
     for i, path, data, _ in todo:
         if results[i] is None:  # serial mode, or the pool broke under this file
             results[i] = check_source(path, data, settings)
+            advance(1)
 
     if cache is not None:
         for i, _, _, key in todo:
@@ -120,6 +132,7 @@ def _run_pool(
     results: list[list[Diagnostic] | None],
     settings: Settings,
     workers: int,
+    advance: Callable[[int], None],
 ) -> None:
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,)) as pool:
@@ -131,6 +144,7 @@ def _run_pool(
                 try:
                     for (i, _, _, _), diags in zip(batch, fut.result()):
                         results[i] = diags
+                    advance(len(batch))
                 except BrokenProcessPool:
                     # A worker died (killed for memory, for instance). The caller analyses
                     # whatever is left in this process.
