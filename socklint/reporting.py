@@ -7,11 +7,15 @@ prints GitHub Actions workflow commands so findings become annotations.
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Callable, TextIO
 from urllib.parse import quote
@@ -232,7 +236,92 @@ def _physical(
     return {"artifactLocation": artifact, "region": region}
 
 
-def _result(d: Diagnostic, rule_index: dict[str, int]) -> dict[str, Any]:
+# A result's identity across runs, for code scanning to match alerts when lines move. The key
+# names the hash and its version, as SARIF asks (3.27.17): a change of recipe is a new key.
+FINGERPRINT_KEY = "socklintFindingHash/v1"
+
+# Line numbers that messages and trace notes quote ("created at line 5", "lines 26, 28 or 30"):
+# they change when code above moves, so they are not part of a finding's identity.
+_LINE_REFS = re.compile(r"\blines? \d+(?:(?:, | or | and )\d+)*")
+_SPACES = re.compile(r"\s+")
+
+
+def _normalise(text: str) -> str:
+    return _SPACES.sub(" ", _LINE_REFS.sub("line #", text)).strip()
+
+
+@dataclass(frozen=True)
+class _Scope:
+    start: int
+    end: int
+    qualname: str
+
+
+def _scopes(source: str) -> list[_Scope]:
+    """Every function and class of ``source`` with its dotted qualified name
+    (``Client.fetch.inner``), innermost last among those that share a start line."""
+    try:
+        tree = ast.parse(source)
+    except Exception:  # noqa: BLE001 - SyntaxError, RecursionError, null bytes: no names then
+        return []
+    out: list[_Scope] = []
+    stack: list[tuple[ast.AST, str]] = [(tree, "")]
+    while stack:
+        node, prefix = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}.{child.name}" if prefix else child.name
+                first = min([child.lineno, *(dec.lineno for dec in child.decorator_list)])
+                out.append(_Scope(first, child.end_lineno or child.lineno, name))
+                stack.append((child, name))
+            else:
+                stack.append((child, prefix))
+    return out
+
+
+def enclosing_name(scopes: Sequence[_Scope], line: int) -> str:
+    """The qualified name of the innermost function or class around ``line``; "" at module level."""
+    best: _Scope | None = None
+    for sc in scopes:
+        if sc.start <= line <= sc.end and (best is None or (sc.start, -sc.end) > (best.start, -best.end)):
+            best = sc
+    return best.qualname if best is not None else ""
+
+
+def fingerprints(diags: Sequence[Diagnostic], sources: Mapping[str, str] | None = None) -> list[str]:
+    """``partialFingerprints`` values, one per diagnostic, that do not move with line numbers.
+
+    The hash covers the file, the rule, the qualified name of the function (or class) around
+    the finding, and the message and witness notes with quoted line numbers blanked: the message
+    names the socket (`` `sock` ``, or the call that made it), the notes the branches and calls
+    of the path. Positions are left out, so blank lines or a new function above a finding keep
+    its fingerprint. Two findings that still hash alike (the same leak at two identical exits of
+    one function) are told apart by their order, ``hash:1``, ``hash:2``, as GitHub's own
+    ``primaryLocationLineHash`` does. Without the file's text (``sources``) the function name is
+    left empty, which is stable too.
+    """
+    scope_cache: dict[str, list[_Scope]] = {}
+    seen: Counter[str] = Counter()
+    out: list[str] = []
+    for d in diags:
+        scopes = scope_cache.get(d.path)
+        if scopes is None:
+            text = (sources or {}).get(d.path)
+            scopes = scope_cache[d.path] = _scopes(text) if text else []
+        parts = [
+            d.code,
+            d.path.replace(os.sep, "/"),
+            enclosing_name(scopes, d.line),
+            _normalise(d.message),
+            *(_normalise(step.note) for step in d.trace),
+        ]
+        digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        seen[digest] += 1
+        out.append(f"{digest}:{seen[digest]}")
+    return out
+
+
+def _result(d: Diagnostic, rule_index: dict[str, int], fingerprint: str) -> dict[str, Any]:
     uri, base = sarif_uri(d.path)
     result: dict[str, Any] = {
         "ruleId": d.code,
@@ -241,6 +330,7 @@ def _result(d: Diagnostic, rule_index: dict[str, int]) -> dict[str, Any]:
         "locations": [
             {"physicalLocation": _physical(uri, base, d.line, d.column, d.end_line, d.end_column)}
         ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
     if d.code in rule_index:
         result["ruleIndex"] = rule_index[d.code]
@@ -260,9 +350,36 @@ def _result(d: Diagnostic, rule_index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+def _notification(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+    uri, base = sarif_uri(d.path)
+    return {
+        "descriptor": {"id": d.code, "index": index[d.code]},
+        "level": _SARIF_LEVEL[d.severity],
+        "message": {"text": f"{d.code} {d.message}"},
+        "locations": [
+            {"physicalLocation": _physical(uri, base, d.line, d.column, d.end_line, d.end_column)}
+        ],
+    }
+
+
 def format_sarif(diags: Sequence[Diagnostic], sources: dict[str, str] | None = None) -> str:
-    rules = [c for c in CODES.values() if c.status != "removed"]
+    """The findings as results, and the files socklint could not analyse (SKL001, SKL002,
+    SKL003, SKL900) as tool execution notifications of the run's invocation: they are about the
+    run, not about the code, and must not become alerts. ``executionSuccessful`` is false when
+    one of them is an error (a file that does not parse, cannot be read, or made socklint fail):
+    the run did not check everything it was given."""
+    live = [c for c in CODES.values() if c.status != "removed"]
+    rules = [c for c in live if c.code not in TOOL_CODES]
+    tool = [c for c in live if c.code in TOOL_CODES]
     rule_index = {c.code: i for i, c in enumerate(rules)}
+    tool_index = {c.code: i for i, c in enumerate(tool)}
+    findings = [d for d in diags if d.code not in TOOL_CODES]
+    failures = [d for d in diags if d.code in TOOL_CODES]
+    invocation: dict[str, Any] = {
+        "executionSuccessful": not any(d.severity is Severity.ERROR for d in failures)
+    }
+    if failures:
+        invocation["toolExecutionNotifications"] = [_notification(d, tool_index) for d in failures]
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -275,11 +392,15 @@ def format_sarif(diags: Sequence[Diagnostic], sources: dict[str, str] | None = N
                         "semanticVersion": __version__,
                         "informationUri": INFORMATION_URI,
                         "rules": [_rule(c) for c in rules],
+                        "notifications": [_rule(c) for c in tool],
                     }
                 },
+                "invocations": [invocation],
                 # socklint counts columns in code points; SARIF's default is UTF-16 units.
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(d, rule_index) for d in diags],
+                "results": [
+                    _result(d, rule_index, fp) for d, fp in zip(findings, fingerprints(findings, sources))
+                ],
             }
         ],
     }
