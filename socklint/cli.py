@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ignore", type=_csv, default=[], help="codes or prefixes not to report")
     c.add_argument("--exclude", type=_csv, default=[], help="glob patterns of paths to skip")
     c.add_argument(
-        "--output-format", "--format", dest="format", choices=sorted(FORMATTERS), default="text",
+        "--output-format", "--format", dest="format", choices=sorted(FORMATTERS), default="text", metavar="FORMAT",
         help="text (default: finding, source line, trace), concise (one line per finding), "
         "json (docs/json-output.md), sarif (code scanning), github (Actions annotations)",
     )
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("code", help="a code (SKL101) or name (socket-leak-on-early-exit)")
     rs = sub.add_parser("rules", help="list every rule")
     rs.add_argument(
-        "--output-format", "--format", dest="format", choices=("text", "json"), default="text",
+        "--output-format", "--format", dest="format", choices=("text", "json"), default="text", metavar="FORMAT",
         help="text (default) or json: code, name, summary, severity, default_enabled, status, docs_url",
     )
     h = sub.add_parser(

@@ -40,21 +40,23 @@ TEXT_FORMATS = frozenset({"text", "concise"})
 def use_color(mode: str, stream: TextIO | None, environ: Mapping[str, str] | None = None) -> bool:
     """Whether to colour output written to ``stream`` (None: a file given with --output).
 
-    ``--color always`` / ``never`` decide alone. ``auto`` follows the order CPython uses for its
-    own tracebacks (Lib/_colorize.py): a non-empty ``NO_COLOR`` turns colour off
-    (https://no-color.org), then a non-empty ``FORCE_COLOR`` turns it on, then ``TERM=dumb``
-    turns it off, and otherwise colour goes only to a terminal.
+    ``--color always`` / ``never`` decide alone. ``auto`` never colours a report file (a CI
+    job with ``FORCE_COLOR`` set for its log must not get escape codes in its artifacts), and
+    otherwise follows the order CPython uses for its own tracebacks (Lib/_colorize.py): a
+    non-empty ``NO_COLOR`` turns colour off (https://no-color.org), then a non-empty
+    ``FORCE_COLOR`` turns it on, then ``TERM=dumb`` turns it off, and otherwise colour goes only
+    to a terminal.
     """
     if mode == "always":
         return True
-    if mode == "never":
+    if mode == "never" or stream is None:
         return False
     env = os.environ if environ is None else environ
     if env.get("NO_COLOR"):
         return False
     if env.get("FORCE_COLOR"):
         return True
-    if env.get("TERM") == "dumb" or stream is None:
+    if env.get("TERM") == "dumb":
         return False
     try:
         return stream.isatty()

@@ -255,9 +255,13 @@ def test_colour_switches(project: Path, args: tuple[str, ...], env: dict[str, st
 
 def test_no_colour_in_a_report_file(project: Path) -> None:
     out = project / "report.txt"
-    status, _, _ = _run_on_pty("check", "--no-cache", "-o", str(out), "pkg", cwd=project, env=_env())
-    assert status == 1
-    assert "\x1b" not in out.read_text(encoding="utf-8")
+    for env in (_env(), _env(FORCE_COLOR="1")):
+        status, _, _ = _run_on_pty("check", "--no-cache", "-o", str(out), "pkg", cwd=project, env=env)
+        assert status == 1
+        assert "\x1b" not in out.read_text(encoding="utf-8") and "Found " in out.read_text(encoding="utf-8")
+    # Asked for explicitly, it is what the user gets.
+    assert _run("check", "--no-cache", "--color", "always", "-o", str(out), "pkg", cwd=project).returncode == 1
+    assert "\x1b[" in out.read_text(encoding="utf-8")
 
 
 def _many_files(root: Path, n: int) -> None:
