@@ -20,7 +20,7 @@ from socklint.cache import DEFAULT_CACHE_DIR
 from socklint.codes import CODES
 from socklint.config import ConfigError, Settings, load_settings, settings_as_dict
 from socklint.diagnostics import Diagnostic
-from socklint.reporting import FORMATTERS
+from socklint.reporting import FORMATTERS, TEXT_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -56,8 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--extend-select", type=_csv, default=[], help="codes or prefixes to add to the selection (opt-in rules)")
     c.add_argument("--ignore", type=_csv, default=[], help="codes or prefixes not to report")
     c.add_argument("--exclude", type=_csv, default=[], help="glob patterns of paths to skip")
-    c.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="output format (default: text)")
+    c.add_argument(
+        "--output-format", "--format", dest="format", choices=sorted(FORMATTERS), default="text", metavar="FORMAT",
+        help="text (default: finding, source line, trace), concise (one line per finding), "
+        "json (docs/json-output.md), sarif (code scanning), github (Actions annotations)",
+    )
     c.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    c.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto",
+        help="colour the text formats: auto (default) colours a terminal unless NO_COLOR is set "
+        "(FORCE_COLOR colours anything)",
+    )
+    c.add_argument("--quiet", "-q", action="store_true", help="print the findings only: no summary line, no warnings, no progress")
+    c.add_argument("--statistics", action="store_true", help="print how many findings each code has instead of the findings (text, concise, json)")
+    c.add_argument("--count", action="store_true", help="print the number of findings on the last line, in place of the summary (text, concise)")
+    c.add_argument("--show-files", action="store_true", help="print the files that would be checked and exit")
     c.add_argument("--stdin-filename", default="<stdin>", help="the path to report for input read from -")
     c.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of searching upwards")
     c.add_argument("--show-settings", action="store_true", help="print the effective settings and exit")
@@ -74,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", help="a code (SKL101) or name (socket-leak-on-early-exit)")
-    sub.add_parser("rules", help="list every rule")
+    rs = sub.add_parser("rules", help="list every rule")
+    rs.add_argument(
+        "--output-format", "--format", dest="format", choices=("text", "json"), default="text", metavar="FORMAT",
+        help="text (default) or json: code, name, summary, severity, default_enabled, status, docs_url",
+    )
     h = sub.add_parser(
         "heuristics",
         help="list the named heuristics and whether they apply here",
@@ -124,7 +141,64 @@ def _settings_for(args: argparse.Namespace) -> tuple[Settings, Path | None]:
     return settings, source
 
 
+def _usage_conflict(args: argparse.Namespace) -> str | None:
+    """Flags that cannot apply to the chosen format, worded for the user."""
+    if args.count and args.format not in TEXT_FORMATS:
+        return f"--count prints a line of text; it does not combine with --output-format {args.format}"
+    if args.statistics and args.format not in (*TEXT_FORMATS, "json"):
+        return f"--statistics is printed as text or json; it does not combine with --output-format {args.format}"
+    return None
+
+
+def _report(args: argparse.Namespace, diags: list[Diagnostic], sources: dict[str, str], checked: int) -> str:
+    """The whole report: findings (or statistics), then, on the text formats, the count or the
+    summary line. Colour only on the text formats, and only when ``--color`` allows it."""
+    from socklint import reporting
+
+    text = args.format in TEXT_FORMATS
+    color = text and reporting.use_color(args.color, None if args.output else sys.stdout)
+    if args.statistics:
+        if args.format == "json":
+            return reporting.format_statistics_json(diags)
+        body = reporting.format_statistics(diags, color=color)
+    elif args.format == "text":
+        body = reporting.format_text(diags, sources, show_source=not args.no_source, color=color)
+    elif args.format == "concise":
+        body = reporting.format_concise(diags, color=color)
+    else:
+        return FORMATTERS[args.format](diags, sources)
+    if args.count:
+        return body + f"{len(diags)}\n"
+    if args.quiet:
+        return body
+    return body + reporting.summary_line(diags, checked, color=color)
+
+
+def _read_sources(paths: list[str], diags: list[Diagnostic], stdin: tuple[str, bytes] | None) -> dict[str, str]:
+    """The text of every file with a finding, for the source lines of ``text`` and the
+    function names in SARIF fingerprints. Decoration only: an unreadable file gets ""."""
+    from socklint.source import decode
+
+    known = set(paths)
+    sources: dict[str, str] = {}
+    for d in diags:
+        if d.path in sources:
+            continue
+        try:
+            if stdin is not None and d.path == stdin[0]:
+                sources[d.path] = decode(stdin[1])
+            else:
+                sources[d.path] = decode(Path(d.path).read_bytes()) if d.path in known else ""
+        except Exception:  # noqa: BLE001 - source lines are decoration only
+            sources[d.path] = ""
+    return sources
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
+    conflict = _usage_conflict(args)
+    if conflict:
+        print(f"socklint: error: {conflict}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         settings, config_file = _settings_for(args)
     except ConfigError as exc:
@@ -135,11 +209,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(shown, indent=2, sort_keys=True))
         return EXIT_CLEAN
     diags: list[Diagnostic] = []
-    sources: dict[str, str] = {}
+    stdin: tuple[str, bytes] | None = None
     if args.paths == ["-"]:
+        if args.show_files:
+            write_stdout(args.stdin_filename + "\n")
+            return EXIT_CLEAN
         data = sys.stdin.buffer.read()
+        stdin = (args.stdin_filename, data)
         diags = check_source(args.stdin_filename, data, settings)
         paths: list[str] = []
+        checked = 1
     else:
         # lexists: a dangling symlink or a symlink loop is a file socklint cannot read (SKL002),
         # not a missing argument.
@@ -148,7 +227,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"socklint: error: no such file or directory: {missing[0]}", file=sys.stderr)
             return EXIT_USAGE
         paths = list(iter_python_files(args.paths, settings))
+        if args.show_files:
+            write_stdout("".join(p + "\n" for p in paths))
+            return EXIT_CLEAN
+        if not paths and not args.quiet:
+            print(f"socklint: warning: no Python files found under {' '.join(args.paths)}", file=sys.stderr)
+        checked = len(paths)
         from socklint.cache import Cache
+        from socklint.reporting import Progress
         from socklint.runner import check_paths
 
         cache = None if args.no_cache else Cache(args.cache_dir, settings)
@@ -157,18 +243,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
             from socklint.project import project_paths
 
             project = project_paths(paths, lambda where: iter_python_files(where, settings))
-        diags = check_paths(paths, settings, jobs=args.jobs, cache=cache, project=project)
+        # Progress only on a terminal: a CI log or a pipe would keep every redraw.
+        progress = Progress(sys.stderr, len(paths)) if not args.quiet and sys.stderr.isatty() else None
+        try:
+            diags = check_paths(
+                paths, settings, jobs=args.jobs, cache=cache, project=project,
+                progress=progress.update if progress else None,
+            )
+        finally:
+            if progress is not None:
+                progress.close()
     diags.sort(key=Diagnostic.sort_key)
-    if args.format == "text" and not args.no_source:
-        for d in diags:
-            if d.path not in sources:
-                try:
-                    from socklint.source import decode
-
-                    sources[d.path] = decode(Path(d.path).read_bytes()) if d.path in paths else ""
-                except Exception:  # noqa: BLE001 - source lines are decoration only
-                    sources[d.path] = ""
-    report = FORMATTERS[args.format](diags, sources)
+    sources = _read_sources(paths, diags, stdin) if args.format in ("text", "sarif") else {}
+    report = _report(args, diags, sources, checked)
     if any(d.code == "SKL900" for d in diags):
         status = EXIT_INTERNAL
     elif diags and not args.exit_zero:
@@ -226,10 +313,27 @@ def _cmd_rule(code: str) -> int:
     return EXIT_CLEAN
 
 
-def _cmd_rules() -> int:
+def _cmd_rules(fmt: str) -> int:
+    if fmt == "json":
+        rows = [
+            {
+                "code": c.code,
+                "name": c.name,
+                "summary": c.summary,
+                "severity": c.severity.value,
+                "default_enabled": c.default_enabled,
+                "status": c.status,
+                "docs_url": c.docs_url,
+            }
+            for c in CODES.values()
+        ]
+        write_stdout(json.dumps(rows, indent=2) + "\n")
+        return EXIT_CLEAN
+    lines = []
     for c in CODES.values():
         state = "on " if c.default_enabled else "off"
-        print(f"{c.code}  {state}  {c.severity.value:<7}  {c.name:<36}  {c.summary}")
+        lines.append(f"{c.code}  {state}  {c.severity.value:<7}  {c.name:<36}  {c.summary}\n")
+    write_stdout("".join(lines))
     return EXIT_CLEAN
 
 
@@ -268,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "rule":
         return _cmd_rule(args.code)
     if args.command == "rules":
-        return _cmd_rules()
+        return _cmd_rules(args.format)
     if args.command == "heuristics":
         return _cmd_heuristics(args)
     if args.command == "lsp":

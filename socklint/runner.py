@@ -11,7 +11,7 @@ never depends on scheduling.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Optional
@@ -104,16 +104,18 @@ class _Pool:
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
 
-    def run(self, items: list[_Item]) -> list[_Out]:
+    def run(self, items: list[_Item], done: Callable[[list[_Item]], None]) -> list[_Out]:
+        """``done`` is told which items are finished, batch by batch."""
         out: list[_Out | None] = [None] * len(items)
         if self.jobs > 1 and len(items) >= MIN_FILES_FOR_POOL and not self._broken:
-            self._run_pool(list(enumerate(items)), out)
+            self._run_pool(list(enumerate(items)), out, done)
         for i, item in enumerate(items):
             if out[i] is None:  # serial mode, or the pool broke under this file
                 out[i] = _analyse(item, self.settings)
+                done([item])
         return [o for o in out if o is not None]
 
-    def _run_pool(self, todo: list[tuple[int, _Item]], out: list[_Out | None]) -> None:
+    def _run_pool(self, todo: list[tuple[int, _Item]], out: list[_Out | None], done: Callable[[list[_Item]], None]) -> None:
         workers = min(self.jobs, len(todo))
         try:
             if self._pool is None:
@@ -123,6 +125,7 @@ class _Pool:
                 try:
                     for (i, _), result in zip(batch, fut.result()):
                         out[i] = result
+                    done([item for _, item in batch])
                 except BrokenProcessPool:
                     # A worker died (killed for memory, for instance). The caller analyses
                     # whatever is left in this process.
@@ -143,13 +146,23 @@ def check_paths(
     jobs: int | None = None,
     cache: Cache | None = None,
     project: Sequence[str] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics of every file in ``paths``, in input order (each file's own list sorted).
 
     ``project``: more files of the project, summarised for the index but not reported (the
     other modules of the packages ``paths`` belong to; see ``socklint.project``). The result
-    does not depend on ``jobs`` or on what the cache holds.
+    does not depend on ``jobs`` or on what the cache holds. ``progress`` is told how many of
+    ``paths`` are done so far (in the first round), now and then.
     """
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done)
+
     jobs = default_jobs() if jobs is None else max(1, jobs)
     results: list[list[Diagnostic] | None] = [None] * len(paths)
     files: list[ProjectFile] = []
@@ -160,6 +173,7 @@ def check_paths(
                 data = fh.read()
         except OSError:
             results[i] = check_file(path, settings)  # the SKL002 diagnostic, worded in one place
+            advance(1)
             continue
         if path not in reported:
             reported.add(path)
@@ -174,6 +188,14 @@ def check_paths(
             continue  # an unreadable module of the project only goes unsummarised
 
     pool = _Pool(settings, jobs)
+    counted: set[str] = set()
+
+    def finished(items: list[_Item]) -> None:
+        # Progress counts the files asked for, once each (later rounds redo a few).
+        fresh = [path for path, _, _, scan_only in items if not scan_only and path not in counted]
+        counted.update(fresh)
+        if fresh:
+            advance(len(fresh))
 
     def work(batch: list[tuple[ProjectFile, ModuleView]]) -> list[tuple[Optional[ModuleSummary], list[Diagnostic]]]:
         out: list[Optional[_Out]] = [None] * len(batch)
@@ -186,9 +208,11 @@ def check_paths(
                 hit = cache.get_entry(key)
                 if hit is not None:
                     out[j] = hit
+                    finished([(f.path, f.data, view, scan_only)])
                     continue
             todo.append(j)
-        for j, result in zip(todo, pool.run([(batch[j][0].path, batch[j][0].data, batch[j][1], batch[j][0].path not in reported) for j in todo])):
+        items = [(batch[j][0].path, batch[j][0].data, batch[j][1], batch[j][0].path not in reported) for j in todo]
+        for j, result in zip(todo, pool.run(items, finished)):
             out[j] = result
             done_key = keys[j]
             if cache is not None and done_key is not None and not any(d.code == "SKL900" for d in result[0]):

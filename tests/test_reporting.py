@@ -13,9 +13,9 @@ import pytest
 from frontend_sources import LEAK, NEVER_CLOSED
 
 from socklint.api import check_source
-from socklint.codes import CODES
+from socklint.codes import CODES, TOOL_CODES
 from socklint.diagnostics import Diagnostic, Severity, TraceStep
-from socklint.reporting import format_github, format_sarif
+from socklint.reporting import FINGERPRINT_KEY, format_github, format_sarif
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_NAME = "sarif-schema-2.1.0.json"
@@ -69,7 +69,10 @@ def test_sarif_is_valid_and_complete(project: Path) -> None:
 
     (run,) = log["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == list(CODES)
+    # Tool failures are notifications of the run, not rules that could raise alerts.
+    assert [r["id"] for r in rules] == [c for c in CODES if c not in TOOL_CODES]
+    assert [n["id"] for n in run["tool"]["driver"]["notifications"]] == [c for c in CODES if c in TOOL_CODES]
+    assert run["invocations"] == [{"executionSuccessful": True}]
     for r in rules:
         c = CODES[r["id"]]
         assert r["helpUri"] == c.docs_url
@@ -89,6 +92,7 @@ def test_sarif_is_valid_and_complete(project: Path) -> None:
         assert rules[res["ruleIndex"]]["id"] == d.code
         assert res["level"] == level[d.severity]
         assert res["message"]["text"] == d.message
+        assert set(res["partialFingerprints"]) == {FINGERPRINT_KEY}
         # The witness path, step by step, as a code flow.
         if d.trace:
             steps = res["codeFlows"][0]["threadFlows"][0]["locations"]
@@ -107,6 +111,106 @@ def test_sarif_is_valid_and_complete(project: Path) -> None:
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/never%20closed.py"
         for r in results
     )
+
+
+def _sarif_results(tmp_path: Path, name: str, text: str) -> list[dict[str, object]]:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    proc = _run("--no-cache", "--format", "sarif", name, cwd=tmp_path)
+    log = json.loads(proc.stdout)
+    jsonschema.Draft4Validator(json.loads(_find_schema().read_text(encoding="utf-8"))).validate(log)
+    results: list[dict[str, object]] = log["runs"][0]["results"]
+    assert results, "no finding: the test would prove nothing"
+    return results
+
+
+def _prints(results: list[dict[str, object]]) -> list[tuple[object, str]]:
+    return [(r["ruleId"], r["partialFingerprints"][FINGERPRINT_KEY]) for r in results]  # type: ignore[index]
+
+
+def _start_lines(results: list[dict[str, object]]) -> list[int]:
+    return [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results]  # type: ignore[index]
+
+
+def test_sarif_fingerprints_survive_moved_lines(tmp_path: Path) -> None:
+    before = _sarif_results(tmp_path, "mod.py", LEAK + "\n\n" + NEVER_CLOSED.split("\n\n\n", 1)[1])
+    # Blank lines and a whole new function above both findings: every line number moves, and
+    # the messages' "created at line N" with them.
+    moved = LEAK.replace(
+        "\n\ndef fetch",
+        "\n\n\n\n\ndef unrelated(a):\n    return a + 1\n\n\n\n\ndef fetch",
+    ) + "\n\n" + NEVER_CLOSED.split("\n\n\n", 1)[1]
+    after = _sarif_results(tmp_path, "mod.py", moved)
+    assert len(before) == len(after) >= 2
+    assert _start_lines(before) != _start_lines(after)
+    assert [r["message"] for r in before] != [r["message"] for r in after]  # line numbers in the text
+    assert _prints(before) == _prints(after)
+    # Two different findings never share a fingerprint.
+    assert len({fp for _, fp in _prints(before)}) == len(before)
+
+
+def test_sarif_fingerprints_tell_functions_apart(tmp_path: Path) -> None:
+    # The same leaks in two functions, alike but for their line numbers: the function's name
+    # tells them apart.
+    twice = LEAK + "\n\n" + LEAK.split("\n\n\n", 1)[1].replace("def fetch", "def fetch_again")
+    results = _sarif_results(tmp_path, "twice.py", twice)
+    half = len(results) // 2
+    assert half >= 1 and [r["ruleId"] for r in results[:half]] == [r["ruleId"] for r in results[half:]]
+    first = [fp.split(":")[0] for _, fp in _prints(results[:half])]
+    second = [fp.split(":")[0] for _, fp in _prints(results[half:])]
+    assert set(first).isdisjoint(second)
+    # And a finding's fingerprint does not depend on what else the file holds.
+    alone = _sarif_results(tmp_path, "alone.py", LEAK)
+    moved_copy = _sarif_results(tmp_path, "alone.py", LEAK.replace("def fetch", "def fetch_again"))
+    assert _prints(alone) != _prints(moved_copy)  # renaming the function is a new identity
+
+
+def test_sarif_fingerprints_count_identical_findings(tmp_path: Path) -> None:
+    # The same finding twice in one function, same message, no witness: hash:1 and hash:2,
+    # numbered in file order (so still stable when both move together).
+    call = "    await loop.create_datagram_endpoint(proto, reuse_address=True)\n"
+    results = _sarif_results(tmp_path, "same.py", "async def serve(loop, proto):\n" + call + call)
+    prints = [fp for _, fp in _prints(results)]
+    assert [r["ruleId"] for r in results] == ["SKL212", "SKL212"]
+    assert [fp.rsplit(":", 1)[1] for fp in prints] == ["1", "2"]
+    assert prints[0].rsplit(":", 1)[0] == prints[1].rsplit(":", 1)[0]
+    moved = _sarif_results(tmp_path, "same.py", "\n\n\nasync def serve(loop, proto):\n" + call + "\n" + call)
+    assert _prints(moved) == _prints(results)
+
+
+def test_sarif_tool_failures_are_notifications(tmp_path: Path) -> None:
+    (tmp_path / "leak.py").write_text(LEAK, encoding="utf-8")
+    (tmp_path / "broken.py").write_text("import socket\ndef f(:\n", encoding="utf-8")
+    (tmp_path / "latin1.py").write_bytes(b"import socket\nx = '\xff\xfe'\n")
+    proc = _run("--no-cache", "--format", "sarif", ".", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads(proc.stdout)
+    jsonschema.Draft4Validator(json.loads(_find_schema().read_text(encoding="utf-8"))).validate(log)
+    (run,) = log["runs"]
+    assert sorted(r["ruleId"] for r in run["results"]) == ["SKL101", "SKL102"]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    notes = invocation["toolExecutionNotifications"]
+    descriptors = run["tool"]["driver"]["notifications"]
+    got = sorted(
+        (n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], n["descriptor"]["id"], n["level"])
+        for n in notes
+    )
+    assert got == [("broken.py", "SKL001", "error"), ("latin1.py", "SKL002", "error")]
+    for n in notes:
+        assert descriptors[n["descriptor"]["index"]]["id"] == n["descriptor"]["id"]
+        assert n["message"]["text"].startswith(n["descriptor"]["id"] + " ")
+
+
+def test_sarif_budget_notice_keeps_the_run_successful() -> None:
+    # SKL003 (a function too large to analyse) is an "info": the run still did its job.
+    schema = json.loads(_find_schema().read_text(encoding="utf-8"))
+    d = Diagnostic("big.py", 4, 1, 4, 2, "SKL003", "analysis budget exceeded in `f`", Severity.INFO)
+    log = json.loads(format_sarif([d]))
+    jsonschema.Draft4Validator(schema).validate(log)
+    (invocation,) = log["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is True
+    assert invocation["toolExecutionNotifications"][0]["level"] == "note"
+    assert log["runs"][0]["results"] == []
 
 
 def test_sarif_schema_rejects_a_broken_log() -> None:
