@@ -169,9 +169,12 @@ class ModuleView:
     is_package: bool
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     socket_classes: dict[str, ClassFacts] = field(default_factory=dict)
+    # The module's own classes -> the methods they inherit from project classes of other
+    # modules (or of this one), which `self.method()` reaches.
+    inherited: dict[str, dict[str, FunctionFacts]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.socket_classes)
+        return bool(self.functions or self.socket_classes or self.inherited)
 
     def digest(self) -> str:
         payload = {
@@ -179,6 +182,7 @@ class ModuleView:
             "package": self.is_package,
             "functions": {k: [v.path, v.line, v.source, v.wraps, v.closes, v.keeps, v.raises, v.cannot_raise, v.always_raises, v.is_async] for k, v in sorted(self.functions.items())},
             "socket_classes": sorted(self.socket_classes),
+            "inherited": {c: {m: [f.path, f.line, f.source, f.wraps, f.closes, f.keeps, f.cannot_raise] for m, f in sorted(ms.items())} for c, ms in sorted(self.inherited.items())},
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -256,6 +260,9 @@ class ProjectIndex:
         for qual, local in own_classes.items():
             if self.is_socket_class(qual):
                 v.socket_classes[local] = summary.classes[local]
+            inherited = self._inherited(summary.classes[local])
+            if inherited:
+                v.inherited[local] = inherited
         for local, qual in sorted(summary.imports.items()):
             if qual in self.modules:
                 # `import pkg.transport as t`: every function and class of the module, by its
@@ -266,6 +273,28 @@ class ProjectIndex:
             if facts is not None:
                 self._add(v, local, qual, facts)
         return v
+
+    def _inherited(self, c: ClassFacts) -> dict[str, FunctionFacts]:
+        """Methods a class gets from its project bases (depth first, left to right, as far as a
+        method is not defined nearer), keeping those whose facts matter to a caller."""
+        out: dict[str, FunctionFacts] = {}
+        own = set(c.methods)
+        stack = list(reversed(c.bases))
+        seen: set[str] = set()
+        while stack and len(seen) < 50:
+            base = stack.pop()
+            qual = self.resolve_name(base) or base
+            if qual in seen or qual in _MODELLED:
+                continue
+            seen.add(qual)
+            facts = self.resolve(qual)
+            if not isinstance(facts, ClassFacts):
+                continue
+            for m, f in facts.methods.items():
+                if m not in own and m not in out:
+                    out[m] = f
+            stack.extend(reversed(facts.bases))
+        return {m: f for m, f in out.items() if f.source or f.wraps or f.closes or f.keeps or f.cannot_raise}
 
     def _add(self, v: ModuleView, local: str, qual: str, facts: FunctionFacts | ClassFacts) -> None:
         if qual in _MODELLED:

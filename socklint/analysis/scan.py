@@ -538,6 +538,23 @@ def _import_view(s: Summaries, view: Optional[ModuleView]) -> None:
     if not view:
         return
     s.socket_classes |= set(view.socket_classes)
+    for cls, methods in view.inherited.items():
+        # `self._connect()` in a class whose base (another module's) defines `_connect`: the
+        # summaries are by method name and calling class, as for the module's own methods.
+        for m, f in methods.items():
+            s.method_classes.setdefault(m, set()).add(cls)
+            s.origins[m] = f"{f.path}:{f.line}"
+            if f.source:
+                s.sources.add(m)
+                s.method_sources.setdefault(m, set()).add(cls)
+            if f.wraps:
+                s.wrappers.setdefault(m, set()).update(f.wraps)
+            if f.closes:
+                s.closers.setdefault(m, set()).update(f.closes)
+            if f.keeps:
+                s.keepers.setdefault(m, set()).update(f.keeps)
+            if f.cannot_raise:
+                s.nonraising_methods.setdefault(m, set()).add(cls)
     for spelling, c in view.socket_classes.items():
         s.origins[spelling] = f"{c.path}:{c.line}"
     for spelling, f in view.functions.items():
