@@ -306,3 +306,27 @@ def test_no_comment_inside_a_string_or_after_a_backslash() -> None:
     assert 3 in ok
     assert 4 not in ok  # ends with a backslash continuation
     assert 5 in ok and 6 in ok and 7 in ok  # inside brackets a comment is fine
+
+
+@pytest.mark.asyncio
+async def test_an_edit_to_a_helper_module_refreshes_its_importers(client: LanguageClient, tmp_path: Path) -> None:
+    """The workspace index: client.py's finding comes from transport.py's helper, and an unsaved
+    edit of transport.py (the helper stops returning a socket) clears it."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    helper = "import socket\n\n\ndef open_channel(host):\n    return socket.create_connection((host, 80))\n"
+    user = (
+        "from .transport import open_channel\n\n\ndef fetch(host):\n    sock = open_channel(host)\n"
+        "    if not sock.recv(1):\n        return None\n    sock.close()\n"
+    )
+    _, helper_uri = _write(pkg, "transport.py", helper)
+    _, user_uri = _write(pkg, "client.py", user)
+    _open(client, helper_uri, helper)
+    _open(client, user_uri, user)
+    first = await _next_publish(client, user_uri)
+    assert [(d.range.start.line + 1, d.code) for d in first.diagnostics] == [(6, "SKL102"), (7, "SKL101")]
+
+    _change(client, helper_uri, helper.replace("return socket.create_connection((host, 80))", "return None"), 2)
+    refreshed = await _next_publish(client, user_uri)
+    assert not refreshed.diagnostics
