@@ -713,6 +713,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             if expected.get("sha256") not in (None, hashlib.sha256(baseline).hexdigest()):
                 print(f"warning: {base_path} is not the baseline of {MANIFEST.name} (re-recorded?)")
             res = run_socklint(socklint, corpus, root, variant)
+            # Kept for reading the whole difference (the report below shows the first ones).
+            _write(cache / "run" / f"{label}.last.json", res.stdout)
             problems = res.problems()
             diff = compare(
                 baseline,

@@ -247,7 +247,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         progress = Progress(sys.stderr, len(paths)) if not args.quiet and sys.stderr.isatty() else None
         try:
             diags = check_paths(
-                paths, settings, jobs=args.jobs, cache=cache, project=project,
+                paths, settings, jobs=args.jobs, cache=cache, project=project, index=not args.no_project,
                 progress=progress.update if progress else None,
             )
         finally:

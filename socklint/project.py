@@ -92,7 +92,8 @@ class Converged(Generic[T]):
     rounds: int
 
 
-Work = Callable[[list[tuple[ProjectFile, ModuleView]]], list[tuple[Optional[ModuleSummary], T]]]
+# The work of a round: each module with its view (None: analysed alone, without a project).
+Work = Callable[[list[tuple[ProjectFile, Optional[ModuleView]]]], list[tuple[Optional[ModuleSummary], T]]]
 
 
 def converge(files: Sequence[ProjectFile], work: Work[T], max_rounds: int = MAX_ROUNDS) -> Converged[T]:
@@ -107,7 +108,8 @@ def converge(files: Sequence[ProjectFile], work: Work[T], max_rounds: int = MAX_
     index = ProjectIndex(())
     while todo:
         rounds += 1
-        for f, (summary, result) in zip(todo, work([(f, views[f.path]) for f in todo])):
+        batch: list[tuple[ProjectFile, Optional[ModuleView]]] = [(f, views[f.path]) for f in todo]
+        for f, (summary, result) in zip(todo, work(batch)):
             summaries[f.path] = summary
             results[f.path] = result
             handled[f.path] = views[f.path].digest()
@@ -160,7 +162,7 @@ class ProjectViews:
                         continue
                 files.append(project_file(p, data))
 
-            def work(batch: list[tuple[ProjectFile, ModuleView]]) -> list[tuple[Optional[ModuleSummary], None]]:
+            def work(batch: list[tuple[ProjectFile, Optional[ModuleView]]]) -> list[tuple[Optional[ModuleSummary], None]]:
                 return [(check_module(f.path, f.data, settings, view=v, scan_only=True)[1], None) for f, v in batch]
 
             memo = (stamp, {p: _digest(d) for p, d in overrides.items()}, converge(files, work))

@@ -50,7 +50,7 @@ def _init_worker(settings: Settings) -> None:
 
 # One unit of work: a module, its view of the project, and whether it is only summarised
 # (a module of the project that was not asked for: its findings are not reported).
-_Item = tuple[str, bytes, ModuleView, bool]
+_Item = tuple[str, bytes, Optional[ModuleView], bool]
 _Out = tuple[list[Diagnostic], Optional[ModuleSummary]]
 
 
@@ -85,10 +85,15 @@ def _batches(todo: list[tuple[int, _Item]], workers: int) -> list[list[tuple[int
     return batches
 
 
-def entry_key(cache: Cache, path: str, data: bytes, view: ModuleView | None = None, scan_only: bool = False) -> str:
+def entry_key(
+    cache: Cache, path: str, data: bytes, view: ModuleView | None = None, scan_only: bool = False, alone: bool = False
+) -> str:
     """A file's cache key: its bytes and path, and what else its result depends on: its view of
     the project (module name included: relative imports resolve by it), and whether it was only
-    summarised. ``view=None``: the first round's (the module alone)."""
+    summarised. ``view=None``: the first round's (the module alone); ``alone``: analysed
+    without any project (``--no-project``)."""
+    if alone:
+        return cache.key(path, data, ":alone")
     if view is None:
         f = project_file(path, data)
         view = f.empty_view()
@@ -147,13 +152,15 @@ def check_paths(
     cache: Cache | None = None,
     project: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    index: bool = True,
 ) -> list[Diagnostic]:
     """Diagnostics of every file in ``paths``, in input order (each file's own list sorted).
 
     ``project``: more files of the project, summarised for the index but not reported (the
     other modules of the packages ``paths`` belong to; see ``socklint.project``). The result
     does not depend on ``jobs`` or on what the cache holds. ``progress`` is told how many of
-    ``paths`` are done so far (in the first round), now and then.
+    ``paths`` are done so far (in the first round), now and then. ``index=False``: every file
+    is analysed alone (``--no-project``), with no view of the others.
     """
     done = 0
 
@@ -197,14 +204,14 @@ def check_paths(
         if fresh:
             advance(len(fresh))
 
-    def work(batch: list[tuple[ProjectFile, ModuleView]]) -> list[tuple[Optional[ModuleSummary], list[Diagnostic]]]:
+    def work(batch: list[tuple[ProjectFile, Optional[ModuleView]]]) -> list[tuple[Optional[ModuleSummary], list[Diagnostic]]]:
         out: list[Optional[_Out]] = [None] * len(batch)
         keys: list[Optional[str]] = [None] * len(batch)
         todo: list[int] = []
         for j, (f, view) in enumerate(batch):
             scan_only = f.path not in reported
             if cache is not None:
-                key = keys[j] = entry_key(cache, f.path, f.data, view, scan_only)
+                key = keys[j] = entry_key(cache, f.path, f.data, view, scan_only, alone=view is None)
                 hit = cache.get_entry(key)
                 if hit is not None:
                     out[j] = hit
@@ -220,6 +227,15 @@ def check_paths(
                 cache.put(done_key, result[0], result[1])
         return [(o[1], o[0]) if o is not None else (None, []) for o in out]
 
+    if not index:
+        try:
+            by_path = {f.path: diags for f, (_, diags) in zip(files, work([(f, None) for f in files]))}
+        finally:
+            pool.close()
+        for i, path in enumerate(paths):
+            if results[i] is None:
+                results[i] = by_path.get(path, [])
+        return [d for r in results if r is not None for d in r]
     try:
         converged = converge(files, work)
     finally:

@@ -64,6 +64,8 @@ def test_a_file_given_alone_is_analysed_with_its_package() -> None:
     assert ("netpkg/client.py", 52, "SKL101") in alone  # a subclass of a socket subclass
     isolated = run_json("--no-cache", "--no-project", "netpkg/client.py")
     assert ("netpkg/client.py", 19, "SKL101") not in isolated
+    # `--no-project` on the whole package: every file alone too, not indexed together.
+    assert ("netpkg/client.py", 19, "SKL101") not in run_json("--no-cache", "--no-project", "netpkg")
     assert not any(path != "netpkg/client.py" for path, _, _ in alone)
 
 

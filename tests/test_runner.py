@@ -71,12 +71,12 @@ def test_cache_hit_returns_identical_diagnostics(corpus: list[str], tmp_path: Pa
     settings = Settings()
     first = Cache(tmp_path / "cache", settings)
     cold = check_paths(corpus, settings, jobs=1, cache=first)
-    candidates = len(corpus)
-    assert (first.misses, first.stores) == (candidates, candidates)
+    # One entry per file and per view it was analysed with (the project index's rounds).
+    assert first.hits == 0 and first.misses == first.stores >= len(corpus)
     second = Cache(tmp_path / "cache", settings)
     warm = check_paths(corpus, settings, jobs=1, cache=second)
     assert warm == cold
-    assert (second.hits, second.misses, second.stores) == (candidates, 0, 0)
+    assert (second.hits, second.misses, second.stores) == (first.stores, 0, 0)
 
 
 def test_cache_entries_are_really_replayed(corpus: list[str], tmp_path: Path) -> None:
@@ -102,7 +102,8 @@ def test_changed_settings_or_content_miss(corpus: list[str], tmp_path: Path) -> 
     Path(leak).write_bytes(LEAK.replace(b"hello", b"hullo"))
     cache = Cache(tmp_path / "cache", settings)
     result = check_paths(corpus, settings, jobs=1, cache=cache)
-    assert cache.misses == 1 and cache.hits == len(corpus) - 1
+    # The edited file misses; so would a module importing it, if its summary had changed.
+    assert cache.misses == 1 and cache.hits >= len(corpus) - 1
     assert result == _serial(corpus, settings)
 
 

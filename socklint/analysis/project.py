@@ -349,8 +349,8 @@ def summarise_module(tree: Optional[ast.Module], result: Any, path: str, view: M
 def _add_classes(out: ModuleSummary, tree: ast.Module, imports: Any) -> None:
     """Top-level classes with their bases qualified: through the imports, or as this module's
     own class (`class RetryingSocket(TracedSocket)` next to `TracedSocket`)."""
-    own = {stmt.name for stmt in tree.body if isinstance(stmt, ast.ClassDef)}
-    for stmt in tree.body:
+    own = {stmt.name for stmt in _module_statements(tree) if isinstance(stmt, ast.ClassDef)}
+    for stmt in _module_statements(tree):
         if isinstance(stmt, ast.ClassDef) and stmt.name not in out.classes:
             bases: list[str] = []
             for b in (dotted_name(x) for x in stmt.bases):
@@ -371,6 +371,8 @@ def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSumm
     for fnode, cls in _top_level_functions(result.tree):
         n = fnode.name
         if cls is None:
+            if n in out.functions:
+                continue
             out.functions[n] = _facts(s, n, path, fnode.lineno, n in s.function_sources, n in s.nonraising)
             continue
         c = out.classes.get(cls)
@@ -384,13 +386,31 @@ def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSumm
 
 
 def _top_level_functions(tree: ast.Module) -> Iterable[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Optional[str]]]:
-    for stmt in tree.body:
+    """Module-level functions and methods of module-level classes, also those defined under a
+    module-level `if` or `try` (`if HUB_TYPE == "eventlet": def spawn(...)`): the first
+    definition of a name wins, as the summary by name does in the module itself."""
+    for stmt in _module_statements(tree):
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield stmt, None
         elif isinstance(stmt, ast.ClassDef):
             for sub in stmt.body:
                 if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     yield sub, stmt.name
+
+
+def _module_statements(tree: ast.Module) -> Iterable[ast.stmt]:
+    """The module's statements, those inside module-level `if` / `try` blocks included."""
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        stmt = stack.pop()
+        yield stmt
+        if isinstance(stmt, (ast.If, ast.Try)):
+            inner: list[ast.stmt] = [*stmt.body, *stmt.orelse]
+            if isinstance(stmt, ast.Try):
+                for h in stmt.handlers:
+                    inner.extend(h.body)
+                inner.extend(stmt.finalbody)
+            stack.extend(reversed(inner))
 
 
 def _facts(s: Any, n: str, path: str, line: int, source: bool, cannot_raise: bool) -> FunctionFacts:
