@@ -545,7 +545,8 @@ def _analyze_snippet(
         result.summaries,
         settings,
         code_for,
-        factories=frozenset(settings.socket_factories) | m.user("factories") | frozenset(result.summaries.socket_classes),
+        factories=frozenset(settings.socket_factories) | m.user("factories") | frozenset(result.summaries.socket_classes)
+        | frozenset(result.summaries.resource_classes),
         closers=frozenset(settings.closers) | m.user("closers"),
         sinks=frozenset(settings.ownership_sinks) | m.user("keepers"),
         borrowers=frozenset(settings.borrowers) | m.user("borrowers"),

@@ -183,6 +183,12 @@ for _h in (
         why="cleanup helpers are named for what they do; a configured borrower always wins over this guess",
     ),
     Heuristic(
+        "resource-types",
+        "a class whose __init__ keeps a socket in an attribute (one it makes, or its first argument) and whose close() or __exit__ closes that attribute is a resource type: an instance is followed like a socket, and constructing it around a socket takes the socket over",
+        codes=_LEAKS,
+        why="a package's own connection wrapper owns its socket exactly as the socket owns its descriptor: whoever holds the wrapper must close it",
+    ),
+    Heuristic(
         "accessor",
         "a get* method of a tracked object that is not a socket method (ws.getsubprotocol()) reads a stored value and cannot fail",
         codes=_LEAKS,

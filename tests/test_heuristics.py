@@ -163,6 +163,26 @@ def _src(*lines: str) -> str:
 
 # heuristic: (source, code, reported while the guess is on?)
 _FLOW_CASES: dict[str, tuple[str, str, bool]] = {
+    "resource-types": (
+        _src(
+            "import socket",
+            "",
+            "class Conn:",
+            "    def __init__(self, addr):",
+            "        self.sock = socket.create_connection(addr)",
+            "",
+            "    def close(self):",
+            "        self.sock.close()",
+            "",
+            "def f(addr, quick):",
+            "    c = Conn(addr)",
+            "    if quick:",
+            "        return None",
+            "    c.close()",
+        ),
+        "SKL101",
+        True,
+    ),
     "class-call-takes-ownership": (
         _src("import socket", "", "def f(addr):", "    s = socket.create_connection(addr)", "    return Session(s)"),
         "SKL102",

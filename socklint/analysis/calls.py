@@ -168,6 +168,10 @@ class CallsMixin(InterpreterCore):
             origin = "wrap" if qual in self.ctx.model.WRAPPING_FACTORIES else "factory"
         if origin == "SocketType":
             origin = "socket"
+        resource = self.ctx.summaries.resource_classes.get(site.name or "") or self.ctx.summaries.resource_classes.get(qual)
+        if resource is not None:
+            # A resource type of the project: "wraps" takes its argument over, as ssl does.
+            origin = "wrap" if resource == "wraps" else "factory"
         if origin == "wrap":
             # ssl takes the socket over first: SSLSocket._create detaches it and closes
             # it itself if the handshake fails (ssl.py, 3.7 to 3.13).

@@ -73,6 +73,9 @@ class ClassFacts:
     line: int
     bases: tuple[str, ...]  # qualified through the module's imports
     methods: Mapping[str, FunctionFacts] = field(default_factory=dict)
+    # A resource type: its `__init__` keeps a socket in an attribute that its `close()` (or
+    # `__exit__`) closes. "creates": it makes the socket; "wraps": it takes its first argument.
+    resource: str = ""
 
 
 @dataclass
@@ -95,7 +98,7 @@ class ModuleSummary:
             "is_package": self.is_package,
             "functions": {k: fn(v) for k, v in sorted(self.functions.items())},
             "classes": {
-                k: {"path": c.path, "line": c.line, "bases": list(c.bases), "methods": {m: fn(f) for m, f in sorted(c.methods.items())}}
+                k: {"path": c.path, "line": c.line, "bases": list(c.bases), "methods": {m: fn(f) for m, f in sorted(c.methods.items())}, "resource": c.resource}
                 for k, c in sorted(self.classes.items())
             },
             "imports": dict(sorted(self.imports.items())),
@@ -116,7 +119,10 @@ class ModuleSummary:
             bool(obj["is_package"]),
             {str(k): fn(v) for k, v in obj["functions"].items()},
             {
-                str(k): ClassFacts(str(c["path"]), int(c["line"]), tuple(str(b) for b in c["bases"]), {str(m): fn(f) for m, f in c["methods"].items()})
+                str(k): ClassFacts(
+                    str(c["path"]), int(c["line"]), tuple(str(b) for b in c["bases"]),
+                    {str(m): fn(f) for m, f in c["methods"].items()}, str(c["resource"]),
+                )
                 for k, c in obj["classes"].items()
             },
             {str(k): str(v) for k, v in obj["imports"].items()},
@@ -172,9 +178,11 @@ class ModuleView:
     # The module's own classes -> the methods they inherit from project classes of other
     # modules (or of this one), which `self.method()` reaches.
     inherited: dict[str, dict[str, FunctionFacts]] = field(default_factory=dict)
+    # Spellings of resource types of other modules (ClassFacts.resource).
+    resource_classes: dict[str, ClassFacts] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.socket_classes or self.inherited)
+        return bool(self.functions or self.socket_classes or self.inherited or self.resource_classes)
 
     def digest(self) -> str:
         payload = {
@@ -182,13 +190,14 @@ class ModuleView:
             "package": self.is_package,
             "functions": {k: [v.path, v.line, v.source, v.wraps, v.closes, v.keeps, v.raises, v.cannot_raise, v.always_raises, v.is_async] for k, v in sorted(self.functions.items())},
             "socket_classes": sorted(self.socket_classes),
+            "resource_classes": {k: [c.path, c.line, c.resource] for k, c in sorted(self.resource_classes.items())},
             "inherited": {c: {m: [f.path, f.line, f.source, f.wraps, f.closes, f.keeps, f.cannot_raise] for m, f in sorted(ms.items())} for c, ms in sorted(self.inherited.items())},
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def trigger_names(self) -> tuple[str, ...]:
         """Names whose mention makes a file worth the deep analysis (the prefilter)."""
-        return tuple(sorted({k for k, f in self.functions.items() if f.source} | set(self.socket_classes)))
+        return tuple(sorted({k for k, f in self.functions.items() if f.source} | set(self.socket_classes) | set(self.resource_classes)))
 
 
 class ProjectIndex:
@@ -306,6 +315,9 @@ class ProjectIndex:
         elif self.is_socket_class(self.resolve_name(qual) or qual):
             v.socket_classes[local] = facts
             v.socket_classes[qual] = facts
+        elif facts.resource:
+            v.resource_classes[local] = facts
+            v.resource_classes[qual] = facts
 
     def _add_module(self, v: ModuleView, qual: str, s: ModuleSummary) -> None:
         for name, f in s.functions.items():
@@ -314,6 +326,8 @@ class ProjectIndex:
         for name, c in s.classes.items():
             if self.is_socket_class(f"{s.name}.{name}") and f"{qual}.{name}" not in _MODELLED:
                 v.socket_classes[f"{qual}.{name}"] = c
+            elif c.resource:
+                v.resource_classes[f"{qual}.{name}"] = c
 
 
 # ---------------------------------------------------------------------- summaries from a scan
@@ -368,6 +382,10 @@ def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSumm
     for dotted in result.imports.dotted_modules:
         out.imports.setdefault(dotted, dotted)
     _add_classes(out, result.tree, result.imports)
+    for cname, kind in result.summaries.resource_classes.items():
+        c = out.classes.get(cname)
+        if c is not None:
+            out.classes[cname] = ClassFacts(c.path, c.line, c.bases, c.methods, kind)
     for fnode, cls in _top_level_functions(result.tree):
         n = fnode.name
         if cls is None:
@@ -381,7 +399,7 @@ def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSumm
             methods[n] = _facts(
                 s, n, path, fnode.lineno, cls in s.method_sources.get(n, ()), cls in s.nonraising_methods.get(n, ())
             )
-            out.classes[cls] = ClassFacts(c.path, c.line, c.bases, methods)
+            out.classes[cls] = ClassFacts(c.path, c.line, c.bases, methods, c.resource)
     return out
 
 

@@ -147,6 +147,10 @@ class Summaries:
     # Spellings that construct a socket class (`class TracedSocket(socket.socket)` here, or one
     # imported from the project): calling one creates a socket, as a factory does.
     socket_classes: set[str] = field(default_factory=set)
+    # Resource types, by spelling: classes whose `__init__` keeps a socket in an attribute that
+    # their `close()` / `__exit__` closes ("creates": a socket it makes; "wraps": its first
+    # argument). Constructing one creates a resource the caller must close, as a factory does.
+    resource_classes: dict[str, str] = field(default_factory=dict)
     # Where imported project helpers live, by spelling (for the trace): "path:line".
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -464,6 +468,9 @@ def scan(
     _resolve_factory_aliases(w, factories)
     factories = factories | _find_socket_classes(w.classes, imports, summaries, view)
     _import_view(summaries, view)
+    if "resource-types" in guesses:
+        _find_resource_classes(w.classes, imports, summaries, factories)
+        factories = factories | frozenset(summaries.resource_classes)
     _find_sources(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
@@ -497,7 +504,7 @@ def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:
 def _late_triggers(w: _Walk, factories: frozenset[str]) -> None:
     """Names that call a socket factory under another name: local sources, and imports such
     as `from socket import create_connection as connect_to`."""
-    extra = set(w.summaries.sources) | w.summaries.socket_classes | {local for local, q in w.imports.names.items() if w.is_factory(q, factories)}
+    extra = set(w.summaries.sources) | w.summaries.socket_classes | set(w.summaries.resource_classes) | {local for local, q in w.imports.names.items() if w.is_factory(q, factories)}
     if extra:
         for f in w.fns:
             if not f.trigger and f.called & extra:
@@ -531,6 +538,56 @@ def _find_socket_classes(
     return frozenset(found)
 
 
+def _find_resource_classes(
+    classes: list[ast.ClassDef], imports: ImportTable, s: Summaries, factories: frozenset[str]
+) -> None:
+    """Resource types of the module (``Summaries.resource_classes``): `__init__` stores a
+    socket in `self.<attr>` (a factory's result, or its first parameter) and a `close()` or
+    `__exit__` of the class calls `self.<attr>.close()`. A class that is a socket itself, or
+    that has no such closing method, is not one."""
+    for c in classes:
+        if c.name in s.socket_classes or c.name in s.resource_classes:
+            continue
+        methods = {m.name: m for m in c.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        init = methods.get("__init__")
+        if init is None:
+            continue
+        params = [a.arg for a in init.args.args[1:]]
+        stored: dict[str, str] = {}  # attribute -> "creates" | "wraps"
+        for node in iter_nodes(init):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                t = node.targets[0]
+                if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
+                    continue
+                v = node.value
+                if isinstance(v, ast.Name) and params and v.id == params[0]:
+                    stored[t.attr] = "wraps"
+                elif isinstance(v, ast.Call) and (name := dotted_name(v.func)) is not None and (
+                    imports.qualify(name) in model.FACTORIES or imports.qualify(name) in factories or name in factories
+                ):
+                    stored[t.attr] = "creates"
+        if not stored:
+            continue
+        for closer in ("close", "__exit__", "__aexit__"):
+            m = methods.get(closer)
+            if m is None:
+                continue
+            for node in iter_nodes(m):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in model.CLOSE_METHODS
+                    and isinstance(node.func.value, ast.Attribute)
+                    and isinstance(node.func.value.value, ast.Name)
+                    and node.func.value.value.id == "self"
+                    and node.func.value.attr in stored
+                ):
+                    s.resource_classes[c.name] = stored[node.func.value.attr]
+                    break
+            if c.name in s.resource_classes:
+                break
+
+
 def _import_view(s: Summaries, view: Optional[ModuleView]) -> None:
     """Merge what the module's imports reach in the project into its own summaries, under the
     spellings the module uses, before the summaries that build on them (a local helper that
@@ -538,6 +595,9 @@ def _import_view(s: Summaries, view: Optional[ModuleView]) -> None:
     if not view:
         return
     s.socket_classes |= set(view.socket_classes)
+    for spelling, c in view.resource_classes.items():
+        s.resource_classes[spelling] = c.resource
+        s.origins[spelling] = f"{c.path}:{c.line}"
     for cls, methods in view.inherited.items():
         # `self._connect()` in a class whose base (another module's) defines `_connect`: the
         # summaries are by method name and calling class, as for the module's own methods.
@@ -666,7 +726,7 @@ def _takes_over_first(call: ast.Call, imports: ImportTable, s: Summaries) -> boo
     name = dotted_name(func)
     if name is None:
         return False
-    if imports.qualify(name) in model.WRAPPING_FACTORIES:
+    if imports.qualify(name) in model.WRAPPING_FACTORIES or s.resource_classes.get(name) == "wraps":
         return True
     wrapped = s.wrappers.get(name) or s.wrappers.get(imports.qualify(name))
     return bool(wrapped and 0 in wrapped)
