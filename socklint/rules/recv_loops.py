@@ -82,8 +82,8 @@ def _check_loop(entry: LoopEntry, resources: Mapping[int, Resource], found: list
             return  # `while data := s.recv(n):` / `while s.recv_into(buf):`
     tested: set[str] = set()
     used: set[str] = set()
-    # `size = len(chunk)`, `text = chunk.decode()`: names computed from others in the body
-    # (an update of the target itself, `view = view[n:]`, `buf = buf + chunk`, is none).
+    # `size = len(chunk)`: names computed from others in the body (an update of the target
+    # itself, `view = view[n:]`, `buf = buf + chunk`, is none).
     computed: list[tuple[list[str], cst.BaseExpression]] = []
     for n in walk(node.body):
         if isinstance(n, (cst.If, cst.While, cst.Assert, cst.IfExp)):
@@ -163,9 +163,10 @@ def _checked(
     loop_names: set[str],
     loop_test: cst.BaseExpression,
 ) -> bool:
-    """Whether the data bound to ``names`` (or anything the body computes from it) is
-    tested, returned or passed on; in the loop's own test only when that test does not hold
-    for an empty read (``while len(size) != 4`` holds at ``b''``: no check)."""
+    """Whether the data bound to ``names`` (or a name the body computes from it whose value
+    at end of stream is known, ``size = len(chunk)``) is tested, returned or passed on; in
+    the loop's own test only when that test does not hold for an empty read
+    (``while len(size) != 4`` holds at ``b''``: no check)."""
     seen = set(names)
     grew = True
     while grew:
@@ -174,9 +175,13 @@ def _checked(
             if any(t in seen for t in targets) or not _mentions(value, seen):
                 continue
             v = _when_empty(value, values) if len(targets) == 1 else _UNKNOWN
-            for t in targets:
-                seen.add(t)
-                values[t] = v
+            if v is _UNKNOWN:
+                # `text = chunk.decode()`, `i = chunk.find(b"\n")`: what a test of it says
+                # about b'' is unknown, and such tests (for a delimiter) are what this rule
+                # is there to catch.
+                continue
+            seen.update(targets)
+            values[targets[0]] = v
             grew = True
     if seen & (tested | used):
         return True

@@ -232,8 +232,16 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
                 continue  # the reply on the path that has read what it reads
             if parents is None:
                 parents = _parents(facts.func)
-            exit_stmt = _exit_after(reply.node, {id(r.node) for r in reads}, parents)
-            if exit_stmt is None:
+            found = _exit_after(reply.node, {id(r.node) for r in reads}, parents)
+            if found is None:
+                continue
+            exit_stmt, branch = found
+            if any(
+                x.method in SEND_METHODS and reply.order < x.order < later[0].order and id(x.node) not in branch
+                for x in evs
+            ):
+                # `send(b"__ACCEPTED__")` or a banner before the later read: the client waits
+                # for it before it sends the rest, so at the early exit nothing is unread.
                 continue
             yield Finding(
                 "SKL301",
@@ -287,9 +295,12 @@ _EXITS: dict[type[cst.BaseSmallStatement], str] = {
 }
 
 
-def _exit_after(call: cst.CSTNode, reads: set[int], parents: dict[int, cst.CSTNode]) -> str | None:
+def _exit_after(
+    call: cst.CSTNode, reads: set[int], parents: dict[int, cst.CSTNode]
+) -> tuple[str, set[int]] | None:
     """The exit (``return``, ``continue``, ``break``, ``raise``) that follows ``call`` in its
-    own block with no read of ``reads`` in between, or None."""
+    own block with no read of ``reads`` in between, with the ids of the nodes from ``call``'s
+    statement to the exit; or None."""
     small: cst.CSTNode | None = call
     while small is not None and not isinstance(parents.get(id(small)), (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
         small = parents.get(id(small))
@@ -300,13 +311,16 @@ def _exit_after(call: cst.CSTNode, reads: set[int], parents: dict[int, cst.CSTNo
     block = parents.get(id(line))
     if isinstance(line, cst.SimpleStatementLine) and isinstance(block, cst.IndentedBlock):
         following += list(block.body[block.body.index(line) + 1 :])
+    branch = {id(n) for n in walk(small)}
     for stmt in following:
-        for n in walk(stmt):
-            if id(n) in reads:
-                return None
+        nodes = list(walk(stmt))
+        if any(id(n) in reads for n in nodes):
+            return None  # `return conn.recv(n)`: the read comes first
+        branch.update(id(n) for n in nodes)
+        for n in nodes:
             kind = _EXITS.get(type(n))  # type: ignore[arg-type]
             if kind is not None and _same_scope(n, stmt, parents):
-                return kind
+                return kind, branch
     return None
 
 
