@@ -24,10 +24,35 @@ CODES = ("SKL105",)
 _BUFFER_SINKS = frozenset({"append", "extend", "write", "join", "feed"})
 # What a read returns once the peer has closed: b'' from `recv`, a count of 0 from `recv_into`.
 _SOCKET_READS: Mapping[str, object] = {"recv": b"", "recv_into": 0}
-# The same for the reads of a buffered reader made from a socket (`sock.makefile("rb")`,
-# `io.BufferedReader`): `read(n)`, `read1(n)` and `readline()` return b'' at end of stream,
-# `readinto(b)` returns 0; none of them raises.
-_READER_READS: Mapping[str, object] = {"read": b"", "read1": b"", "readline": b"", "readinto": 0, "readinto1": 0}
+
+
+class _EmptyRead:
+    """What a reader's ``read()`` returns at end of stream: ``b''`` in binary mode
+    (``makefile("rb")``), ``''`` in text mode (``makefile("r")``); the mode is not known."""
+
+    def __eq__(self, other: object) -> bool:
+        return other in (b"", "")
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __len__(self) -> int:
+        return 0
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+
+# The same for the reads of a reader made from a socket (`sock.makefile("rb")`): `read(n)`,
+# `read1(n)` and `readline()` return b'' (or '') at end of stream, `readinto(b)` returns 0;
+# none of them raises.
+_READER_READS: Mapping[str, object] = {
+    "read": _EmptyRead(),
+    "read1": _EmptyRead(),
+    "readline": _EmptyRead(),
+    "readinto": 0,
+    "readinto1": 0,
+}
 
 
 def check_recv_loops(ctx: RuleContext) -> Iterable[Finding]:
@@ -241,7 +266,7 @@ def _eval(e: cst.BaseExpression, values: Mapping[str, object]) -> object:
         return e.evaluated_value
     if isinstance(e, cst.Call) and isinstance(e.func, cst.Name) and e.func.value == "len" and len(e.args) == 1:
         v = _eval(e.args[0].value, values)
-        return _UNKNOWN if v is _UNKNOWN or not isinstance(v, (bytes, str)) else len(v)
+        return _UNKNOWN if v is _UNKNOWN or not isinstance(v, (bytes, str, _EmptyRead)) else len(v)
     if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
         t = _truth(_eval(e.expression, values))
         return _UNKNOWN if t is None else not t
