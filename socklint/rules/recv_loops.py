@@ -110,6 +110,7 @@ def _check_loop(entry: LoopEntry, resources: Mapping[int, Resource], found: list
     # `size = len(chunk)`: names computed from others in the body (an update of the target
     # itself, `view = view[n:]`, `buf = buf + chunk`, is none).
     computed: list[tuple[list[str], cst.BaseExpression]] = []
+    by_name: dict[str, list[int]] = {}  # name -> the computed entries whose value reads it
     for n in walk(node.body):
         if isinstance(n, (cst.If, cst.While, cst.Assert, cst.IfExp)):
             for t in walk(n.test):
@@ -122,7 +123,10 @@ def _check_loop(entry: LoopEntry, resources: Mapping[int, Resource], found: list
         elif isinstance(n, (cst.Assign, cst.AnnAssign)) and n.value is not None:
             targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
             names = [nm for t in targets for nm in target_names(t)]
-            if names and not _mentions(n.value, set(names)):
+            mentioned = {t.value for t in walk(n.value) if isinstance(t, cst.Name)}
+            if names and not mentioned & set(names):
+                for nm in mentioned:
+                    by_name.setdefault(nm, []).append(len(computed))
                 computed.append((names, n.value))
         elif isinstance(n, cst.Call):
             f = n.func
@@ -173,7 +177,7 @@ def _check_loop(entry: LoopEntry, resources: Mapping[int, Resource], found: list
                 found.append((node, call))  # `buf = buf + s.recv(n)`: an accumulation
                 return
             values: dict[str, object] = {nm: empty for nm in names} if not climbed and len(names) == 1 else {}
-            if not _checked(names, values, computed, tested, used, loop_names, node.test):
+            if not _checked(names, values, (computed, by_name), tested, used, loop_names, node.test):
                 found.append((node, call))
                 return
         # Anything else (a test, a return, a comparison) looks at the data.
@@ -182,7 +186,7 @@ def _check_loop(entry: LoopEntry, resources: Mapping[int, Resource], found: list
 def _checked(
     names: list[str],
     values: dict[str, object],
-    computed: list[tuple[list[str], cst.BaseExpression]],
+    computed: tuple[list[tuple[list[str], cst.BaseExpression]], dict[str, list[int]]],
     tested: set[str],
     used: set[str],
     loop_names: set[str],
@@ -191,23 +195,31 @@ def _checked(
     """Whether the data bound to ``names`` (or a name the body computes from it whose value
     at end of stream is known, ``size = len(chunk)``) is tested, returned or passed on; in
     the loop's own test only when that test does not hold for an empty read
-    (``while len(size) != 4`` holds at ``b''``: no check)."""
+    (``while len(size) != 4`` holds at ``b''``: no check). ``computed``: the body's
+    assignments ``targets = value`` and, per name, the entries whose value reads it."""
     seen = set(names)
-    grew = True
-    while grew:
-        grew = False
-        for targets, value in computed:
-            if any(t in seen for t in targets) or not _mentions(value, seen):
+    if seen & (tested | used):
+        return True
+    entries, by_name = computed
+    todo = list(names)
+    done: set[int] = set()
+    while todo:
+        for i in by_name.get(todo.pop(), ()):
+            if i in done:
                 continue
+            done.add(i)
+            targets, value = entries[i]
             v = _when_empty(value, values) if len(targets) == 1 else _UNKNOWN
             if v is _UNKNOWN:
                 # `text = chunk.decode()`, `i = chunk.find(b"\n")`: what a test of it says
                 # about b'' is unknown, and such tests (for a delimiter) are what this rule
                 # is there to catch.
                 continue
-            seen.update(targets)
-            values[targets[0]] = v
-            grew = True
+            t = targets[0]
+            if t not in seen:
+                seen.add(t)
+                values[t] = v
+                todo.append(t)
     if seen & (tested | used):
         return True
     if not seen & loop_names:
