@@ -93,6 +93,10 @@ class AssignMixin(InterpreterCore):
             st.derived[name] = derived
         else:
             st.derived.pop(name, None)
+        if val.reader:
+            st.readers = st.readers | {name}
+        elif name in st.readers:
+            st.readers = st.readers - {name}
         kind = val.const
         if kind is None and val.rids:
             kind = "truthy"  # socket objects are always true

@@ -303,7 +303,7 @@ class CallsMixin(InterpreterCore):
                 cls = EXC_OSCFG
             self.raise_point(st, call, recv_val.rids | site.arg_rids, cls)
         if method in self.ctx.model.DERIVING_METHODS:
-            return Val(frozenset(), recv_val.rids, frozenset())
+            return Val(frozenset(), recv_val.rids, frozenset(), reader=True)
         if method in self.ctx.model.SELF_RETURNING_METHODS:
             return Val(recv_val.rids, recv_val.rids)
         self._after_borrow(st, call, site.arg_vals, site.qual, method)

@@ -97,6 +97,15 @@ class Leak:
     touching: bool = True  # for kind == "call": the raising call uses the socket
 
 
+@dataclass(frozen=True)
+class LoopEntry:
+    """A ``while`` the interpreter entered, with what the names may hold there (for SKL105)."""
+
+    node: cst.While
+    env: dict[str, frozenset[int]]  # the tracked sockets each name may be
+    readers: frozenset[str]  # names that may hold a reader made from a socket (`makefile()`)
+
+
 @dataclass
 class FunctionFacts:
     func: Optional[cst.CSTNode]  # FunctionDef, or None for module-level code
@@ -106,7 +115,7 @@ class FunctionFacts:
     leaks: list[Leak] = field(default_factory=list)
     disposed: set[int] = field(default_factory=set)  # closed / handed off on some path
     # Each `while` entered, with the sockets each name may hold there (for SKL105).
-    loop_entries: list[tuple[cst.While, dict[str, frozenset[int]]]] = field(default_factory=list)
+    loop_entries: list[LoopEntry] = field(default_factory=list)
     budget_exceeded: bool = False
     last_line_node: Optional[cst.CSTNode] = None
 

@@ -137,7 +137,7 @@ class Obligation:
 
 
 class State:
-    __slots__ = ("derived", "env", "fake_net", "falsy", "nones", "obs", "socket_patched", "truthy")
+    __slots__ = ("derived", "env", "fake_net", "falsy", "nones", "obs", "readers", "socket_patched", "truthy")
 
     def __init__(self) -> None:
         self.obs: dict[Key, Obligation] = {}
@@ -145,6 +145,9 @@ class State:
         # Names bound to values that reach a socket without being it (a coroutine or wrapper
         # made from it): handing such a name off hands the socket off.
         self.derived: dict[str, frozenset[int]] = {}
+        # Names that may hold a reader made from a socket (``f = sock.makefile("rb")``): its
+        # reads return b"" at end of stream like ``recv()`` (for SKL105's loop entries).
+        self.readers: frozenset[str] = frozenset()
         self.truthy: frozenset[str] = frozenset()
         self.falsy: frozenset[str] = frozenset()
         self.nones: frozenset[str] = frozenset()
@@ -159,12 +162,15 @@ class State:
         out.obs = {k: o.copy() for k, o in self.obs.items()}
         out.env = dict(self.env)
         out.derived = dict(self.derived)
+        out.readers = self.readers
         out.truthy, out.falsy, out.nones = self.truthy, self.falsy, self.nones
         out.fake_net, out.socket_patched = self.fake_net, self.socket_patched
         return out
 
     def same(self, other: State) -> bool:
         if self.obs.keys() != other.obs.keys() or self.env != other.env or self.derived != other.derived:
+            return False
+        if self.readers != other.readers:
             return False
         if (self.truthy, self.falsy, self.nones) != (other.truthy, other.falsy, other.nones):
             return False
@@ -187,6 +193,7 @@ def _merge_into(out: State, b: State) -> None:
     for name, rids in b.derived.items():
         cur = out.derived.get(name)
         out.derived[name] = rids if cur is None else cur | rids
+    out.readers |= b.readers
     out.truthy &= b.truthy
     out.falsy &= b.falsy
     out.nones &= b.nones
@@ -212,7 +219,7 @@ def merged(a: State, b: State) -> State:
 
 def replace_state(dst: State, src: State) -> None:
     """Make ``dst`` (a state narrowed in place by the caller) equal to ``src``."""
-    dst.obs, dst.env, dst.derived = src.obs, src.env, src.derived
+    dst.obs, dst.env, dst.derived, dst.readers = src.obs, src.env, src.derived, src.readers
     dst.truthy, dst.falsy, dst.nones = src.truthy, src.falsy, src.nones
     dst.fake_net, dst.socket_patched = src.fake_net, src.socket_patched
 
@@ -243,6 +250,7 @@ class Val:
     accept_call: Optional[cst.Call] = None
     pair_call: Optional[cst.Call] = None
     const: Optional[str] = None  # "none" | "falsy" | "truthy" for literal constants
+    reader: bool = False  # a reader made from the socket (`sock.makefile("rb")`)
 
     @staticmethod
     def of(rids: frozenset[int]) -> Val:

@@ -1,10 +1,12 @@
 """Loop entries for the SKL105 rule (``rules/recv_loops.py``): each ``while`` the interpreter
-enters, with the sockets each name may hold there."""
+enters, with the sockets each name may hold there and the names holding a reader made from a
+socket (``makefile()``)."""
 
 from __future__ import annotations
 
 import libcst as cst
 
+from socklint.analysis.facts import LoopEntry
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import State
 
@@ -17,7 +19,7 @@ class RecvLoopMixin(InterpreterCore):
         if cost is None:
             cost = self._loop_costs[id(node)] = _loop_cost(node)
         self._tick(cost)
-        self.facts.loop_entries.append((node, dict(st.env)))
+        self.facts.loop_entries.append(LoopEntry(node, dict(st.env), st.readers))
 
 
 def _loop_cost(node: cst.While) -> int:

@@ -497,7 +497,9 @@ class StatementsMixin(InterpreterCore):
                 if isinstance(tgt, cst.Name):
                     st.env[tgt.value] = managed
                     if not managed:
-                        self._rebind(st, tgt.value, EMPTY, node)
+                        # `with sock.makefile("rb") as f:`: a file object's `__enter__`
+                        # returns the file itself.
+                        self._rebind(st, tgt.value, Val(reader=True) if v.reader else EMPTY, node)
                     else:
                         for rid in managed:
                             res = self.facts.resources.get(rid)

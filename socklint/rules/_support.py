@@ -72,6 +72,21 @@ TCP_SERVERS = frozenset(
         "wsgiref.simple_server.WSGIServer",
     }
 )
+# Servers on AF_UNIX sockets: their handlers' `self.request` is never a TCP connection.
+UNIX_SERVERS = frozenset(
+    {
+        "socketserver.UnixStreamServer",
+        "socketserver.ThreadingUnixStreamServer",
+        "socketserver.ForkingUnixStreamServer",
+        "socketserver.UnixDatagramServer",
+        "socketserver.ThreadingUnixDatagramServer",
+        "socketserver.ForkingUnixDatagramServer",
+        "SocketServer.UnixStreamServer",
+        "SocketServer.ThreadingUnixStreamServer",
+        "SocketServer.UnixDatagramServer",
+        "SocketServer.ThreadingUnixDatagramServer",
+    }
+)
 HTTP_HANDLERS = frozenset(
     {
         "http.server.BaseHTTPRequestHandler",
@@ -332,6 +347,30 @@ class ModuleFacts:
         return out
 
     @cached_property
+    def attr_families(self) -> dict[str, set[str]]:
+        """``self.NAME = socket.socket(socket.AF_UNIX, ...)`` anywhere: attribute name -> the
+        families it is made with ("unix", "inet", "inet6"; "?" where the family is not a
+        constant)."""
+        out: dict[str, set[str]] = {}
+        for attr, call in self._attr_assigns:
+            name = dotted_name(call.func)
+            if name and self.imports.qualify(name) in ("socket.socket", "_socket.socket"):
+                out.setdefault(attr, set()).add(_socket_call_family(call, self.evaluator))
+        return out
+
+    @cached_property
+    def unix_handlers(self) -> set[str]:
+        """Module classes handed to a Unix-socket socketserver (``UnixStreamServer(path,
+        Handler)``, or a module subclass of one), with their related classes."""
+        handlers: set[str] = set()
+        for call, name, qual in self._qualified_calls:
+            if qual in UNIX_SERVERS or (name in self.class_bases and inherits_name(self, name, self.imports, UNIX_SERVERS)):
+                for a in (*call.args, *(k.value for k in call.keywords)):
+                    if isinstance(a, ast.Name) and a.id in self.class_bases:
+                        handlers.add(a.id)
+        return self.related(handlers) if handlers else set()
+
+    @cached_property
     def _qualified_calls(self) -> list[tuple[ast.Call, str, str]]:
         """(call, callee as written, callee qualified through the imports)."""
         out: list[tuple[ast.Call, str, str]] = []
@@ -428,6 +467,8 @@ class ModuleFacts:
         return (
             self.evaluator,
             self.attr_types,
+            self.attr_families,
+            self.unix_handlers,
             self.closed_attrs,
             self.class_bases,
             self.prefork_call,
@@ -551,6 +592,20 @@ def _socket_call_type(call: ast.Call, imports: ImportTable, ev: Evaluator) -> st
     v = ev.value(typ)
     n = getattr(v, "name", None)
     return {"socket.SOCK_DGRAM": "dgram", "socket.SOCK_STREAM": "stream"}.get(n or "")
+
+
+def _socket_call_family(call: ast.Call, ev: Evaluator) -> str:
+    """The family of ``socket.socket(family, ...)``: AF_INET when none is given."""
+    fam: ast.expr | None = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg == "family":
+            fam = kw.value
+        elif kw.arg == "fileno":
+            return "?"  # a descriptor of any family
+    if fam is None:
+        return "inet"
+    n = getattr(ev.value(fam), "name", None)
+    return {"socket.AF_UNIX": "unix", "socket.AF_INET": "inet", "socket.AF_INET6": "inet6"}.get(n or "", "?")
 
 
 def inherits(

@@ -15,6 +15,7 @@ import libcst as cst
 
 from socklint import heuristics
 from socklint.analysis.astutil import dotted_name
+from socklint.analysis.cstutil import walk
 from socklint.analysis.facts import Event, Finding, FunctionFacts
 from socklint.analysis.options import Evaluator, Sym, positional_args
 from socklint.analysis.scan import ImportTable
@@ -184,7 +185,15 @@ def _loops(e: Event) -> tuple[tuple[int, str], ...]:
 
 
 def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
+    """A server-side TCP connection answered and then closed on a path that leaves before the
+    rest of the request is read: the function reads the connection again after the reply,
+    so there is more to read, and the reply's branch exits first (``return``, ``continue``,
+    ``break``, ``raise``). Closing with that input unread sends RST, which can destroy the
+    reply. Nothing is reported on the one path every connection takes (one bounded read, a
+    reply, a close): whether the client sent more than the read took cannot be seen."""
     facts = ctx.facts
+    if facts.func is None:
+        return  # module-level code: no statement tree to find the reply's exit in
     groups: list[tuple[Event | None, list[Event], bool]] = []  # (accept event, events, handler?)
     for rid, res in facts.resources.items():
         if res.origin != "accept":
@@ -193,6 +202,8 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
             (x for x in facts.events if x.method in ("accept", "_accept") and x.node is res.node),
             None,
         )
+        if not _tcp_accept(ctx, acc):
+            continue
         evs = [x for x in facts.events if rid in x.rids]
         groups.append((acc, evs, False))
     if facts.name == "handle" and heuristics.enabled(ctx.settings, "socketserver-handler-attributes"):
@@ -201,51 +212,123 @@ def _unread_on_close(ctx: RuleContext) -> Iterator[Finding]:
             for x in facts.events
             if not x.rids and x.receiver is not None and _SERVER_OWNED.match(x.receiver)
         ]
-        if evs:
+        if evs and not _unix_handler(ctx):
             groups.append((None, evs, True))
+    parents: dict[int, cst.CSTNode] | None = None
     for acc, evs, handler in groups:
-        recvs = [x for x in evs if x.method in RECV_METHODS]
-        if len(recvs) != 1 or any(x.method in ("makefile", "shutdown") for x in evs):
+        reads = [x for x in evs if x.method in RECV_METHODS]
+        if not reads or any(x.method in ("makefile", "shutdown") or x.method.startswith("recvfrom") for x in evs):
+            continue  # no request read here; a makefile() reader; a lingering close; datagrams
+        if not handler and not any(x.method in _CLOSE_METHODS for x in evs):
+            continue  # nothing here closes it: whoever it goes to may read the rest
+        if sock_type(facts, module_facts_of(ctx), reads[0]) in ("dgram", "unix"):
             continue
-        r = recvs[0]
         base_loops = _loops(acc) if acc is not None else ()
-        if _loops(r) != base_loops or r.in_except:
-            continue  # read in a loop: to EOF or a framing boundary
-        if sock_type(facts, module_facts_of(ctx), r) == "dgram" or r.method.startswith("recvfrom"):
-            continue
-        sends = [
-            x
-            for x in evs
-            if x.method in SEND_METHODS and x.order > r.order and _loops(x) == base_loops
-        ]
-        if not sends:
-            continue
-        reply = sends[0]
-        if handler:
+        for reply in evs:
+            if reply.method not in SEND_METHODS or _loops(reply) != base_loops:
+                continue  # a reply inside a per-message loop: its next pass reads again
+            later = [r for r in reads if r.order > reply.order]
+            if not later:
+                continue  # the reply on the path that has read what it reads
+            if parents is None:
+                parents = _parents(facts.func)
+            found = _exit_after(reply.node, {id(r.node) for r in reads}, parents)
+            if found is None:
+                continue
+            exit_stmt, branch = found
+            if any(
+                x.method in SEND_METHODS and reply.order < x.order < later[0].order and id(x.node) not in branch
+                for x in evs
+            ):
+                # `send(b"__ACCEPTED__")` or a banner before the later read: the client waits
+                # for it before it sends the rest, so at the early exit nothing is unread.
+                continue
             yield Finding(
                 "SKL301",
                 reply.node,
-                "the handler answers after a single bounded read (line {0}) and returns, and socketserver then "
-                "closes the connection: if the client sent more than that read took, close() sends RST and the "
-                "client can lose this reply; read the whole request, or shutdown(SHUT_WR) and drain with a timeout",
-                (r.node,),
+                f"this reply is followed by `{exit_stmt}` before the rest of the request is read (line {{0}}): "
+                "closing the connection with that input unread sends RST instead of FIN, and the client can "
+                "lose the reply; read the request to its end first, or shutdown(SHUT_WR) then drain with a "
+                "timeout before closing",
+                (later[0].node,),
             )
-            continue
-        closes = [
-            x
-            for x in evs
-            if x.method in _CLOSE_METHODS and (x.order > reply.order or x.method == "__exit__")
-        ]
-        if not closes:
-            continue
-        yield Finding(
-            "SKL301",
-            closes[-1].node if closes[-1].method != "__exit__" else reply.node,
-            "the connection is closed after a single bounded read (line {0}) and a reply (line {1}): if the client "
-            "sent more than that read took, close() sends RST instead of FIN and the client can lose the reply; "
-            "read the whole request, or shutdown(SHUT_WR) then drain with a timeout before close()",
-            (r.node, reply.node),
-        )
+            break
+
+
+def _tcp_accept(ctx: RuleContext, acc: Event | None) -> bool:
+    """The connection from ``acc`` may be TCP: its listener is not an AF_UNIX socket, a
+    ``socketpair()`` end or a datagram socket (a parameter's family is not known: it may)."""
+    if acc is None:
+        return True
+    for r in acc.rids:
+        res = ctx.facts.resources.get(r)
+        if res is not None and (res.family == "unix" or res.origin == "socketpair" or res.sock_type == "dgram"):
+            return False
+    recv = acc.receiver
+    if not acc.rids and recv and recv.startswith("self.") and recv.count(".") == 1:
+        fams = module_facts_of(ctx).attr_families.get(recv[5:], set())
+        if fams == {"unix"}:
+            return False
+    return True
+
+
+def _unix_handler(ctx: RuleContext) -> bool:
+    """Every module class with this ``handle()`` is handed to a Unix-socket server."""
+    mf = module_facts_of(ctx)
+    owners = {c.node.name for c in mf.classes if any(m.node.name == ctx.facts.name for m in c.methods)}
+    return bool(owners) and owners <= mf.unix_handlers
+
+
+def _parents(func: cst.CSTNode) -> dict[int, cst.CSTNode]:
+    out: dict[int, cst.CSTNode] = {}
+    for n in walk(func):
+        for c in n.children:
+            out[id(c)] = n
+    return out
+
+
+_EXITS: dict[type[cst.BaseSmallStatement], str] = {
+    cst.Return: "return",
+    cst.Continue: "continue",
+    cst.Break: "break",
+    cst.Raise: "raise",
+}
+
+
+def _exit_after(
+    call: cst.CSTNode, reads: set[int], parents: dict[int, cst.CSTNode]
+) -> tuple[str, set[int]] | None:
+    """The exit (``return``, ``continue``, ``break``, ``raise``) that follows ``call`` in its
+    own block with no read of ``reads`` in between, with the ids of the nodes from ``call``'s
+    statement to the exit; or None."""
+    small: cst.CSTNode | None = call
+    while small is not None and not isinstance(parents.get(id(small)), (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        small = parents.get(id(small))
+    line = parents.get(id(small)) if small is not None else None
+    if small is None or not isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return None
+    following: list[cst.CSTNode] = list(line.body[line.body.index(small) + 1 :])
+    block = parents.get(id(line))
+    if isinstance(line, cst.SimpleStatementLine) and isinstance(block, cst.IndentedBlock):
+        following += list(block.body[block.body.index(line) + 1 :])
+    branch = {id(n) for n in walk(small)}
+    for stmt in following:
+        nodes = list(walk(stmt))
+        if any(id(n) in reads for n in nodes):
+            return None  # `return conn.recv(n)`: the read comes first
+        branch.update(id(n) for n in nodes)
+        for n in nodes:
+            kind = _EXITS.get(type(n))  # type: ignore[arg-type]
+            if kind is not None and _same_scope(n, stmt, parents):
+                return kind, branch
+    return None
+
+
+def _same_scope(n: cst.CSTNode, top: cst.CSTNode, parents: dict[int, cst.CSTNode]) -> bool:
+    """``n`` leaves the block ``top`` belongs to: it is ``top`` or sits in a plain simple line
+    of ``top`` (an exit in a nested ``if``/``try`` is one path among others)."""
+    p = parents.get(id(n))
+    return n is top or (p is top and isinstance(top, (cst.SimpleStatementLine, cst.SimpleStatementSuite)))
 
 
 # --- whole-module checks: HTTP handlers and shared sockets ---------------------------------------------
