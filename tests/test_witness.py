@@ -335,3 +335,77 @@ def test_a_handler_only_an_option_reaches_is_skl107() -> None:
         "SKL107",
     )
     assert [(c, ln) for c, ln, _ in found] == [("SKL107", 10), ("SKL102", 11)]
+
+
+def test_each_leak_says_what_its_witness_needs_to_fail() -> None:
+    from socklint.config import Settings
+
+    src = textwrap.dedent(
+        """
+        import json
+        import socket
+
+        def refused(addr):
+            s = socket.socket()
+            s.connect(addr)                      # io-error: the call itself
+            s.close()
+
+        def bad_greeting(addr):
+            s = socket.create_connection(addr)
+            if s.recv(4) != b"OK":
+                raise ValueError("bad greeting")  # protocol-raise: the code's own check
+            s.close()
+
+        def translated(addr):
+            s = socket.socket()
+            try:
+                s.connect(addr)
+            except OSError as e:
+                raise RuntimeError("down") from e  # io-error: what the handler caught
+            s.close()
+
+        def option_only(addr):
+            s = socket.create_connection(addr)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # configuration-call
+            try:
+                s.sendall(b"x")
+            finally:
+                s.close()
+
+        def unrelated(addr, event):
+            s = socket.create_connection(addr)
+            payload = json.dumps(event)          # any-exception (SKL106)
+            try:
+                s.sendall(payload.encode())
+            finally:
+                s.close()
+
+        def early(addr, ok):
+            s = socket.create_connection(addr)
+            if not ok:
+                return None                      # none: no exception on this path
+            s.close()
+
+        def caught_check(addr):
+            s = socket.create_connection(addr)
+            try:
+                if not s.recv(1):
+                    raise EOFError
+            except EOFError:
+                return None                      # protocol-raise: the handler caught the code's raise
+            s.close()
+        """
+    ).encode()
+    diags = check_source("t.py", src, Settings(extend_select=("SKL106", "SKL107")))
+    got = {(d.line, d.code, d.failure) for d in diags if d.code.startswith("SKL1")}
+    assert {
+        (7, "SKL102", "io-error"),
+        (13, "SKL101", "protocol-raise"),
+        (21, "SKL101", "io-error"),
+        (26, "SKL107", "configuration-call"),
+        (34, "SKL106", "any-exception"),
+        (43, "SKL101", "none"),
+        (52, "SKL101", "protocol-raise"),
+    } <= got
+    # Every leak finding carries one; nothing else does.
+    assert all((d.failure is not None) == (d.code[:5] == "SKL10" and d.code != "SKL105") for d in diags)
