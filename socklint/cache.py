@@ -78,6 +78,7 @@ def diagnostic_from_json(obj: dict[str, Any]) -> Diagnostic:
         str(obj["message"]),
         Severity(obj["severity"]),
         trace,
+        str(obj["failure"]) if "failure" in obj else None,
     )
 
 

@@ -50,6 +50,13 @@ _ALL = [
         _I,
         default_enabled=False,
     ),
+    Code(
+        "SKL107",
+        "socket-leak-on-configuration-call",
+        "a socket is left open only if a configuration call (setsockopt, listen, a bind to port 0) fails",
+        _I,
+        default_enabled=False,
+    ),
     # Socket options.
     Code("SKL201", "so-linger-zero", "SO_LINGER with a zero timeout makes close() send RST", _W),
     Code("SKL202", "so-linger-bad-layout", "the SO_LINGER value is not two C ints", _E),

@@ -38,6 +38,9 @@ class Diagnostic:
     message: str
     severity: Severity
     trace: tuple[TraceStep, ...] = field(default=())
+    # Leak findings: what their witness needs to fail ("io-error", "protocol-raise",
+    # "configuration-call", "any-exception", "none"; docs/json-output.md). None for the others.
+    failure: str | None = None
 
     @property
     def name(self) -> str:
@@ -61,5 +64,6 @@ class Diagnostic:
             "name": self.name,
             "message": self.message,
             "severity": self.severity.value,
+            **({"failure": self.failure} if self.failure is not None else {}),
             "trace": [step.to_json() for step in self.trace],
         }

@@ -69,6 +69,7 @@ class _Located:
     sort_refs: bool
     severity: Severity
     trace: tuple[tuple[Optional[Position], str], ...]
+    failure: Optional[str] = None  # leak findings: what the witness needs to fail
 
 
 def _shift(pos: Optional[Position], offset: int) -> Position:
@@ -96,7 +97,7 @@ class _SnippetResult:
             for i, line in enumerate(ref_lines):
                 msg = msg.replace(f"{{{i}}}", str(line))
             trace = tuple(TraceStep(*_shift(p, offset)[:2], note) for p, note in f.trace)
-            out.append(Diagnostic(path, sl, sc, el, ec, f.code, msg, f.severity, trace))
+            out.append(Diagnostic(path, sl, sc, el, ec, f.code, msg, f.severity, trace, f.failure))
         return out
 
 
@@ -743,7 +744,7 @@ def _locate(module: cst.Module, findings: Sequence[Finding], code_for: Callable[
             trace.append((pos(node), note))
         out.append(
             _Located(f.code, pos(f.node), f.message, tuple(pos(ref) for ref in f.refs), f.sort_refs,
-                     f.severity or CODES[f.code].severity, tuple(trace))
+                     f.severity or CODES[f.code].severity, tuple(trace), f.failure)
         )
     return out
 

@@ -172,9 +172,9 @@ register(
     )
 )
 
-# The flow engine's guesses (SKL101-SKL104, SKL106). Word lists of the first five live in
+# The flow engine's guesses (SKL101-SKL104, SKL106, SKL107). Word lists of the first five live in
 # socklint/models/heuristics.toml (docs/models.md); the others are tests of a name's shape.
-_LEAKS = ("SKL101", "SKL102", "SKL103", "SKL104", "SKL106")
+_LEAKS = ("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107")
 for _h in (
     Heuristic(
         "closes-by-name",

@@ -349,6 +349,9 @@ def _result(d: Diagnostic, rule_index: dict[str, int], fingerprint: str) -> dict
             for i, step in enumerate(d.trace, 1)
         ]
         result["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
+    if d.failure is not None:
+        # What the leak's witness needs to fail (docs/json-output.md, "failure").
+        result["properties"] = {"failure": d.failure}
     return result
 
 

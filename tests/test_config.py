@@ -253,3 +253,60 @@ def test_exception_sources_any_call_reports_skl106(
     (tmp_path / "pyproject.toml").write_text(f"[tool.socklint]\n{body}\n", encoding="utf-8")
     got = codes(run("check", "--no-cache", "--format", "json", *extra, "mod.py", cwd=tmp_path))
     assert (("mod.py", 7, "SKL106") in got) is reported, got
+
+
+# A recv loop that never checks for end of stream: SKL105, which the test-code preset keeps.
+_SPIN = """\
+import socket
+
+
+def read_all(sock):
+    buf = b""
+    while len(buf) < 4:
+        buf += sock.recv(4 - len(buf))
+    return buf
+"""
+
+
+def _test_code_preset() -> str:
+    """The `[tool.socklint]` preset of docs/configuration.md, "Test code", as the page shows it
+    (and the README, the same table)."""
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = page.split("## Test code", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert block.startswith("[tool.socklint]\n")
+    assert block in (root / "README.md").read_text(encoding="utf-8")
+    return block[len("[tool.socklint]\n") :]
+
+
+@pytest.mark.parametrize(
+    ("rel", "is_test"),
+    [
+        ("tests/test_client.py", True),
+        ("pkg/tests/helpers.py", True),
+        ("Lib/test/test_socket.py", True),
+        ("pkg/testing/server.py", True),
+        ("test_wire.py", True),
+        ("pkg/wire_test.py", True),
+        ("pkg/wire_tests.py", True),
+        ("conftest.py", True),
+        ("pkg/client.py", False),
+        ("pkg/contest.py", False),
+        ("pkg/testsuite_runner.py", False),
+    ],
+)
+def test_the_test_code_preset_is_one_switch_and_names_the_test_files(tmp_path: Path, rel: str, is_test: bool) -> None:
+    from socklint.rules._support import TEST_PATH
+
+    # The preset's globs and the test-file-path heuristic agree on what test code is.
+    assert bool(TEST_PATH.search(rel)) == is_test
+    target = tmp_path / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(LEAK + "\n\n" + _SPIN, encoding="utf-8")
+    before = {c for _, _, c in codes(run("check", "--format", "json", ".", cwd=tmp_path))}
+    assert {"SKL101", "SKL102", "SKL105"} <= before  # reported by default, in tests too
+    _config(tmp_path, _test_code_preset())
+    after = {c for _, _, c in codes(run("check", "--format", "json", ".", cwd=tmp_path))}
+    # With the preset: no leak finding in test code, the spinning loop still reported.
+    assert after == ({"SKL105"} if is_test else before)

@@ -94,7 +94,7 @@ def test_group_rows_expand_with_defaults_filled_in(tmp_path: Path) -> None:
     rows = parse_rows_file(_file(tmp_path, '[[socket-methods]]\nnames = ["a", "b"]\nraises = "none"\nwhy = "w"\n'))
     assert [r.name for r in rows] == ["a", "b"]
     assert dict(rows[0].fields) == {
-        "raises": "none", "config": False, "touches": True, "closes": False, "derives": False, "returns-receiver": False,
+        "raises": "none", "config": False, "fails": "", "touches": True, "closes": False, "derives": False, "returns-receiver": False,
     }
     assert rows[0].why == "w"
     assert rows[0].source == "mine.toml"
@@ -122,8 +122,13 @@ def test_engine_tables_follow_the_socket_method_rows() -> None:
     assert "close" in model.CLOSE_METHODS and "close" not in model.SOCKET_METHODS
     assert "gettimeout" in model.NONRAISING_SOCKET_METHODS and "gettimeout" not in model.SOCKET_METHODS
     assert model.BUILTIN.socket_method("makefile") == model.SocketMethod(
-        "makefile", "io", False, True, False, True, False, "socket.toml"
+        "makefile", "io", False, "in-operation", True, False, True, False, "socket.toml"
     )
+    # When a failure happens, for the realistic witness of a leak: `raises = "io"` fails in
+    # operation, `raises = "config"` on misuse, unless the row says otherwise.
+    assert [model.BUILTIN.fails(m) for m in ("connect", "recv", "setsockopt", "listen", "shutdown", "getpeername", "bind")] == [
+        "in-operation", "in-operation", "on-misuse", "on-misuse", "in-operation", "in-operation", "in-operation-unless-port-zero",
+    ]
     assert model.BUILTIN.factory("ssl.SSLSocket") == model.Factory("ssl.SSLSocket", "socket", True, "ssl.toml")
     assert model.BUILTIN.factory("socket.socketpair") is not None
     assert model.BUILTIN.factory("socket.socketpair").returns == "pair"  # type: ignore[union-attr]

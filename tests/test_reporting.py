@@ -19,6 +19,8 @@ from socklint.reporting import FINGERPRINT_KEY, format_github, format_sarif
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_NAME = "sarif-schema-2.1.0.json"
+# The codes whose findings carry a "failure" (docs/json-output.md).
+LEAK_CODES = frozenset({"SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107"})
 
 
 def _find_schema() -> Path:
@@ -93,6 +95,9 @@ def test_sarif_is_valid_and_complete(project: Path) -> None:
         assert res["level"] == level[d.severity]
         assert res["message"]["text"] == d.message
         assert set(res["partialFingerprints"]) == {FINGERPRINT_KEY}
+        # A leak finding's failure kind is a result property, as in the JSON output.
+        assert res.get("properties", {}).get("failure") == d.failure
+        assert (d.failure is not None) == (d.code in LEAK_CODES)
         # The witness path, step by step, as a code flow.
         if d.trace:
             steps = res["codeFlows"][0]["threadFlows"][0]["locations"]
@@ -283,8 +288,14 @@ def test_json_contract(project: Path) -> None:
         "severity",
         "trace",
     }
+    schema = json.loads((ROOT / "docs" / "json-output.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(data)  # raises with the failing path
     for item in data:
-        assert set(item) == keys
+        # Leak findings say what their witness needs to fail; the others carry no such field.
+        assert set(item) == (keys | {"failure"} if item["code"] in LEAK_CODES else keys)
         assert item["code"] in CODES and item["name"] == CODES[item["code"]].name
         assert item["severity"] in ("error", "warning", "info")
         assert all(set(step) == {"line", "column", "note"} for step in item["trace"])
+    # fetch(): the early return after `if not greeting` needs no failure, `recv()` raising an I/O
+    # error; probe(): never closed, whatever happens.
+    assert sorted((i["code"], i["failure"]) for i in data) == [("SKL101", "none"), ("SKL102", "io-error"), ("SKL103", "none")]

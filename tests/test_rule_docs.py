@@ -47,6 +47,8 @@ WHY_TERMS = {
     "SKL104": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
     "SKL105": ("CLOSE_WAIT", "CPU", 'b""'),
     "SKL106": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
+    # SKL107's leak needs the kernel to reject a configuration call: say which errors do it.
+    "SKL107": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "garbage collector", "EBADF", "EINVAL", "ENOMEM", "ENOPROTOOPT"),
 }
 
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)

@@ -216,3 +216,196 @@ def test_a_name_tested_by_the_loop_stays_live_through_its_last_if() -> None:
         """
     )
     assert [(c, ln) for c, ln, _ in found] == [("SKL104", 9)]  # the rebinding by accept()
+
+
+# ---------------------------------------------------------------------- realistic witnesses
+# Issue 17: when several calls can raise and leak the socket, the finding names the one that
+# fails in normal operation (connect, recv, accept, a bind to a port that may be taken), not a
+# configuration call before it; a leak only configuration calls can cause is SKL107.
+
+
+def _leaks(src: str, *extend: str) -> list[tuple[str, int, list[str]]]:
+    from socklint.config import Settings
+
+    diags = check_source("t.py", textwrap.dedent(src).encode(), Settings(extend_select=extend))
+    return [(d.code, d.line, [s.note for s in d.trace]) for d in diags if d.code.startswith("SKL1")]
+
+
+_OPTIONS_THEN = """
+    import socket
+
+    def open_it(addr):
+        sock = socket.socket()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(5)
+        {call}
+        return sock
+    """
+
+
+def test_the_connect_is_the_witness_not_the_option_before_it() -> None:
+    found = _leaks(_OPTIONS_THEN.format(call="sock.connect(addr)"), "SKL107")
+    assert [(c, ln) for c, ln, _ in found] == [("SKL102", 8)]
+    assert found[0][2] == ["`sock` created by `socket()`", "`connect()` raises"]
+
+
+def test_a_leak_only_an_option_can_cause_is_skl107_and_off_by_default() -> None:
+    src = _OPTIONS_THEN.format(call="pass")
+    assert _leaks(src) == []
+    found = _leaks(src, "SKL107")
+    assert [(c, ln) for c, ln, _ in found] == [("SKL107", 6)]
+    assert found[0][2][-1] == "`setsockopt()` raises"
+
+
+def test_a_bind_to_port_zero_is_configuration_and_to_a_given_port_is_not() -> None:
+    zero = _leaks(_OPTIONS_THEN.format(call='sock.bind(("127.0.0.1", 0))'), "SKL107")
+    assert [(c, ln) for c, ln, _ in zero] == [("SKL107", 6)]
+    given = _leaks(_OPTIONS_THEN.format(call='sock.bind(("127.0.0.1", addr))'), "SKL107")
+    assert [(c, ln) for c, ln, _ in given] == [("SKL102", 8)]
+
+
+def test_a_handler_both_reach_takes_the_connect_path() -> None:
+    # The `setsockopt()` raising is the earlier path into the handler; the `connect()` one is the
+    # witness, and the leak stays SKL101 (not SKL107: a refused connection reaches it too).
+    found = _leaks(
+        """
+        import socket
+
+        def open_it(addr):
+            sock = socket.socket()
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                sock.connect(addr)
+            except OSError:
+                return None
+            return sock
+        """,
+        "SKL107",
+    )
+    assert [(c, ln) for c, ln, _ in found] == [("SKL101", 10)]
+    assert "`connect()` raises" in found[0][2]
+    assert "`setsockopt()` raises" not in found[0][2]
+
+
+def test_a_path_with_fewer_facts_through_an_option_does_not_push_out_the_connect() -> None:
+    # redis-py's _connect (fixtures/realworld/mut_redis_connect.py): the unconditional
+    # `setsockopt()` path into the handler has fewer path facts than the `connect()` paths (which
+    # went through `if keepalive`); it used to replace them as the witness.
+    found = _leaks(
+        """
+        import socket
+
+        def connect_any(addrs, keepalive):
+            err = None
+            for addr in addrs:
+                sock = None
+                try:
+                    sock = socket.socket()
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    if keepalive:
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                    sock.connect(addr)
+                    return sock
+                except OSError as e:
+                    err = e
+            raise err
+        """,
+        "SKL107",
+    )
+    assert [(c, ln) for c, ln, _ in found] == [("SKL104", 7), ("SKL101", 17)]
+    for _, _, notes in found:
+        assert "`connect()` raises" in notes and "`setsockopt()` raises" not in notes
+
+
+def test_a_handler_only_an_option_reaches_is_skl107() -> None:
+    found = _leaks(
+        """
+        import socket
+
+        def open_it(addr):
+            sock = socket.socket()
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            except OSError as e:
+                if e.errno != 92:
+                    raise
+            sock.connect(addr)
+            return sock
+        """,
+        "SKL107",
+    )
+    assert [(c, ln) for c, ln, _ in found] == [("SKL107", 10), ("SKL102", 11)]
+
+
+def test_each_leak_says_what_its_witness_needs_to_fail() -> None:
+    from socklint.config import Settings
+
+    src = textwrap.dedent(
+        """
+        import json
+        import socket
+
+        def refused(addr):
+            s = socket.socket()
+            s.connect(addr)                      # io-error: the call itself
+            s.close()
+
+        def bad_greeting(addr):
+            s = socket.create_connection(addr)
+            if s.recv(4) != b"OK":
+                raise ValueError("bad greeting")  # protocol-raise: the code's own check
+            s.close()
+
+        def translated(addr):
+            s = socket.socket()
+            try:
+                s.connect(addr)
+            except OSError as e:
+                raise RuntimeError("down") from e  # io-error: what the handler caught
+            s.close()
+
+        def option_only(addr):
+            s = socket.create_connection(addr)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # configuration-call
+            try:
+                s.sendall(b"x")
+            finally:
+                s.close()
+
+        def unrelated(addr, event):
+            s = socket.create_connection(addr)
+            payload = json.dumps(event)          # any-exception (SKL106)
+            try:
+                s.sendall(payload.encode())
+            finally:
+                s.close()
+
+        def early(addr, ok):
+            s = socket.create_connection(addr)
+            if not ok:
+                return None                      # none: no exception on this path
+            s.close()
+
+        def caught_check(addr):
+            s = socket.create_connection(addr)
+            try:
+                if not s.recv(1):
+                    raise EOFError
+            except EOFError:
+                return None                      # protocol-raise: the handler caught the code's raise
+            s.close()
+        """
+    ).encode()
+    diags = check_source("t.py", src, Settings(extend_select=("SKL106", "SKL107")))
+    got = {(d.line, d.code, d.failure) for d in diags if d.code.startswith("SKL1")}
+    assert {
+        (7, "SKL102", "io-error"),
+        (13, "SKL101", "protocol-raise"),
+        (21, "SKL101", "io-error"),
+        (26, "SKL107", "configuration-call"),
+        (34, "SKL106", "any-exception"),
+        (43, "SKL101", "none"),
+        (52, "SKL101", "protocol-raise"),
+    } <= got
+    # Every leak finding carries one; nothing else does.
+    assert all((d.failure is not None) == (d.code[:5] == "SKL10" and d.code != "SKL105") for d in diags)

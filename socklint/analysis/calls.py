@@ -10,6 +10,7 @@ import libcst as cst
 
 from socklint.analysis import model
 from socklint.analysis.cstutil import callee_text
+from socklint.analysis.facts import FAIL_CONFIG, FAIL_IO
 from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import EXC_ANY, EXC_NONOS, EXC_OS, EXC_OSCFG
 from socklint.analysis.interp_core import InterpreterCore
@@ -147,7 +148,8 @@ class CallsMixin(InterpreterCore):
             # fail (see _create_from_factory). Only a tracked socket argument makes this ssl's
             # method: a project's own `wrap_socket()` may return anything.
             self._dispose(st, arg_rids, call, "escape")
-            self.raise_point(st, call, frozenset(), EXC_ANY)
+            # The TLS handshake: it fails in normal operation (a bad certificate, a reset).
+            self.raise_point(st, call, frozenset(), EXC_ANY, FAIL_IO)
             rid = self._create(st, call, "wrap", callee_text(call), call)
             return Val.of(frozenset({rid}))
         if method is not None and method in self.ctx.model.ACCEPT_METHODS and not call.args:
@@ -176,7 +178,7 @@ class CallsMixin(InterpreterCore):
             # ssl takes the socket over first: SSLSocket._create detaches it and closes
             # it itself if the handshake fails (ssl.py, 3.7 to 3.13).
             self._dispose(st, arg_rids, call, "escape")
-            self.raise_point(st, call, frozenset(), EXC_ANY)
+            self.raise_point(st, call, frozenset(), EXC_ANY, FAIL_IO)
         else:
             # `socket.socket(family, type, fileno=fd)`: the new socket owns that descriptor.
             fd_rids = frozenset().union(
@@ -301,13 +303,23 @@ class CallsMixin(InterpreterCore):
                 # A datagram socket's connect() only records the peer (a route lookup): it
                 # never blocks, so it fails at once with a plain OSError and never times out.
                 cls = EXC_OSCFG
-            self.raise_point(st, call, recv_val.rids | site.arg_rids, cls)
+            self.raise_point(st, call, recv_val.rids | site.arg_rids, cls, self._method_failure(method, call))
         if method in self.ctx.model.DERIVING_METHODS:
             return Val(frozenset(), recv_val.rids, frozenset(), reader=True)
         if method in self.ctx.model.SELF_RETURNING_METHODS:
             return Val(recv_val.rids, recv_val.rids)
         self._after_borrow(st, call, site.arg_vals, site.qual, method)
         return EMPTY
+
+    def _method_failure(self, method: str, call: cst.Call) -> Optional[str]:
+        """When a socket method fails, from its row (``fails``): in normal operation
+        (FAIL_IO), or only on misuse (FAIL_CONFIG); None for a method of no row."""
+        if method not in self.ctx.model.SOCKET_METHODS:
+            return None
+        fails = self.ctx.model.fails(method)
+        if fails == "in-operation-unless-port-zero":
+            fails = "on-misuse" if _port_zero(call) else "in-operation"
+        return FAIL_IO if fails == "in-operation" else FAIL_CONFIG
 
     # ------------------------------------------------------------------ closing helpers, owners, borrowers
     def _call_known_function(self, site: CallSite, st: State) -> Optional[Val]:
@@ -397,10 +409,13 @@ class CallsMixin(InterpreterCore):
         """Any other call: it may raise, and it borrows what it is given."""
         call, qual, name, method, local_name, arg_rids = site.call, site.qual, site.name, site.method, site.local_name, site.arg_rids
         cls = EXC_ANY
+        failure: Optional[str] = None
         if qual in self.ctx.model.OS_CONFIG_FUNCTIONS:
             # `fcntl.ioctl(s, SIOCGIFADDR, req)`: fails with a plain OSError, which
-            # `except IOError:` catches.
+            # `except IOError:` catches; an interface without an address fails it every day.
             cls = EXC_OSCFG
+            if qual in self.ctx.model.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION:
+                failure = FAIL_IO
         if local_name is not None and self.ctx.summaries.defines(local_name, site.via_self, self.cur_class):
             # A module function, or a method of the calling class (`self.update_timeout(s)`).
             if local_name in self.ctx.summaries.oscfg_only:
@@ -428,7 +443,7 @@ class CallsMixin(InterpreterCore):
                     res = self.facts.resources[rid]
                     if res.lent is None:
                         res.lent = call
-        self.raise_point(st, call, arg_rids, cls)
+        self.raise_point(st, call, arg_rids, cls, failure)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())
@@ -541,3 +556,15 @@ class CallsMixin(InterpreterCore):
             if any(e.kind == "close" and partner in e.rids for e in self.facts.events):
                 return False
         return True
+
+
+def _port_zero(call: cst.Call) -> bool:
+    """``s.bind((host, 0))``: the kernel picks a free port, so the bind fails only for a bad
+    descriptor or argument, never because the port is taken."""
+    if not call.args or call.args[0].keyword is not None:
+        return False
+    addr = call.args[0].value
+    if not isinstance(addr, cst.Tuple) or len(addr.elements) < 2:
+        return False
+    port = addr.elements[1].value
+    return isinstance(port, cst.Integer) and port.evaluated_value == 0

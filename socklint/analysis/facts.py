@@ -34,17 +34,34 @@ class Resource:
     defined_at: Optional[str] = None
 
 
+# What a leak's witness needs to fail (the JSON field "failure", docs/json-output.md): a call
+# that fails in normal operation (a refused, reset or timed-out connection, a taken port, a
+# failed handshake or name lookup); a `raise` of the code (a validation or protocol check); only
+# a configuration call (setsockopt, listen, a bind to port 0: EBADF, EINVAL, ENOMEM); a call
+# that may raise anything; nothing at all (the socket leaks on a path with no exception).
+FAIL_IO = "io-error"
+FAIL_PROTOCOL = "protocol-raise"
+FAIL_CONFIG = "configuration-call"
+FAIL_ANY = "any-exception"
+FAIL_NONE = "none"
+FAILURES = (FAIL_IO, FAIL_PROTOCOL, FAIL_CONFIG, FAIL_ANY, FAIL_NONE)
+
+
 class Step:
     """One step of a witness path, as a persistent linked list (cheap to extend and share).
     Each step knows the first step of its path and its depth, so a long path can be shown
-    as its start and its last steps without walking all of it."""
+    as its start and its last steps without walking all of it. A step where something raises
+    (a call, or a handler catching a `raise` of the code) carries what failed (``FAIL_*``)."""
 
-    __slots__ = ("depth", "node", "note", "prev", "root")
+    __slots__ = ("depth", "failure", "last", "node", "note", "prev", "root")
 
-    def __init__(self, node: cst.CSTNode, note: str, prev: Optional[Step] = None) -> None:
+    def __init__(self, node: cst.CSTNode, note: str, prev: Optional[Step] = None, failure: Optional[str] = None) -> None:
         self.node = node
         self.note = note
         self.prev = prev
+        self.failure = failure
+        # What failed last on the path up to here (the exception being handled or unwound).
+        self.last: Optional[str] = failure if failure is not None or prev is None else prev.last
         self.root: Step = prev.root if prev is not None else self
         self.depth: int = prev.depth + 1 if prev is not None else 0
 
@@ -65,6 +82,11 @@ class Step:
                 s = s.prev
         out.reverse()
         return out
+
+    def needs_configuration_failure(self) -> bool:
+        """The path goes through a configuration call failing (it needs EBADF, EINVAL...): a
+        witness to give up for another path to the same place."""
+        return self.last == FAIL_CONFIG
 
 
 @dataclass(frozen=True)
@@ -95,6 +117,7 @@ class Leak:
     node: cst.CSTNode  # the exit: return/raise/continue statement, raising call, rebinding
     witness: Optional[Step]
     touching: bool = True  # for kind == "call": the raising call uses the socket
+    failure: str = FAIL_NONE  # what the witness needs to fail (FAIL_*)
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,7 @@ class Finding:
     # The refs are alternatives (creation sites of one name, listed "26, 28 or 30"): the
     # reporter substitutes them in line order.
     sort_refs: bool = False
+    failure: Optional[str] = None  # leak findings: what their witness needs to fail (FAIL_*)
 
 
 def cst_name(node: cst.CSTNode) -> Optional[str]:

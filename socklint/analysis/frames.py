@@ -8,6 +8,7 @@ from typing import Optional, Union
 
 import libcst as cst
 
+from socklint.analysis.facts import FAIL_ANY, FAIL_CONFIG, FAIL_IO
 from socklint.analysis.lattice import State
 
 
@@ -17,6 +18,9 @@ class Exit:
     node: cst.CSTNode
     touched: frozenset[int] = frozenset()
     cls: str = "any"
+    # What fails here (facts.FAIL_*): the raising call's kind; FAIL_PROTOCOL for a `raise` of
+    # the code outside a handler; None for a re-raise (the handled failure stays the witness's).
+    failure: Optional[str] = None
 
 
 class LoopFrame:
@@ -46,3 +50,9 @@ EXC_OSCFG = "oscfg"  # plain OSError from configuration calls (setblocking, sets
 EXC_ANY = "any"  # anything, from a call that uses a socket
 EXC_OTHER = "other"  # anything, from a call that touches no socket
 EXC_NONOS = "non-os"  # anything but an OSError (a helper that keeps its OSErrors in: Summaries.non_os)
+
+
+def failure_of_class(cls: str) -> str:
+    """What a raise point of exception class ``cls`` needs to fail, when nothing more precise
+    is known (a socket method's row says more: model.Model.fails)."""
+    return FAIL_IO if cls == EXC_OS else FAIL_CONFIG if cls == EXC_OSCFG else FAIL_ANY

@@ -16,7 +16,15 @@ import libcst as cst
 
 from socklint.analysis.context import ModuleContext
 from socklint.analysis.cstutil import FunctionBindings, raise_note
-from socklint.analysis.facts import Event, FunctionFacts, Leak, Step
+from socklint.analysis.facts import (
+    FAIL_CONFIG,
+    FAIL_NONE,
+    FAIL_PROTOCOL,
+    Event,
+    FunctionFacts,
+    Leak,
+    Step,
+)
 from socklint.analysis.frames import (
     EXC_ANY,
     EXC_OSCFG,
@@ -26,6 +34,7 @@ from socklint.analysis.frames import (
     Frame,
     LoopFrame,
     TryFrame,
+    failure_of_class,
 )
 from socklint.analysis.lattice import BudgetExceeded, Key, Obligation, State, Val
 from socklint.analysis.raises import RaiseOracle
@@ -44,6 +53,19 @@ class Assignment:
 
 
 NO_ASSIGNMENT = Assignment()
+
+
+def _path_failure(kind: str, failure: Optional[str], witness: Optional[Step]) -> str:
+    """What the path ``witness`` to an exit of ``kind`` needs to fail: the exit's own failure
+    (a raising call; a `raise` of the code outside a handler), else the failure being handled
+    or unwound on the path (a handler's `return`, a re-raise), else a `raise` of the code
+    (FAIL_PROTOCOL) or nothing (FAIL_NONE: the socket leaks on a path with no exception)."""
+    if failure is not None:
+        return failure
+    last = witness.last if witness is not None else None
+    if last is not None:
+        return last
+    return FAIL_PROTOCOL if kind == "raise" else FAIL_NONE
 
 
 class InterpreterCore:
@@ -115,8 +137,10 @@ class InterpreterCore:
             self.rid_by_node[id(node)] = rid
         return rid
 
-    def _exit(self, kind: str, node: cst.CSTNode, touched: frozenset[int] = frozenset(), cls: str = EXC_ANY) -> int:
-        self.exits.append(Exit(kind, node, touched, cls))
+    def _exit(
+        self, kind: str, node: cst.CSTNode, touched: frozenset[int] = frozenset(), cls: str = EXC_ANY, failure: Optional[str] = None
+    ) -> int:
+        self.exits.append(Exit(kind, node, touched, cls, failure))
         return len(self.exits) - 1
 
     def _rekey(self, st: State, ei: int, only_normal: bool = True) -> None:
@@ -154,13 +178,15 @@ class InterpreterCore:
             else:
                 st.obs[(rid, None)] = ob
 
-    def _step(self, st: State, node: cst.CSTNode, note: str) -> None:
+    def _step(self, st: State, node: cst.CSTNode, note: str, failure: Optional[str] = None) -> None:
         for ob in st.obs.values():
-            ob.witness = Step(node, note, ob.witness)
+            ob.witness = Step(node, note, ob.witness, failure)
             if ob.alts:
-                ob.alts = tuple((t, f, n, Step(node, note, w)) for t, f, n, w in ob.alts)
+                ob.alts = tuple((t, f, n, Step(node, note, w, failure)) for t, f, n, w in ob.alts)
 
-    def _record_leak(self, rid: int, ei: Optional[int], ob: Obligation, kind: str, node: cst.CSTNode, touching: bool = True) -> None:
+    def _record_leak(
+        self, rid: int, ei: Optional[int], ob: Obligation, kind: str, node: cst.CSTNode, touching: bool = True, failure: Optional[str] = None
+    ) -> None:
         res = self.facts.resources.get(rid)
         if res is None or not res.reportable:
             return
@@ -168,7 +194,17 @@ class InterpreterCore:
         if k in self.leak_keys:
             return
         self.leak_keys.add(k)
-        self.facts.leaks.append(Leak(rid, kind, node, ob.witness, touching))
+        # The realistic witness: of the paths kept apart on the obligation, the first whose
+        # failure is not only a configuration call (a `connect()` refused beats a
+        # `setsockopt()` that needs EBADF or ENOMEM).
+        witness, why = ob.witness, _path_failure(kind, failure, ob.witness)
+        if why == FAIL_CONFIG:
+            for _, _, _, w in ob.alts:
+                other = _path_failure(kind, failure, w)
+                if other != FAIL_CONFIG:
+                    witness, why = w, other
+                    break
+        self.facts.leaks.append(Leak(rid, kind, node, witness, touching, why))
 
     def _at_function_exit(self, st: State) -> None:
         for (rid, ei), ob in st.obs.items():
@@ -178,7 +214,7 @@ class InterpreterCore:
             if ex.kind == "assert":
                 continue
             touching = rid in ex.touched if ex.kind == "call" else True
-            self._record_leak(rid, ei, ob, ex.kind, ex.node, touching)
+            self._record_leak(rid, ei, ob, ex.kind, ex.node, touching, ex.failure)
 
     def _event(self, kind: str, method: str, node: cst.CSTNode, rids: frozenset[int], receiver: Optional[str]) -> None:
         k = (kind, id(node))
@@ -224,10 +260,12 @@ class InterpreterCore:
         if kind in ("raise", "return"):
             self._at_function_exit(st)
 
-    def raise_point(self, st: State, node: cst.CSTNode, touched: frozenset[int], cls: str) -> None:
-        """The call ``node`` may raise here, with the state as it is now."""
+    def raise_point(self, st: State, node: cst.CSTNode, touched: frozenset[int], cls: str, failure: Optional[str] = None) -> None:
+        """The call ``node`` may raise here, with the state as it is now. ``failure`` says when
+        it fails (facts.FAIL_*) if its exception class does not (a socket method's row)."""
         if cls == EXC_ANY and not self._real_sockets(touched):
             cls = EXC_OTHER
+        failure = failure or failure_of_class(cls)
         if not st.obs and not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
             return
         if not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
@@ -236,13 +274,13 @@ class InterpreterCore:
             for (rid, cur), ob in st.obs.items():
                 if cur is not None and self.exits[cur].kind != "continue":
                     continue
-                w = Step(node, note, ob.witness)
-                self._record_leak(rid, None, Obligation(rid, ob.must, ob.may, w), "call", node, rid in touched)
+                w = Step(node, note, ob.witness, failure)
+                self._record_leak(rid, None, Obligation(rid, ob.must, ob.may, w), "call", node, rid in touched, failure)
             return
         exc = st.copy()
-        ei = self._exit("call", node, touched, cls)
+        ei = self._exit("call", node, touched, cls, failure)
         note = raise_note(node)
-        self._step(exc, node, note)
+        self._step(exc, node, note, failure)
         self._exc_origin(exc, cls == EXC_OSCFG)
         self._rekey(exc, ei)
         self.jump("raise", exc, cls)

@@ -57,12 +57,18 @@ def normal_variants(vs: list[Variant]) -> list[Variant]:
     return out
 
 
+def _config_only(v: Variant) -> bool:
+    return v[3] is not None and v[3].needs_configuration_failure()
+
+
 def _add_variant(out: list[Variant], v: Variant) -> None:
-    """Add ``v`` unless a variant with fewer facts is there; drop those it has fewer facts than."""
+    """Add ``v`` unless a variant with fewer facts is there; drop those it has fewer facts than.
+    A path that needs only a configuration call to fail does not push out one that does not
+    (that one is the realistic witness, rules/lifecycle.py), nor keep it out."""
     f = (v[0], v[1], v[2])
-    if any(_subsumes((o[0], o[1], o[2]), f) for o in out):
+    if any(_subsumes((o[0], o[1], o[2]), f) and (_config_only(v) or not _config_only(o)) for o in out):
         return
-    out[:] = [o for o in out if not _subsumes(f, (o[0], o[1], o[2]))]
+    out[:] = [o for o in out if not (_subsumes(f, (o[0], o[1], o[2])) and (_config_only(o) or not _config_only(v)))]
     out.append(v)
 
 
@@ -126,6 +132,8 @@ class Obligation:
         self.must &= o.must
         self.may |= o.may
         if not self.alts and not o.alts and (self.truthy, self.falsy, self.nones) == (o.truthy, o.falsy, o.nones):
+            if self.witness is not None and self.witness.needs_configuration_failure() and o.witness is not None and not o.witness.needs_configuration_failure():
+                self.witness = o.witness  # the same facts: the path that fails in normal operation
             return
         self.set_variants(normal_variants(self.variants() + o.variants()))
 

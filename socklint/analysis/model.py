@@ -34,6 +34,7 @@ class SocketMethod:
     name: str
     raises: str  # "io" | "config" | "none"
     config: bool  # a configuration call: a failure is a plain OSError, never a timeout
+    fails: str  # "in-operation" | "on-misuse" | "in-operation-unless-port-zero" (see Model.fails)
     touches: bool  # a use of the socket (an event; on a parameter, a socket call)
     closes: bool
     derives: bool  # the result keeps the socket alive (``makefile()``)
@@ -98,6 +99,11 @@ class Model:
         self.SOCKET_METHODS = n("socket-methods", touches=True, closes=False)
         self.CONFIG_SOCKET_METHODS = n("socket-methods", raises="config") | n("socket-methods", config=True)
         self.NONRAISING_SOCKET_METHODS = n("socket-methods", raises="none")
+        # When each method fails (a later row wins): its failure makes a realistic witness of a
+        # leak ("in-operation") or only a configuration-call one ("on-misuse").
+        self._fails: dict[str, str] = {}
+        for r in self._by_kind.get("socket-methods", ()):
+            self._fails[r.name] = str(r.get("fails")) or ("in-operation" if r.get("raises") == "io" else "on-misuse")
         self.DERIVING_METHODS = n("socket-methods", derives=True)
         self.SELF_RETURNING_METHODS = n("socket-methods", returns_receiver=True)
         self.OWNING_KEYWORDS = n("owning-keywords")
@@ -141,6 +147,7 @@ class Model:
         self.LENIENT_CODEC_ERRORS = n("lenient-codec-errors")
         self.ASYNC_LOOP_METHODS = n("coroutine-methods")
         self.OS_CONFIG_FUNCTIONS = n("config-functions")
+        self.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION = n("config-functions", fails="in-operation")
         self.OSERROR_ALIASES: dict[str, str] = {
             r.name: str(r.get("means")) for r in self._by_kind.get("exception-aliases", ())
         }
@@ -163,10 +170,18 @@ class Model:
             if r.name == name:
                 f = dict(r.fields)
                 return SocketMethod(
-                    name, str(f["raises"]), bool(f["config"]), bool(f["touches"]), bool(f["closes"]),
+                    name, str(f["raises"]), bool(f["config"]), self.fails(name), bool(f["touches"]), bool(f["closes"]),
                     bool(f["derives"]), bool(f["returns-receiver"]), r.source,
                 )
         return None
+
+    def fails(self, method: str) -> str:
+        """When the socket method fails: ``"in-operation"`` (a refused, reset or timed-out
+        connection, a taken port: what happens in normal operation), ``"on-misuse"`` (a bad
+        descriptor, argument or option, memory: EBADF, EINVAL, ENOPROTOOPT, ENOMEM), or
+        ``"in-operation-unless-port-zero"`` (``bind``). The ``fails`` field of its row, else what
+        ``raises`` says (``io``: in operation; ``config``/``none``: on misuse)."""
+        return self._fails.get(method, "in-operation")
 
     def factory(self, qual: str) -> Optional[Factory]:
         for r in reversed(self._by_kind.get("factories", ())):
@@ -307,6 +322,8 @@ INERT_CONTEXT_MANAGERS = BUILTIN.INERT_CONTEXT_MANAGERS
 OWNING_KEYWORDS = BUILTIN.OWNING_KEYWORDS
 # Module functions that configure a descriptor: plain OSError (EBADF, EINVAL), never a timeout.
 OS_CONFIG_FUNCTIONS = BUILTIN.OS_CONFIG_FUNCTIONS
+# Those whose failure is an everyday one (a lock held, an interface gone): a realistic witness.
+OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION = BUILTIN.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION
 # errno values only I/O produces: a configuration call's OSError never carries one.
 IO_ONLY_ERRNOS = BUILTIN.IO_ONLY_ERRNOS
 # Qualified exception names and the builtin exception they are.

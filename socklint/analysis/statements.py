@@ -10,6 +10,7 @@ import libcst as cst
 
 from socklint.analysis.compat import python3_constant, raises_on_python3
 from socklint.analysis.cstutil import const_true, nonempty_iterable, outer_call, target_names, walk
+from socklint.analysis.facts import FAIL_CONFIG, FAIL_PROTOCOL, Step
 from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import EXC_ANY, EXC_OS, EXC_OTHER, FinallyFrame, LoopFrame, TryFrame
 from socklint.analysis.interp_core import NO_ASSIGNMENT, Assignment, InterpreterCore
@@ -184,9 +185,30 @@ class StatementsMixin(InterpreterCore):
             self.ev(s.cause.item, st)
         if s.exc is not None:
             self._exc_origin(st, False)
-        ei = self._exit("raise", s, cls=cls)
+        # A `raise` of the code outside a handler is a validation or protocol check failing; in
+        # a handler it re-raises or translates the failure being handled, which stays the
+        # witness's failure.
+        failure = FAIL_PROTOCOL if s.exc is not None and self.handler_depth == 0 else None
+        ei = self._exit("raise", s, cls=cls, failure=failure)
         self._rekey(st, ei)
         self.jump("raise", st, cls)
+
+    def _exc_failure(self, st: State) -> Optional[str]:
+        """What failed to raise the exception ``st`` carries (the failure of the exit its
+        obligations ride), if it is known."""
+        for _, ei in st.obs:
+            if ei is not None and self.exits[ei].kind in ("call", "raise"):
+                return self.exits[ei].failure
+        return None
+
+    def _step_caught(self, st: State, handler: cst.CSTNode, note: str) -> None:
+        """The handler's step on every path; a path that comes from a `raise` of the code
+        records that failure on it (a raising call recorded its own at the call)."""
+        for (_, ei), ob in st.obs.items():
+            failure = self.exits[ei].failure if ei is not None and self.exits[ei].kind == "raise" else None
+            ob.witness = Step(handler, note, ob.witness, failure)
+            if ob.alts:
+                ob.alts = tuple((t, f, n, Step(handler, note, w, failure)) for t, f, n, w in ob.alts)
 
     def _args_only_exception(self, call: cst.Call) -> bool:
         """The raised class keeps its arguments only in ``.args``: a builtin exception, or a
@@ -402,10 +424,13 @@ class StatementsMixin(InterpreterCore):
             remaining = rest
             if not incoming:
                 continue
+            # A failure that happens in normal operation first: where a `connect()` and a
+            # `setsockopt()` both reach this handler, the joined path is the `connect()`'s.
+            incoming.sort(key=lambda s: self._exc_failure(s) == FAIL_CONFIG)
             hs = join_all(incoming)
             assert hs is not None
+            self._step_caught(hs, h, "caught by `except{code}`")
             self._unkey(hs, ("call", "raise", "assert"))
-            self._step(hs, h, "caught by `except{code}`")
             if h.name is not None:
                 for n in target_names(h.name.name):
                     self._rebind(hs, n, EMPTY, h)

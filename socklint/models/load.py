@@ -87,6 +87,9 @@ KINDS: Mapping[str, Kind] = {
         {
             "raises": _choice("io", "config", "none", default="io"),
             "config": Field(bool, default=False),
+            # When a failure happens: "" means as `raises` says (io: in operation; config: on
+            # misuse). See docs/models.md and the realistic witness of a leak (rules/lifecycle.py).
+            "fails": _choice("in-operation", "on-misuse", "in-operation-unless-port-zero", default=""),
             "touches": Field(bool, default=True),
             "closes": Field(bool, default=False),
             "derives": Field(bool, default=False),
@@ -120,7 +123,11 @@ KINDS: Mapping[str, Kind] = {
     "string-methods": Kind("str/bytes methods that build a string and fail only when misused.", _NONE),
     "lenient-codec-errors": Kind("Codec error handlers that never raise.", _NONE),
     "coroutine-methods": Kind("Event-loop methods that only build a coroutine when called.", _NONE),
-    "config-functions": Kind("Module functions that configure a descriptor: plain OSError only.", _NONE),
+    "config-functions": Kind(
+        "Module functions that configure a descriptor: plain OSError only; `fails` says whether "
+        "that happens in normal operation (a lock held, an interface gone) or only on misuse.",
+        {"fails": _choice("in-operation", "on-misuse", default="on-misuse")},
+    ),
     "io-only-errnos": Kind("errno names only I/O produces, never a configuration call.", _NONE),
     "exception-aliases": Kind(
         "Qualified exception names and the builtin class they are (`OSErrorSubclass`: some "

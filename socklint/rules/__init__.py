@@ -21,8 +21,9 @@ from socklint.rules.recv_loops import check_recv_loops
 from socklint.rules.shutdown import check_closing, check_module_closing
 
 ALL_RULES: tuple[Rule, ...] = (
-    # SKL106 is SKL102's opt-in sibling: a leak when an unrelated call raises.
-    Rule(("SKL101", "SKL102", "SKL103", "SKL104", "SKL106"), check_leaks),
+    # SKL106 and SKL107 are opt-in siblings of SKL101/SKL102: a leak when an unrelated call
+    # raises, and one that only a failing configuration call can cause.
+    Rule(("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107"), check_leaks),
     Rule(("SKL105",), check_recv_loops),
     Rule(("SKL201", "SKL202", "SKL203", "SKL211", "SKL213", "SKL214", "SKL215", "SKL216"), check_options),
     Rule(("SKL301", "SKL303", "SKL304"), check_closing),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from socklint.analysis.facts import Finding, Leak, Resource
+from socklint.analysis.facts import FAIL_CONFIG, Finding, Leak, Resource
 from socklint.rules.base import RuleContext
 
 MAX_TRACE = 24
@@ -87,9 +87,15 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                 f"{who} is never closed and never handed off (it leaks a file descriptor until garbage collection)",
                 (),
                 _trace(ctx, res, first, _final_note(first, who)),
+                failure=first.failure,
             )
             continue
-        seen_call = {True: False, False: False}
+        # One finding per socket for the calls that can raise and leak it (those that use it,
+        # SKL102; the others, SKL106), at the realistic witness: the first that fails in normal
+        # operation (a refused `connect()`, a reset `recv()`), not a configuration call before
+        # it that needs EBADF or ENOMEM to fail. A socket only configuration calls can leak is
+        # SKL107 (off by default).
+        witness_call = {t: _realistic([l for l in leaks if l.kind == "call" and l.touching == t]) for t in (True, False)}
         for leak in leaks:
             if leak.kind in ("return", "raise", "end", "continue"):
                 if leak.kind == "end":
@@ -99,33 +105,35 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                 else:
                     where = f"at this {_EXIT_WORD[leak.kind]}"
                 yield Finding(
-                    "SKL101",
+                    _unless_configuration("SKL101", leak),
                     leak.node,
                     f"{who} (created at line {{0}}) is still open {where}",
                     (res.node,),
                     _trace(ctx, res, leak, _final_note(leak, who)),
+                    failure=leak.failure,
                 )
             elif leak.kind == "call":
-                if seen_call[leak.touching]:
+                if leak is not witness_call[leak.touching]:
                     continue
-                seen_call[leak.touching] = True
                 callee = _callee(ctx, leak.node)
-                code = "SKL102" if leak.touching else "SKL106"
+                code = _unless_configuration("SKL102", leak) if leak.touching else "SKL106"
                 yield Finding(
                     code,
                     leak.node,
                     f"{who} (created at line {{0}}) is left open if `{callee}` raises here; close it in `finally` or use `with`",
                     (res.node,),
                     _trace(ctx, res, leak, _final_note(leak, who)),
+                    failure=leak.failure,
                 )
             elif leak.kind in ("rebind", "delete"):
                 verb = "deleted" if leak.kind == "delete" else "rebound"
                 yield Finding(
-                    "SKL104",
+                    _unless_configuration("SKL104", leak),
                     leak.node,
                     f"{who} (created at line {{0}}) is still open when its name is {verb} here",
                     (res.node,),
                     _trace(ctx, res, leak, f"{who} {verb} while open"),
+                    failure=leak.failure,
                 )
             elif leak.kind == "drop":
                 yield Finding(
@@ -134,7 +142,18 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                     f"{who} is never closed and never handed off (it leaks a file descriptor until garbage collection)",
                     (),
                     _trace(ctx, res, leak, "the last reference is dropped here"),
+                    failure=leak.failure,
                 )
+
+
+def _realistic(calls: list[Leak]) -> Leak | None:
+    """The first raising call that fails in normal operation, else the first of them."""
+    return next((l for l in calls if l.failure != FAIL_CONFIG), calls[0] if calls else None)
+
+
+def _unless_configuration(code: str, leak: Leak) -> str:
+    """SKL107 for a leak that only a configuration call failing can cause (off by default)."""
+    return "SKL107" if leak.failure == FAIL_CONFIG else code
 
 
 def _callee(ctx: RuleContext, node: cst.CSTNode) -> str:
