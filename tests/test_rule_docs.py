@@ -47,6 +47,8 @@ WHY_TERMS = {
     "SKL104": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
     "SKL105": ("CLOSE_WAIT", "CPU", 'b""'),
     "SKL106": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
+    "SKL111": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
+    "SKL112": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
 }
 
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)

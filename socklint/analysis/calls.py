@@ -14,6 +14,7 @@ from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import EXC_ANY, EXC_NONOS, EXC_OS, EXC_OSCFG
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import EMPTY, State, Val
+from socklint.heuristics import words
 
 _MODULE_FACTORIES = frozenset({"socket", "create_connection", "create_server", "fromfd", "socketpair"})
 
@@ -58,6 +59,7 @@ class CallsMixin(InterpreterCore):
             self._call_local_coroutine_or_source,
             self._call_rebinds_argument,
             self._call_socket_method,
+            self._call_closes_self,
             self._call_known_function,
         ):
             val = step(site, st)
@@ -87,6 +89,10 @@ class CallsMixin(InterpreterCore):
                 base = self.ev(a.value.value, st)
                 if base.rids:
                     self._dispose(st, base.rids, call, "escape")
+                elif self._is_owner_self(a.value.value) and base.reach:
+                    # `stack.callback(self.close)`, `atexit.register(self.close)` in
+                    # `__init__`: closing the object is registered.
+                    self._dispose(st, base.reach, call, "escape")
                 arg_vals.append((a, EMPTY))
                 continue
             arg_vals.append((a, self.ev(a.value, st)))
@@ -194,7 +200,8 @@ class CallsMixin(InterpreterCore):
             ) if closes else frozenset()
             if by_coro:
                 self._dispose(st, by_coro, call, "close")
-            return Val(frozenset(), site.arg_rids - by_coro, frozenset())
+            # `await self._connect()` in `__aenter__`: the coroutine uses what self holds.
+            return Val(frozenset(), (site.arg_rids | self._self_reach(site, st)) - by_coro, frozenset())
         if summaries.is_source(local_name, name != local_name, self.cur_class):
             wrapped = summaries.wrappers.get(local_name, set())
             taken = frozenset().union(
@@ -287,6 +294,58 @@ class CallsMixin(InterpreterCore):
         if method in self.ctx.model.SELF_RETURNING_METHODS:
             return Val(recv_val.rids, recv_val.rids)
         self._after_borrow(st, call, site.arg_vals, site.qual, method)
+        return EMPTY
+
+    # ------------------------------------------------------------------ the object under construction
+    def _is_owner_self(self, e: cst.BaseExpression) -> bool:
+        """``e`` is ``self`` (or ``super()``) in an owning method (``__init__``, ``__enter__``)."""
+        if self.owner_self is None:
+            return False
+        if isinstance(e, cst.Name):
+            return e.value == self.owner_self
+        return isinstance(e, cst.Call) and _name_of(e.func) == "super"
+
+    def _self_reach(self, site: CallSite, st: State) -> frozenset[int]:
+        """The sockets stored on ``self`` that a call of ``self.m()`` / ``super().m()`` may use."""
+        f = site.call.func
+        if self.owner_self is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
+            return frozenset()
+        return st.derived.get(self.owner_self, frozenset())
+
+    def _call_closes_self(self, site: CallSite, st: State) -> Optional[Val]:
+        """``self.close()`` in ``__init__`` (in a handler, before re-raising): it closes the
+        attributes the class's ``close()`` closes (``objects.ObjectSummary``). A method the
+        module does not define is judged by its name (heuristic
+        ``object-method-closes-by-name``): ``self.close()``, ``self.disconnect()`` of a base
+        class elsewhere close everything the object holds."""
+        f = site.call.func
+        if self.owner_self is None or site.method is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
+            return None
+        prefix = self.owner_self + "."
+        held = {n[len(prefix):]: r for n, r in st.env.items() if n.startswith(prefix) and r}
+        if not held:
+            return None
+        method = site.method
+        via_super = isinstance(f.value, cst.Call)
+        objects = self.ctx.summaries.objects
+        attrs: Optional[set[str]] = None
+        if self.cur_class is not None:
+            if via_super:
+                found = [objects.closed_by(b, method) for b in objects.bases.get(self.cur_class, ())]
+                attrs = set().union(*(a for a in found if a is not None)) if any(a is not None for a in found) else None
+            else:
+                attrs = objects.closed_by(self.cur_class, method)
+        if not attrs and "object-method-closes-by-name" in self.guesses and (
+            method in ("__exit__", "__aexit__", "__del__") or bool(set(words(method)) & model.OBJECT_ENDING_WORDS)
+        ):
+            attrs = set(held)
+        if not attrs:
+            return None
+        closed = frozenset().union(*(held[a] for a in attrs if a in held)) if attrs & set(held) else frozenset()
+        if not closed:
+            return None
+        self._dispose(st, closed, site.call, "close")
+        self._event("close", method, site.call, closed, site.receiver_text)
         return EMPTY
 
     # ------------------------------------------------------------------ closing helpers, owners, borrowers
@@ -408,7 +467,8 @@ class CallsMixin(InterpreterCore):
                     res = self.facts.resources[rid]
                     if res.lent is None:
                         res.lent = call
-        self.raise_point(st, call, arg_rids, cls)
+        # `self._handshake()`, `super().__init__()` in `__init__`: they use what self holds.
+        self.raise_point(st, call, arg_rids | self._self_reach(site, st), cls)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())

@@ -93,6 +93,9 @@ class Leak:
     node: cst.CSTNode  # the exit: return/raise/continue statement, raising call, rebinding
     witness: Optional[Step]
     touching: bool = True  # for kind == "call": the raising call uses the socket
+    # In `__init__` / `__enter__`: the attribute of self that held the socket at this exit
+    # (`self.sock`). The exit raises out of the method, so nobody gets the object (SKL111).
+    held_by: Optional[str] = None
 
 
 @dataclass
@@ -106,6 +109,10 @@ class FunctionFacts:
     # Each `while` entered, with the sockets each name may hold there (for SKL105).
     loop_entries: list[tuple[cst.While, dict[str, frozenset[int]]]] = field(default_factory=list)
     budget_exceeded: bool = False
+    # `__init__` / `__enter__` / `__aenter__` of a class: sockets stored on self are followed.
+    owner_method: Optional[str] = None
+    # `self.X = <socket>` in a method: (class, attribute, resource, the assignment) for SKL112.
+    attr_stores: list[tuple[str, str, int, cst.CSTNode]] = field(default_factory=list)
     last_line_node: Optional[cst.CSTNode] = None
 
 

@@ -129,6 +129,11 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
         if isinstance(e, cst.Call):
             return self.ev_call(e, st)
         if isinstance(e, cst.Attribute):
+            if self.owner_self is not None and isinstance(e.value, cst.Name) and e.value.value == self.owner_self:
+                held = st.env.get(f"{self.owner_self}.{e.attr.value}")
+                if held:
+                    # `self.sock` in `__init__`, where the method still owns what it stored.
+                    return Val(held, held)
             base = self.ev(e.value, st)
             if e.attr.value in self.ctx.model.CLOSE_METHODS and base.rids:
                 # `return port, sock.close`: whoever gets the bound `close` is to close it

@@ -45,6 +45,22 @@ class Assignment:
 
 NO_ASSIGNMENT = Assignment()
 
+# Methods whose caller gets the object only if they return: a socket stored on `self` before
+# one of them raises is out of everybody's reach (`with` never calls `__exit__` when
+# `__enter__` raised).
+OWNING_METHODS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__"})
+
+
+def owner_self_name(func: object, cur_class: Optional[str]) -> Optional[str]:
+    """The name of ``self`` when ``func`` is an owning method of a class (see OWNING_METHODS)."""
+    if cur_class is None or not isinstance(func, cst.FunctionDef) or func.name.value not in OWNING_METHODS:
+        return None
+    for d in func.decorators:
+        if isinstance(d.decorator, cst.Name) and d.decorator.value in ("staticmethod", "classmethod"):
+            return None
+    params = [*func.params.posonly_params, *func.params.params]
+    return params[0].name.value if params else None
+
 
 class InterpreterCore:
     def __init__(
@@ -100,6 +116,11 @@ class InterpreterCore:
         self.cm_calls: set[int] = set()
         self.callable_params: frozenset[str] = frozenset(outer_params)
         self.cur_class = cur_class
+        # In `__init__` / `__enter__` / `__aenter__`: the name of `self`. A socket stored on it
+        # stays this method's to close until the method returns (SKL111); elsewhere a store on
+        # an attribute hands the socket to the object.
+        self.owner_self = owner_self_name(func, cur_class)
+        self.facts.owner_method = func.name.value if self.owner_self is not None and isinstance(func, cst.FunctionDef) else None
 
     # ------------------------------------------------------------------ helpers
     def _tick(self, n: int = 1) -> None:
@@ -160,15 +181,27 @@ class InterpreterCore:
             if ob.alts:
                 ob.alts = tuple((t, f, n, Step(node, note, w)) for t, f, n, w in ob.alts)
 
-    def _record_leak(self, rid: int, ei: Optional[int], ob: Obligation, kind: str, node: cst.CSTNode, touching: bool = True) -> None:
+    def _record_leak(
+        self, rid: int, ei: Optional[int], ob: Obligation, kind: str, node: cst.CSTNode, touching: bool = True, held_by: Optional[str] = None
+    ) -> None:
         res = self.facts.resources.get(rid)
         if res is None or not res.reportable:
             return
+        if held_by is None:
+            held_by = self._held_by(ob)
         k = (rid, kind, id(node))
         if k in self.leak_keys:
             return
         self.leak_keys.add(k)
-        self.facts.leaks.append(Leak(rid, kind, node, ob.witness, touching))
+        self.facts.leaks.append(Leak(rid, kind, node, ob.witness, touching, held_by))
+
+    def _held_by(self, ob: Obligation) -> Optional[str]:
+        """The attribute of ``self`` that may hold the socket, in an owning method."""
+        if self.owner_self is None:
+            return None
+        prefix = self.owner_self + "."
+        held = sorted(n for n in ob.may if n.startswith(prefix))
+        return held[0] if held else None
 
     def _at_function_exit(self, st: State) -> None:
         for (rid, ei), ob in st.obs.items():
@@ -176,6 +209,9 @@ class InterpreterCore:
                 continue
             ex = self.exits[ei]
             if ex.kind == "assert":
+                continue
+            if ex.kind in ("return", "end") and self._held_by(ob) is not None:
+                # `__init__` returned: the object, and the socket on it, are the caller's.
                 continue
             touching = rid in ex.touched if ex.kind == "call" else True
             self._record_leak(rid, ei, ob, ex.kind, ex.node, touching)

@@ -360,6 +360,9 @@ def is_test_assertion(method: str) -> bool:
     return method.startswith(_ASSERTION_PREFIXES) or method in TEST_FAILURE_METHODS
 
 
+# Heuristic ``object-method-closes-by-name`` (analysis/calls.py, `_call_closes_self`).
+OBJECT_ENDING_WORDS = frozenset(_words("object-method-closes-by-name", "words"))
+
 _CLOSE_WORDS = _words("closes-by-name", "contains")
 _NOT_CLOSE_WORDS = _words("closes-by-name", "unless-contains")
 _NOT_CLOSE_PREFIXES = _words("closes-by-name", "unless-prefix")

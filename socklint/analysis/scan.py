@@ -24,6 +24,8 @@ from socklint.analysis.helper_raises import (
     only_reports,
     without_docstring,
 )
+from socklint.analysis.objects import ObjectSummary, released_attributes
+from socklint.analysis.objects import summarize as summarize_objects
 from socklint.heuristics import ALL_IDS
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -131,6 +133,9 @@ class Summaries:
     # socket at that position: an empty datagram there is valid, not end of stream
     # (`_handle_multi_packet_response(sock, packet)` called only with a UDP socket).
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
+    # Classes and their attributes: which methods close which `self.X`, which attribute names
+    # the module ever lets go of (`objects.py`; SKL111, SKL112).
+    objects: ObjectSummary = field(default_factory=ObjectSummary)
 
     def defines(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
         """The call reaches this module's definition of ``local_name``: a plain call, or
@@ -449,6 +454,9 @@ def scan(
     _close_chains(fns, summaries)
     _late_triggers(w, factories)
     _class_sources(fns, imports, factories, summaries)
+    if w.classes:
+        summaries.objects = summarize_objects(w.classes, summaries.closers)
+        summaries.objects.released, summaries.objects.released_by = released_attributes(tree)
     snippets = _snippets(tree, fns, w.top_trigger)
     result = ScanResult(imports, summaries, snippets, w.classes, tree)
     result.fn_class = {id(f.node): f.cls for f in fns}

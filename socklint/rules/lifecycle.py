@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Optional
 
 import libcst as cst
 
@@ -86,8 +87,13 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                 _trace(ctx, res, first, _final_note(first, who)),
             )
             continue
-        seen_call = {True: False, False: False}
+        seen_call: set[tuple[bool, bool]] = set()
         for leak in leaks:
+            if leak.held_by is not None:
+                f = _constructor_finding(ctx, res, leak, who, seen_call)
+                if f is not None:
+                    yield f
+                continue
             if leak.kind in ("return", "raise", "end", "continue"):
                 if leak.kind == "end":
                     where = f"when `{facts.name}` ends"
@@ -103,9 +109,9 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                     _trace(ctx, res, leak, _final_note(leak, who)),
                 )
             elif leak.kind == "call":
-                if seen_call[leak.touching]:
+                if (leak.touching, False) in seen_call:
                     continue
-                seen_call[leak.touching] = True
+                seen_call.add((leak.touching, False))
                 callee = _callee(ctx, leak.node)
                 code = "SKL102" if leak.touching else "SKL106"
                 yield Finding(
@@ -132,6 +138,78 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                     (),
                     _trace(ctx, res, leak, "the last reference is dropped here"),
                 )
+
+
+def _constructor_finding(ctx: RuleContext, res: Resource, leak: Leak, who: str, seen_call: set[tuple[bool, bool]]) -> Optional[Finding]:
+    """A socket stored on ``self`` in ``__init__`` / ``__enter__`` and still open where the
+    method raises (SKL111), or where its attribute is rebound or deleted (SKL104)."""
+    held = f"`{leak.held_by}`"
+    # "`self.sock` (created at line 5)" or "`sock` (created at line 5), stored in `self._sock`,"
+    stored = f"{who} (created at line {{0}})" + ("" if who == held else f", stored in {held},")
+    method = ctx.facts.owner_method or "__init__"
+    if leak.kind in ("rebind", "delete"):
+        verb = "deleted" if leak.kind == "delete" else "rebound"
+        return Finding(
+            "SKL104",
+            leak.node,
+            f"{stored.rstrip(',')} is still open when {held} is {verb} here",
+            (res.node,),
+            _trace(ctx, res, leak, f"{held} {verb} while open"),
+        )
+    if method == "__enter__":
+        lost = "`with` never calls `__exit__` when `__enter__` raises, so nothing can close it"
+    elif method == "__aenter__":
+        lost = "`async with` never calls `__aexit__` when `__aenter__` raises, so nothing can close it"
+    else:
+        lost = "the caller never gets the object, so nothing can close it"
+    if leak.kind == "raise":
+        return Finding(
+            "SKL111",
+            leak.node,
+            f"{stored.rstrip(',')} is still open when `{method}` raises here: {lost}",
+            (res.node,),
+            _trace(ctx, res, leak, f"`{method}` raises here with {held} open"),
+        )
+    if leak.kind == "call":
+        if (leak.touching, True) in seen_call:
+            return None
+        seen_call.add((leak.touching, True))
+        callee = _callee(ctx, leak.node)
+        # A call that uses neither the socket nor the object (`float(timeout)`) is SKL106's
+        # weaker witness, as for a local socket.
+        return Finding(
+            "SKL111" if leak.touching else "SKL106",
+            leak.node,
+            f"{stored} is left open if `{callee}` raises here: {lost}; "
+            f"close it in an `except` that re-raises",
+            (res.node,),
+            _trace(ctx, res, leak, _final_note(leak, held)),
+        )
+    return None
+
+
+def check_attribute_stores(ctx: RuleContext) -> Iterator[Finding]:
+    """SKL112: a class stores a socket it made in an attribute that the module never closes
+    nor lets go of (``FunctionFacts.attr_stores``, decided with ``objects.ObjectSummary``).
+    One finding per attribute and function, at the first store."""
+    facts = ctx.facts
+    seen: set[tuple[str, str]] = set()
+    for cls, attr, rid, node in facts.attr_stores:
+        if (cls, attr) in seen:
+            continue
+        if any(rid in e.rids and e.kind in ("close", "escape") and e.node is not node for e in facts.events):
+            # Closed or handed on besides (`return s` after `self.s = s`): someone else has it.
+            continue
+        seen.add((cls, attr))
+        res = facts.resources[rid]
+        yield Finding(
+            "SKL112",
+            node,
+            f"`self.{attr}` holds a socket made by `{res.callee}` (line {{0}}) that no method of `{cls}` "
+            f"closes and nothing in this module lets go of: it stays open until garbage collection",
+            (res.node,),
+            ((res.node, f"socket created by `{res.callee}`"), (node, f"stored in `self.{attr}`; nothing closes it")),
+        )
 
 
 def _callee(ctx: RuleContext, node: cst.CSTNode) -> str:
