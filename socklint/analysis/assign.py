@@ -60,7 +60,7 @@ class AssignMixin(InterpreterCore):
             on_self = isinstance(target.value, cst.Name) and self.cur_class is not None and self._is_self_name(target.value.value)
             if on_self and dotted is not None:
                 real = self._real_sockets(val.rids)
-                if self.cur_class is not None and self.ctx.summaries.objects.keeps_unseen(self.cur_class, target.attr.value):
+                if real and self.cur_class is not None and self.ctx.summaries.objects.keeps_unseen(self.cur_class, target.attr.value):
                     for rid in real:
                         if self.facts.resources[rid].origin != "wrap":
                             self.facts.attr_stores.append((self.cur_class, target.attr.value, rid, stmt))

@@ -14,7 +14,7 @@ from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import EXC_ANY, EXC_NONOS, EXC_OS, EXC_OSCFG
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import EMPTY, State, Val
-from socklint.heuristics import words
+from socklint.analysis.objects import ALL, ends_object
 
 _MODULE_FACTORIES = frozenset({"socket", "create_connection", "create_server", "fromfd", "socketpair"})
 
@@ -57,6 +57,7 @@ class CallsMixin(InterpreterCore):
         for step in (
             self._call_creates,
             self._call_local_coroutine_or_source,
+            self._call_builds_owner,
             self._call_rebinds_argument,
             self._call_socket_method,
             self._call_closes_self,
@@ -264,6 +265,10 @@ class CallsMixin(InterpreterCore):
             self._dispose(st, owned, call, "close")
             self._event("close", method, call, owned, receiver_text)
             return EMPTY
+        if recv_val.rids and self._closes_object(recv_val.rids, method):
+            self._dispose(st, recv_val.rids, call, "close")
+            self._event("close", method, call, recv_val.rids, receiver_text)
+            return EMPTY
         if recv_val.rids and (
             method in self.ctx.model.SOCKET_METHODS
             or method in self.ctx.model.CLOSE_METHODS
@@ -312,6 +317,31 @@ class CallsMixin(InterpreterCore):
             return frozenset()
         return st.derived.get(self.owner_self, frozenset())
 
+    def _call_builds_owner(self, site: CallSite, st: State) -> Optional[Val]:
+        """``obj = cls(addr)`` in a classmethod (or ``Client(addr)`` in a static method of
+        ``Client``) whose ``__init__`` stores a socket it makes: the new object is a resource
+        of the factory until it is returned (origin ``object``). The constructor's own failure
+        is SKL111 in ``__init__``; here the arguments go to the object as with any class."""
+        if not self.factory_names or site.name not in self.factory_names or self.cur_class is None:
+            return None
+        if self.cur_class not in self.ctx.summaries.objects.socket_inits:
+            return None
+        self._dispose(st, site.arg_rids, site.call, "escape")
+        self.raise_point(st, site.call, frozenset(), EXC_ANY)
+        rid = self._create(st, site.call, "object", callee_text(site.call))
+        return Val.of(frozenset({rid}))
+
+    def _closes_object(self, rids: frozenset[int], method: str) -> bool:
+        """``obj.disconnect()`` on an object a factory built (origin ``object``): a method that
+        closes an attribute of its class (``ObjectSummary``), or one named for ending the object
+        (heuristic ``object-method-closes-by-name``)."""
+        res = [self.facts.resources.get(r) for r in rids]
+        if not res or any(r is None or r.origin != "object" for r in res) or self.cur_class is None:
+            return False
+        if self.ctx.summaries.objects.closed_by(self.cur_class, method):
+            return True
+        return "object-method-closes-by-name" in self.guesses and ends_object(method)
+
     def _call_closes_self(self, site: CallSite, st: State) -> Optional[Val]:
         """``self.close()`` in ``__init__`` (in a handler, before re-raising): it closes the
         attributes the class's ``close()`` closes (``objects.ObjectSummary``). A method the
@@ -335,9 +365,7 @@ class CallsMixin(InterpreterCore):
                 attrs = set().union(*(a for a in found if a is not None)) if any(a is not None for a in found) else None
             else:
                 attrs = objects.closed_by(self.cur_class, method)
-        if not attrs and "object-method-closes-by-name" in self.guesses and (
-            method in ("__exit__", "__aexit__", "__del__") or bool(set(words(method)) & model.OBJECT_ENDING_WORDS)
-        ):
+        if (not attrs and "object-method-closes-by-name" in self.guesses and ends_object(method)) or (attrs and ALL in attrs):
             attrs = set(held)
         if not attrs:
             return None

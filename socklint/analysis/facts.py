@@ -21,7 +21,7 @@ class Resource:
 
     rid: int
     node: cst.CSTNode  # the creating call (or the parameter)
-    origin: str  # socket | create_connection | create_server | fromfd | socketpair | accept | dup | wrap | factory | param
+    origin: str  # socket | create_connection | create_server | fromfd | socketpair | accept | dup | wrap | factory | object | param
     callee: str  # how the creating call is spelled, for messages: "create_connection()"
     name: Optional[str] = None  # first local name bound to it
     sock_type: Optional[str] = None  # "stream" | "dgram" | "raw" | "seqpacket" | None (unknown)

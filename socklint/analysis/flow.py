@@ -135,6 +135,9 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                     # `self.sock` in `__init__`, where the method still owns what it stored.
                     return Val(held, held)
             base = self.ev(e.value, st)
+            if base.rids and any(self.facts.resources[r].origin == "object" for r in base.rids if r in self.facts.resources):
+                # `obj.sock` of an object a factory built: closing it closes what the object holds.
+                return Val(frozenset(), base.rids)
             if e.attr.value in self.ctx.model.CLOSE_METHODS and base.rids:
                 # `return port, sock.close`: whoever gets the bound `close` is to close it
                 # (tornado's `refusing_port()` returns it as the cleanup function).

@@ -51,6 +51,18 @@ NO_ASSIGNMENT = Assignment()
 OWNING_METHODS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__"})
 
 
+def factory_names(func: object, cur_class: Optional[str]) -> frozenset[str]:
+    if cur_class is None or not isinstance(func, cst.FunctionDef):
+        return frozenset()
+    kinds = {d.decorator.value for d in func.decorators if isinstance(d.decorator, cst.Name)}
+    if "classmethod" in kinds:
+        params = [*func.params.posonly_params, *func.params.params]
+        return frozenset({cur_class} | ({params[0].name.value} if params else set()))
+    if "staticmethod" in kinds:
+        return frozenset({cur_class})
+    return frozenset()
+
+
 def owner_self_name(func: object, cur_class: Optional[str]) -> Optional[str]:
     """The name of ``self`` when ``func`` is an owning method of a class (see OWNING_METHODS)."""
     if cur_class is None or not isinstance(func, cst.FunctionDef) or func.name.value not in OWNING_METHODS:
@@ -121,6 +133,9 @@ class InterpreterCore:
         # an attribute hands the socket to the object.
         self.owner_self = owner_self_name(func, cur_class)
         self.facts.owner_method = func.name.value if self.owner_self is not None and isinstance(func, cst.FunctionDef) else None
+        # In a classmethod or staticmethod of a class: the names that build an instance of it
+        # (`cls`, the class's own name), for factories that build one and then fail (SKL111).
+        self.factory_names = factory_names(func, cur_class)
 
     # ------------------------------------------------------------------ helpers
     def _tick(self, n: int = 1) -> None:

@@ -20,14 +20,26 @@ and the answers lean towards "closed" where the module cannot tell (``docs/rules
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from socklint.analysis import model
 from socklint.analysis.astutil import dotted_name
+from socklint.heuristics import words
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+# `super().m()` / `Base.m(self)` in the calls a method makes, and "every attribute".
+SUPER = "super:"
+ALL = "*"
+
+
+def ends_object(method: str) -> bool:
+    """Heuristic ``object-method-closes-by-name``: the method's name says it ends the object
+    (``close``, ``disconnect``, ``server_close``, ``_cleanup``, ``__exit__``)."""
+    return method in ("__exit__", "__aexit__", "__del__") or bool(set(words(method)) & model.OBJECT_ENDING_WORDS)
+
 
 # Bases of another module that close nothing their subclasses store: a class deriving only from
 # these (and from classes of its own module) is all there is to read.
@@ -54,6 +66,9 @@ class ObjectSummary:
     # than a method's own `self`, and by class, through `self` in the class's methods.
     released: set[str] = field(default_factory=set)
     released_by: dict[str, set[str]] = field(default_factory=dict)
+    # Classes whose `__init__` stores a socket it makes on self (`self.sock =
+    # socket.create_connection(addr)`): building one in a factory makes an object to close.
+    socket_inits: set[str] = field(default_factory=set)
     # Classes that reach their attributes by name (`getattr(self, ...)`, `self.__dict__`,
     # `vars(self)`, `__getattr__`): what they close cannot be read off the code.
     opaque: set[str] = field(default_factory=set)
@@ -83,6 +98,23 @@ class ObjectSummary:
             return False
         return all(b.rsplit(".", 1)[-1] in INERT_BASES for c in fam for b in self.external_bases.get(c, ()))
 
+    def calls_close(self, cls: str, callee: str, by_name: bool) -> set[str]:
+        """What a call recorded by ``_method_closes`` closes: ``self.m()`` from ``cls``, or
+        ``super().m()`` (``SUPER + m``) from its bases; a method the module does not define,
+        named for ending the object, closes everything (``ALL``) under the heuristic."""
+        if callee.startswith(SUPER):
+            m = callee[len(SUPER):]
+            found = [self.closed_by(b, m) for b in self.bases.get(cls, ())]
+            known = [f for f in found if f is not None]
+            if known:
+                return set().union(*known)
+        else:
+            m = callee
+            own = self.closed_by(cls, m)
+            if own is not None:
+                return own
+        return {ALL} if by_name and ends_object(m) else set()
+
     def closed_by(self, cls: str, method: str) -> Optional[set[str]]:
         """The attributes ``self.method()`` closes when called in ``cls``: the first
         definition found in ``cls`` and its module-local bases; None when none is in the module."""
@@ -100,7 +132,14 @@ class ObjectSummary:
         return None
 
 
-def summarize(classes: Iterable[ast.ClassDef], closers: dict[str, set[int]]) -> ObjectSummary:
+def summarize(
+    classes: Iterable[ast.ClassDef],
+    closers: dict[str, set[int]],
+    is_source: Callable[[ast.AST], bool] = lambda n: False,
+    by_name: bool = True,
+) -> ObjectSummary:
+    """``by_name``: the heuristic ``object-method-closes-by-name`` applies (a method that calls
+    `self.disconnect()` of a base of another module closes everything, ``ALL``)."""
     out = ObjectSummary()
     classes = list(classes)
     names = {c.name for c in classes}
@@ -123,12 +162,27 @@ def summarize(classes: Iterable[ast.ClassDef], closers: dict[str, set[int]]) -> 
                 continue
             if fn.name in ("__getattr__", "__getattribute__"):
                 out.opaque.add(c.name)
+            if fn.name == "__init__" and _stores_fresh_socket(fn, is_source):
+                out.socket_inits.add(c.name)
             me = _self_name(fn)
             closed, called, opaque = _method_closes(fn, me, closers)
             direct.setdefault(c.name, {}).setdefault(fn.name, set()).update(closed)
             calls.setdefault(c.name, {}).setdefault(fn.name, set()).update(called)
             if opaque:
                 out.opaque.add(c.name)
+    # A subclass without an `__init__` of its own runs its module-local base's.
+    for _ in range(6):
+        more = {
+            c.name
+            for c in classes
+            if c.name not in out.socket_inits
+            and not any(isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == "__init__" for fn in c.body)
+            and out.bases.get(c.name)
+            and out.bases[c.name][0] in out.socket_inits
+        }
+        if not more:
+            break
+        out.socket_inits |= more
     out.closes = {c: {m: set(a) for m, a in ms.items()} for c, ms in direct.items()}
     # Through other methods: `close()` calling `self._close_socket()`, to a fixed point.
     for _ in range(6):
@@ -136,9 +190,9 @@ def summarize(classes: Iterable[ast.ClassDef], closers: dict[str, set[int]]) -> 
         for cname, ms in calls.items():
             for m, called in ms.items():
                 for callee in called:
-                    more = out.closed_by(cname, callee)
-                    if more and not more <= out.closes[cname][m]:
-                        out.closes[cname][m] |= more
+                    through = out.calls_close(cname, callee, by_name)
+                    if through and not through <= out.closes[cname][m]:
+                        out.closes[cname][m] |= through
                         changed = True
         if not changed:
             break
@@ -188,6 +242,22 @@ def _lets_go(node: ast.Attribute, parent: Optional[ast.AST]) -> bool:
         # `self.X is None`, `self.X == other`: a test. `sock in self.X` keeps nothing either.
         return False
     return True
+
+
+def _stores_fresh_socket(fn: FuncNode, is_source: Callable[[ast.AST], bool]) -> bool:
+    """``self.X = <socket source>()`` in the method, directly or through a local name bound to
+    one (`sock = socket.socket(); ...; self.sock = sock`)."""
+    me = _self_name(fn)
+    fresh: set[str] = set()
+    stores: list[ast.expr] = []
+    for n in _walk_own(fn):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                if isinstance(t, ast.Name) and is_source(n.value):
+                    fresh.add(t.id)
+                elif _self_attr(t, me) is not None:
+                    stores.append(n.value)
+    return any(is_source(v) or (isinstance(v, ast.Name) and v.id in fresh) for v in stores)
 
 
 def _self_name(fn: FuncNode) -> Optional[str]:
@@ -268,9 +338,9 @@ def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]
             if isinstance(recv, ast.Name) and recv.id == me:
                 called.add(f.attr)
             elif isinstance(recv, ast.Call) and dotted_name(recv.func) == "super":
-                called.add(f.attr)
+                called.add(SUPER + f.attr)
             elif n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
-                called.add(f.attr)  # `Base.close(self)`
+                called.add(SUPER + f.attr)  # `Base.close(self)`
         # `closing(self.X)`, `stack.enter_context(self.X)`, `stack.callback(self.X.close)`,
         # `close_socket(self.X)`, a module closer.
         closes_args = last in ("closing", "enter_context", "enter_async_context") or model.closes_by_name(last) or last in closers

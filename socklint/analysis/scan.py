@@ -455,12 +455,32 @@ def scan(
     _late_triggers(w, factories)
     _class_sources(fns, imports, factories, summaries)
     if w.classes:
-        summaries.objects = summarize_objects(w.classes, summaries.closers)
+        summaries.objects = summarize_objects(
+            w.classes,
+            summaries.closers,
+            lambda n: _is_source_call(n, imports, factories, summaries.sources),
+            by_name="object-method-closes-by-name" in guesses,
+        )
+        _factory_triggers(fns, summaries)
         summaries.objects.released, summaries.objects.released_by = released_attributes(tree)
     snippets = _snippets(tree, fns, w.top_trigger)
     result = ScanResult(imports, summaries, snippets, w.classes, tree)
     result.fn_class = {id(f.node): f.cls for f in fns}
     return result
+
+
+def _factory_triggers(fns: list[_Fn], s: Summaries) -> None:
+    """A classmethod or staticmethod that builds an instance of its own class (`cls(addr)`),
+    when the class's `__init__` stores a socket it makes: the factory owns the object until it
+    returns it (SKL111), so the flow analysis must see it."""
+    for f in fns:
+        if f.trigger or f.cls is None or f.cls not in s.objects.socket_inits:
+            continue
+        kinds = {dotted_name(d) for d in f.node.decorator_list}
+        if "classmethod" in kinds and f.called & {"cls", f.cls}:
+            f.trigger = True
+        elif "staticmethod" in kinds and f.cls in f.called:
+            f.trigger = True
 
 
 def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:

@@ -68,6 +68,9 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
         if not res.reportable:
             continue
         who = ctx.describe(res)
+        if res.origin == "object":
+            yield from _factory_findings(ctx, res, leaks)
+            continue
         if rid not in facts.disposed and res.lent is not None:
             # Never closed here on any path, yet passed to a call we cannot see
             # (`self._close_on_teardown(sock)`, `register(conn)`): this function does not act
@@ -186,6 +189,36 @@ def _constructor_finding(ctx: RuleContext, res: Resource, leak: Leak, who: str, 
             _trace(ctx, res, leak, _final_note(leak, held)),
         )
     return None
+
+
+def _factory_findings(ctx: RuleContext, res: Resource, leaks: list[Leak]) -> Iterator[Finding]:
+    """A classmethod factory built ``obj = cls(...)`` (whose ``__init__`` stores a socket it
+    makes) and raises before handing the object on: SKL111 at the raise or the first raising
+    call that uses the object. Other exits (a normal return that drops the object) are left
+    alone: the factory's contract is the caller's to read."""
+    what = f"the object built by `{res.callee}`" + (f" (`{res.name}`)" if res.name else "")
+    method = ctx.facts.name
+    seen = False
+    for leak in leaks:
+        if leak.kind == "raise":
+            yield Finding(
+                "SKL111",
+                leak.node,
+                f"{what} at line {{0}} holds a socket and is still open when `{method}` raises here: "
+                f"the caller never gets it, so nothing can close it",
+                (res.node,),
+                _trace(ctx, res, leak, f"raises here with {what} open"),
+            )
+        elif leak.kind == "call" and leak.touching and not seen:
+            seen = True
+            yield Finding(
+                "SKL111",
+                leak.node,
+                f"{what} at line {{0}} holds a socket and is left open if `{_callee(ctx, leak.node)}` raises here: "
+                f"the caller never gets it, so nothing can close it; close it in an `except` that re-raises",
+                (res.node,),
+                _trace(ctx, res, leak, _final_note(leak, what)),
+            )
 
 
 def check_attribute_stores(ctx: RuleContext) -> Iterator[Finding]:
