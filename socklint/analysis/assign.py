@@ -67,8 +67,9 @@ class AssignMixin(InterpreterCore):
                 if self.owner_self is not None and real:
                     self._hold_on_self(st, dotted, real, val, stmt)
                     return
-                if self.owner_self is not None and st.env.get(dotted):
-                    # `self.sock = None` while it holds an open socket: that name is lost.
+                if st.env.get(dotted):
+                    # `self.sock = None` (or a new socket) while it holds an open socket: that
+                    # name is lost; what is stored goes to the object, as any store.
                     self._dispose(st, val.reach | val.rids, stmt, "escape")
                     self._rebind(st, dotted, Val(const=val.const), stmt)
                     return
@@ -83,13 +84,6 @@ class AssignMixin(InterpreterCore):
                     key = self.ev(sub.slice.value, st)
                     self._dispose(st, key.reach | key.rids, stmt, "escape")
         self._dispose(st, val.reach | val.rids, stmt, "escape")
-
-    def _is_self_name(self, name: str) -> bool:
-        """``name`` is the method's ``self`` (its first parameter, in a method of a class)."""
-        if isinstance(self.func, cst.FunctionDef):
-            params = [*self.func.params.posonly_params, *self.func.params.params]
-            return bool(params) and params[0].name.value == name
-        return False
 
     def _hold_on_self(self, st: State, dotted: str, real: frozenset[int], val: Val, stmt: cst.CSTNode) -> None:
         """`self.sock = sock` in `__init__` / `__enter__`: the object holds the socket, and the

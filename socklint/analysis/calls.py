@@ -76,6 +76,7 @@ class CallsMixin(InterpreterCore):
         receiver_text: Optional[str] = None
         if isinstance(f, cst.Attribute):
             method = f.attr.value
+            self._note_attribute_in_use(f, st)
             recv_val = self.ev(f.value, st)
             receiver_text = _name_of(f.value)
         else:
@@ -303,11 +304,11 @@ class CallsMixin(InterpreterCore):
 
     # ------------------------------------------------------------------ the object under construction
     def _is_owner_self(self, e: cst.BaseExpression) -> bool:
-        """``e`` is ``self`` (or ``super()``) in an owning method (``__init__``, ``__enter__``)."""
-        if self.owner_self is None:
+        """``e`` is ``self`` (or ``super()``) in a plain method of a class."""
+        if self.self_name is None:
             return False
         if isinstance(e, cst.Name):
-            return e.value == self.owner_self
+            return e.value == self.self_name
         return isinstance(e, cst.Call) and _name_of(e.func) == "super"
 
     def _self_reach(self, site: CallSite, st: State) -> frozenset[int]:
@@ -316,6 +317,29 @@ class CallsMixin(InterpreterCore):
         if self.owner_self is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
             return frozenset()
         return st.derived.get(self.owner_self, frozenset())
+
+    def _note_attribute_in_use(self, f: cst.Attribute, st: State) -> None:
+        """``self.sock.sendall(data)`` in a method other than ``__init__`` / ``__enter__``:
+        ``self.sock`` holds an open socket on this path from here on. It is followed (origin
+        ``attribute``) only to tell when the attribute is rebound or cleared while that socket
+        is still open (SKL104): closing it, aliasing it, passing it on or leaving the method
+        ends the interest. ``makefile()``, ``fileno()``, ``shutdown()`` and the like do not count."""
+        recv = f.value
+        if (
+            self.owner_self is not None
+            or self.cur_class is None
+            or f.attr.value not in model.IN_USE_METHODS
+            or not isinstance(recv, cst.Attribute)
+            or not isinstance(recv.value, cst.Name)
+            or not self._is_self_name(recv.value.value)
+        ):
+            return
+        dotted = f"{recv.value.value}.{recv.attr.value}"
+        if st.env.get(dotted):
+            return
+        rid = self._create(st, recv, "attribute", dotted)
+        self.facts.disposed.add(rid)
+        self._rebind(st, dotted, Val.of(frozenset({rid})), recv)
 
     def _call_builds_owner(self, site: CallSite, st: State) -> Optional[Val]:
         """``obj = cls(addr)`` in a classmethod (or ``Client(addr)`` in a static method of
@@ -349,9 +373,9 @@ class CallsMixin(InterpreterCore):
         ``object-method-closes-by-name``): ``self.close()``, ``self.disconnect()`` of a base
         class elsewhere close everything the object holds."""
         f = site.call.func
-        if self.owner_self is None or site.method is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
+        if self.self_name is None or site.method is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
             return None
-        prefix = self.owner_self + "."
+        prefix = self.self_name + "."
         held = {n[len(prefix):]: r for n, r in st.env.items() if n.startswith(prefix) and r}
         if not held:
             return None

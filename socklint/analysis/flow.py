@@ -129,8 +129,8 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
         if isinstance(e, cst.Call):
             return self.ev_call(e, st)
         if isinstance(e, cst.Attribute):
-            if self.owner_self is not None and isinstance(e.value, cst.Name) and e.value.value == self.owner_self:
-                held = st.env.get(f"{self.owner_self}.{e.attr.value}")
+            if isinstance(e.value, cst.Name) and (e.value.value == self.owner_self or (self.cur_class is not None and self._is_self_name(e.value.value))):
+                held = st.env.get(f"{e.value.value}.{e.attr.value}")
                 if held:
                     # `self.sock` in `__init__`, where the method still owns what it stored.
                     return Val(held, held)

@@ -63,15 +63,23 @@ def factory_names(func: object, cur_class: Optional[str]) -> frozenset[str]:
     return frozenset()
 
 
-def owner_self_name(func: object, cur_class: Optional[str]) -> Optional[str]:
-    """The name of ``self`` when ``func`` is an owning method of a class (see OWNING_METHODS)."""
-    if cur_class is None or not isinstance(func, cst.FunctionDef) or func.name.value not in OWNING_METHODS:
+def self_param(func: object, cur_class: Optional[str]) -> Optional[str]:
+    """The name of ``self`` when ``func`` is a plain method of a class (not a static or class
+    method)."""
+    if cur_class is None or not isinstance(func, cst.FunctionDef):
         return None
     for d in func.decorators:
         if isinstance(d.decorator, cst.Name) and d.decorator.value in ("staticmethod", "classmethod"):
             return None
     params = [*func.params.posonly_params, *func.params.params]
     return params[0].name.value if params else None
+
+
+def owner_self_name(func: object, cur_class: Optional[str]) -> Optional[str]:
+    """The name of ``self`` when ``func`` is an owning method of a class (see OWNING_METHODS)."""
+    if not isinstance(func, cst.FunctionDef) or func.name.value not in OWNING_METHODS:
+        return None
+    return self_param(func, cur_class)
 
 
 class InterpreterCore:
@@ -136,6 +144,7 @@ class InterpreterCore:
         # In a classmethod or staticmethod of a class: the names that build an instance of it
         # (`cls`, the class's own name), for factories that build one and then fail (SKL111).
         self.factory_names = factory_names(func, cur_class)
+        self.self_name = self_param(func, cur_class)
 
     # ------------------------------------------------------------------ helpers
     def _tick(self, n: int = 1) -> None:
@@ -202,6 +211,8 @@ class InterpreterCore:
         res = self.facts.resources.get(rid)
         if res is None or not res.reportable:
             return
+        if res.origin == "attribute" and kind not in ("rebind", "delete"):
+            return  # the object still holds it: only losing the attribute loses the socket
         if held_by is None:
             held_by = self._held_by(ob)
         k = (rid, kind, id(node))
@@ -236,6 +247,9 @@ class InterpreterCore:
         if k in self.event_keys:
             return
         self.event_keys.add(k)
+        # An attribute followed for SKL104 (`self.sock` in use) is not a socket of this
+        # function: its events keep relating by receiver text, as before it was followed.
+        rids = frozenset(r for r in rids if r not in self.facts.resources or self.facts.resources[r].origin != "attribute")
         self.order += 1
         guards = tuple(self.ctx.code_for(g) for g in self.guards) if self.guards else ()
         self.facts.events.append(
@@ -311,6 +325,10 @@ class InterpreterCore:
         if isinstance(b, Sequence):
             return b
         return ()
+
+    def _is_self_name(self, name: str) -> bool:
+        """``name`` is the method's ``self``: the first parameter of a plain method of a class."""
+        return self.self_name is not None and name == self.self_name
 
     def ev_peek(self, e: cst.BaseExpression, st: State) -> frozenset[int]:
         if isinstance(e, cst.Name):

@@ -18,7 +18,10 @@ def _trace(ctx: RuleContext, res: Resource, leak: Leak, final_note: str) -> tupl
     out: list[tuple[cst.CSTNode, str]] = []
     for node, note in steps:
         if note == "created":
-            note = f"{ctx.describe(res)} created by `{res.callee}`"
+            if res.origin == "attribute":
+                note = f"`{res.callee}` holds an open socket here"
+            else:
+                note = f"{ctx.describe(res)} created by `{res.callee}`"
         out.append((node, note))
     if leak.kind != "call":  # a raising call is already the witness's last step
         out.append((leak.node, final_note))
@@ -70,6 +73,9 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
         who = ctx.describe(res)
         if res.origin == "object":
             yield from _factory_findings(ctx, res, leaks)
+            continue
+        if res.origin == "attribute":
+            yield from _attribute_findings(ctx, res, leaks)
             continue
         if rid not in facts.disposed and res.lent is not None:
             # Never closed here on any path, yet passed to a call we cannot see
@@ -219,6 +225,25 @@ def _factory_findings(ctx: RuleContext, res: Resource, leaks: list[Leak]) -> Ite
                 (res.node,),
                 _trace(ctx, res, leak, _final_note(leak, what)),
             )
+
+
+def _attribute_findings(ctx: RuleContext, res: Resource, leaks: list[Leak]) -> Iterator[Finding]:
+    """``self.sock`` was used as an open socket in this method and is rebound or cleared on a
+    path where nothing closed it (SKL104). Not when it was passed to a call this module cannot
+    see first: that call may have closed it or taken it over."""
+    if res.lent is not None:
+        return
+    for leak in leaks:
+        if leak.kind not in ("rebind", "delete"):
+            continue
+        verb = "deleted" if leak.kind == "delete" else "rebound"
+        yield Finding(
+            "SKL104",
+            leak.node,
+            f"`{res.callee}` still holds the socket used at line {{0}} when it is {verb} here: nothing closes that socket",
+            (res.node,),
+            _trace(ctx, res, leak, f"`{res.callee}` {verb} while its socket is open"),
+        )
 
 
 def check_attribute_stores(ctx: RuleContext) -> Iterator[Finding]:
