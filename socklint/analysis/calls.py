@@ -467,7 +467,7 @@ class CallsMixin(InterpreterCore):
     def _owned_by_call(self, site: CallSite, st: State) -> Optional[Val]:
         """The call takes the sockets it is given over (a keeper, a class, a container)."""
         call, arg_vals = site.call, site.arg_vals
-        if self._keeps(site.name, site.qual, site.method, site.last, site.local_name, call):
+        if self._keeps(site.name, site.qual, site.method, site.last, site.local_name, call) or self._keeps_any_alternative(call):
             # The new owner has the socket before anything in the call can fail.
             self._dispose(st, site.arg_rids, call, "escape")
             if site.method not in self.ctx.model.NONRAISING_KEEPERS and self._local_class(site.name, site.last) not in self.ctx.summaries.trivial_init:
@@ -618,6 +618,27 @@ class CallsMixin(InterpreterCore):
         # `Base.__init__(self, sock)` / `super().__init__(sock)`: the base class stores it.
         if last == "__init__" or method == "__init__":
             return True
+        return False
+
+    def _keeps_any_alternative(self, call: cst.Call) -> bool:
+        """``(packetizer_class or Packetizer)(sock)``, ``(cls if cls else Wrapper)(sock)``: a
+        class picked by an expression takes the socket over if any of the classes it may pick
+        would (paramiko's Transport.__init__, session 13)."""
+        f = call.func
+        if isinstance(f, cst.BooleanOperation):
+            options: list[cst.BaseExpression] = [f.left, f.right]
+        elif isinstance(f, cst.IfExp):
+            options = [f.body, f.orelse]
+        else:
+            return False
+        for o in options:
+            name = _name_of(o)
+            if name is None:
+                continue
+            last = name.rsplit(".", 1)[-1]
+            local = last if (name == last or name.startswith(("self.", "cls."))) else None
+            if self._keeps(name, self.ctx.imports.qualify(name), None, last, local, call):
+                return True
         return False
 
     def _local_pair_send(self, method: str, rids: frozenset[int]) -> bool:
