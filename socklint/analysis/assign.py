@@ -13,6 +13,7 @@ from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import LoopFrame
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import EMPTY, Obligation, State, Val
+from socklint.analysis.objects import ALL
 
 
 class AssignMixin(InterpreterCore):
@@ -64,7 +65,7 @@ class AssignMixin(InterpreterCore):
                     for rid in real:
                         if self.facts.resources[rid].origin != "wrap":
                             self.facts.attr_stores.append((self.cur_class, target.attr.value, rid, stmt))
-                if self.owner_self is not None and real:
+                if self.owner_self is not None and real and not self._finalizer_closes(target.attr.value):
                     self._hold_on_self(st, dotted, real, val, stmt)
                     return
                 if st.env.get(dotted):
@@ -84,6 +85,16 @@ class AssignMixin(InterpreterCore):
                     key = self.ev(sub.slice.value, st)
                     self._dispose(st, key.reach | key.rids, stmt, "escape")
         self._dispose(st, val.reach | val.rids, stmt, "escape")
+
+    def _finalizer_closes(self, attr: str) -> bool:
+        """The class's ``__del__`` closes ``self.<attr>``: Python runs it for an object whose
+        ``__init__`` raised too, so the half-built object cleans up when it is collected, by
+        design (kafka-python's KafkaClient sets its wake-up sockets first "because they are used
+        when __del__ method is called"). The store then hands the socket over, as elsewhere."""
+        if self.cur_class is None:
+            return False
+        closes = self.ctx.summaries.objects.closed_by(self.cur_class, "__del__")
+        return closes is not None and bool(closes) and (attr in closes or ALL in closes)
 
     def _hold_on_self(self, st: State, dotted: str, real: frozenset[int], val: Val, stmt: cst.CSTNode) -> None:
         """`self.sock = sock` in `__init__` / `__enter__`: the object holds the socket, and the
