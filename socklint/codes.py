@@ -42,6 +42,13 @@ _ALL = [
     Code("SKL102", "socket-leak-on-exception", "a socket is left open when a call that uses it raises", _W),
     Code("SKL103", "socket-never-closed", "a socket is never closed and never handed off", _W),
     Code("SKL104", "socket-overwritten-while-open", "an open socket is rebound or deleted before it is closed", _W),
+    Code(
+        "SKL111",
+        "socket-leak-in-constructor",
+        "a socket stored on self is left open when __init__ or __enter__ raises: nobody gets the object to close it",
+        _W,
+    ),
+    Code("SKL112", "socket-attribute-never-closed", "a class keeps a socket it made in an attribute that nothing ever closes", _W),
     Code("SKL105", "recv-loop-ignores-eof", "a recv() loop never handles end of stream", _W),
     Code(
         "SKL106",

@@ -255,6 +255,12 @@ for _h in (
         why="constants and enum members are spelt so; a test of one is the same test twice",
     ),
     Heuristic(
+        "object-method-closes-by-name",
+        "in __init__ / __enter__, self.close(), self.disconnect(), super().shutdown()... of a method the module does not show closing attributes ends the object's life: every socket stored on self is closed",
+        codes=("SKL111",),
+        why="a handler that calls the object's own close() before re-raising is the usual cleanup of a half-built object; its definition may sit in a base class of another module",
+    ),
+    Heuristic(
         "event-loop-by-name",
         "loop.sock_recv(...), sock_sendall, sock_connect... on a receiver named *loop* build a coroutine: nothing runs or fails until it is awaited",
         codes=_LEAKS,

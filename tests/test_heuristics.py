@@ -298,6 +298,24 @@ _FLOW_CASES: dict[str, tuple[str, str, bool]] = {
         "SKL103",
         True,
     ),
+    # `self.disconnect()` of a base class in another module, in the handler of `__init__`.
+    "object-method-closes-by-name": (
+        _src(
+            "import socket",
+            "from lib import Base",
+            "",
+            "class C(Base):",
+            "    def __init__(self, addr):",
+            "        self.sock = socket.create_connection(addr)",
+            "        try:",
+            "            self.sock.sendall(b'x')",
+            "        except BaseException:",
+            "            self.disconnect()",
+            "            raise",
+        ),
+        "SKL111",
+        False,
+    ),
 }
 
 

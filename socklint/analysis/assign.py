@@ -13,6 +13,7 @@ from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import LoopFrame
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import EMPTY, Obligation, State, Val
+from socklint.analysis.objects import ALL
 
 
 class AssignMixin(InterpreterCore):
@@ -57,6 +58,22 @@ class AssignMixin(InterpreterCore):
         if isinstance(target, cst.Attribute):
             self.ev(target.value, st)
             dotted = _name_of(target)
+            on_self = isinstance(target.value, cst.Name) and self.cur_class is not None and self._is_self_name(target.value.value)
+            if on_self and dotted is not None:
+                real = self._real_sockets(val.rids)
+                if real and self.cur_class is not None and self.ctx.summaries.objects.keeps_unseen(self.cur_class, target.attr.value):
+                    for rid in real:
+                        if self.facts.resources[rid].origin != "wrap":
+                            self.facts.attr_stores.append((self.cur_class, target.attr.value, rid, stmt))
+                if self.owner_self is not None and real and not self._finalizer_closes(target.attr.value):
+                    self._hold_on_self(st, dotted, real, val, stmt)
+                    return
+                if st.env.get(dotted):
+                    # `self.sock = None` (or a new socket) while it holds an open socket: that
+                    # name is lost; what is stored goes to the object, as any store.
+                    self._dispose(st, val.reach | val.rids, stmt, "escape")
+                    self._rebind(st, dotted, Val(const=val.const), stmt)
+                    return
             if dotted is not None:
                 self._set_fact(st, dotted, val.const if val.const is not None else ("truthy" if val.rids else None))
         elif isinstance(target, cst.Subscript):
@@ -68,6 +85,30 @@ class AssignMixin(InterpreterCore):
                     key = self.ev(sub.slice.value, st)
                     self._dispose(st, key.reach | key.rids, stmt, "escape")
         self._dispose(st, val.reach | val.rids, stmt, "escape")
+
+    def _finalizer_closes(self, attr: str) -> bool:
+        """The class's ``__del__`` closes ``self.<attr>``: Python runs it for an object whose
+        ``__init__`` raised too, so the half-built object cleans up when it is collected, by
+        design (kafka-python's KafkaClient sets its wake-up sockets first "because they are used
+        when __del__ method is called"). The store then hands the socket over, as elsewhere."""
+        if self.cur_class is None:
+            return False
+        closes = self.ctx.summaries.objects.closed_by(self.cur_class, "__del__")
+        return closes is not None and bool(closes) and (attr in closes or ALL in closes)
+
+    def _hold_on_self(self, st: State, dotted: str, real: frozenset[int], val: Val, stmt: cst.CSTNode) -> None:
+        """`self.sock = sock` in `__init__` / `__enter__`: the object holds the socket, and the
+        object is the caller's only once the method returns. Until then the attribute is one
+        more name of the socket (closing `self.sock` closes it; clearing it loses it), and
+        `self` reaches it: handing `self` on hands the socket on."""
+        assert self.owner_self is not None
+        rest = (val.reach | val.rids) - real
+        if rest:
+            self._dispose(st, rest, stmt, "escape")
+        # The normal exit hands it over: never "never closed" (SKL103).
+        self.facts.disposed.update(real)
+        self._rebind(st, dotted, Val(real, real), stmt)
+        st.derived[self.owner_self] = st.derived.get(self.owner_self, frozenset()) | real
 
     def _rebind(self, st: State, name: str, val: Val, node: cst.CSTNode, deleted: bool = False) -> None:
         keep = val.rids
@@ -86,7 +127,8 @@ class AssignMixin(InterpreterCore):
                 if ei is not None and self.exits[ei].kind == "continue":
                     self._record_leak(rid, ei, ob, "continue", self.exits[ei].node)
                 else:
-                    self._record_leak(rid, ei, ob, "delete" if deleted else "rebind", node)
+                    held = name if self.owner_self is not None and name.startswith(self.owner_self + ".") else None
+                    self._record_leak(rid, ei, ob, "delete" if deleted else "rebind", node, held_by=held)
         st.env[name] = val.rids
         derived = val.reach - val.rids
         if derived:

@@ -15,6 +15,7 @@ from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import EXC_ANY, EXC_NONOS, EXC_OS, EXC_OSCFG
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import EMPTY, State, Val
+from socklint.analysis.objects import ALL, ends_object
 
 _MODULE_FACTORIES = frozenset({"socket", "create_connection", "create_server", "fromfd", "socketpair"})
 
@@ -58,8 +59,10 @@ class CallsMixin(InterpreterCore):
         for step in (
             self._call_creates,
             self._call_local_coroutine_or_source,
+            self._call_builds_owner,
             self._call_rebinds_argument,
             self._call_socket_method,
+            self._call_closes_self,
             self._call_known_function,
         ):
             val = step(site, st)
@@ -75,6 +78,7 @@ class CallsMixin(InterpreterCore):
         receiver_text: Optional[str] = None
         if isinstance(f, cst.Attribute):
             method = f.attr.value
+            self._note_attribute_in_use(f, st)
             recv_val = self.ev(f.value, st)
             receiver_text = _name_of(f.value)
         else:
@@ -89,6 +93,10 @@ class CallsMixin(InterpreterCore):
                 base = self.ev(a.value.value, st)
                 if base.rids:
                     self._dispose(st, base.rids, call, "escape")
+                elif self._is_owner_self(a.value.value) and base.reach:
+                    # `stack.callback(self.close)`, `atexit.register(self.close)` in
+                    # `__init__`: closing the object is registered.
+                    self._dispose(st, base.reach, call, "escape")
                 arg_vals.append((a, EMPTY))
                 continue
             arg_vals.append((a, self.ev(a.value, st)))
@@ -208,7 +216,8 @@ class CallsMixin(InterpreterCore):
             ) if closes else frozenset()
             if by_coro:
                 self._dispose(st, by_coro, call, "close")
-            return Val(frozenset(), site.arg_rids - by_coro, frozenset())
+            # `await self._connect()` in `__aenter__`: the coroutine uses what self holds.
+            return Val(frozenset(), (site.arg_rids | self._self_reach(site, st)) - by_coro, frozenset())
         if summaries.is_source(local_name, site.via_self, self.cur_class):
             wrapped = summaries.wrappers.get(local_name, set())
             if wrapped and not any(
@@ -279,6 +288,10 @@ class CallsMixin(InterpreterCore):
             self._dispose(st, owned, call, "close")
             self._event("close", method, call, owned, receiver_text)
             return EMPTY
+        if recv_val.rids and self._closes_object(recv_val.rids, method):
+            self._dispose(st, recv_val.rids, call, "close")
+            self._event("close", method, call, recv_val.rids, receiver_text)
+            return EMPTY
         if recv_val.rids and (
             method in self.ctx.model.SOCKET_METHODS
             or method in self.ctx.model.CLOSE_METHODS
@@ -320,6 +333,104 @@ class CallsMixin(InterpreterCore):
         if fails == "in-operation-unless-port-zero":
             fails = "on-misuse" if _port_zero(call) else "in-operation"
         return FAIL_IO if fails == "in-operation" else FAIL_CONFIG
+
+    # ------------------------------------------------------------------ the object under construction
+    def _is_owner_self(self, e: cst.BaseExpression) -> bool:
+        """``e`` is ``self`` (or ``super()``) in a plain method of a class."""
+        if self.self_name is None:
+            return False
+        if isinstance(e, cst.Name):
+            return e.value == self.self_name
+        return isinstance(e, cst.Call) and _name_of(e.func) == "super"
+
+    def _self_reach(self, site: CallSite, st: State) -> frozenset[int]:
+        """The sockets stored on ``self`` that a call of ``self.m()`` / ``super().m()`` may use."""
+        f = site.call.func
+        if self.owner_self is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
+            return frozenset()
+        return st.derived.get(self.owner_self, frozenset())
+
+    def _note_attribute_in_use(self, f: cst.Attribute, st: State) -> None:
+        """``self.sock.sendall(data)`` in a method other than ``__init__`` / ``__enter__``:
+        ``self.sock`` holds an open socket on this path from here on. It is followed (origin
+        ``attribute``) only to tell when the attribute is rebound or cleared while that socket
+        is still open (SKL104): closing it, aliasing it, passing it on or leaving the method
+        ends the interest. ``makefile()``, ``fileno()``, ``shutdown()`` and the like do not count."""
+        recv = f.value
+        if (
+            self.owner_self is not None
+            or self.cur_class is None
+            or f.attr.value not in model.IN_USE_METHODS
+            or not isinstance(recv, cst.Attribute)
+            or not isinstance(recv.value, cst.Name)
+            or not self._is_self_name(recv.value.value)
+        ):
+            return
+        dotted = f"{recv.value.value}.{recv.attr.value}"
+        if st.env.get(dotted):
+            return
+        rid = self._create(st, recv, "attribute", dotted)
+        self.facts.disposed.add(rid)
+        self._rebind(st, dotted, Val.of(frozenset({rid})), recv)
+
+    def _call_builds_owner(self, site: CallSite, st: State) -> Optional[Val]:
+        """``obj = cls(addr)`` in a classmethod (or ``Client(addr)`` in a static method of
+        ``Client``) whose ``__init__`` stores a socket it makes: the new object is a resource
+        of the factory until it is returned (origin ``object``). The constructor's own failure
+        is SKL111 in ``__init__``; here the arguments go to the object as with any class."""
+        if not self.factory_names or site.name not in self.factory_names or self.cur_class is None:
+            return None
+        if self.cur_class not in self.ctx.summaries.objects.socket_inits:
+            return None
+        self._dispose(st, site.arg_rids, site.call, "escape")
+        self.raise_point(st, site.call, frozenset(), EXC_ANY)
+        rid = self._create(st, site.call, "object", callee_text(site.call))
+        return Val.of(frozenset({rid}))
+
+    def _closes_object(self, rids: frozenset[int], method: str) -> bool:
+        """``obj.disconnect()`` on an object a factory built (origin ``object``): a method that
+        closes an attribute of its class (``ObjectSummary``), or one named for ending the object
+        (heuristic ``object-method-closes-by-name``)."""
+        res = [self.facts.resources.get(r) for r in rids]
+        if not res or any(r is None or r.origin != "object" for r in res) or self.cur_class is None:
+            return False
+        if self.ctx.summaries.objects.closed_by(self.cur_class, method):
+            return True
+        return "object-method-closes-by-name" in self.guesses and ends_object(method)
+
+    def _call_closes_self(self, site: CallSite, st: State) -> Optional[Val]:
+        """``self.close()`` in ``__init__`` (in a handler, before re-raising): it closes the
+        attributes the class's ``close()`` closes (``objects.ObjectSummary``). A method the
+        module does not define is judged by its name (heuristic
+        ``object-method-closes-by-name``): ``self.close()``, ``self.disconnect()`` of a base
+        class elsewhere close everything the object holds."""
+        f = site.call.func
+        if self.self_name is None or site.method is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
+            return None
+        prefix = self.self_name + "."
+        held = {n[len(prefix):]: r for n, r in st.env.items() if n.startswith(prefix) and r}
+        if not held:
+            return None
+        method = site.method
+        via_super = isinstance(f.value, cst.Call)
+        objects = self.ctx.summaries.objects
+        attrs: Optional[set[str]] = None
+        if self.cur_class is not None:
+            if via_super:
+                found = [objects.closed_by(b, method) for b in objects.bases.get(self.cur_class, ())]
+                attrs = set().union(*(a for a in found if a is not None)) if any(a is not None for a in found) else None
+            else:
+                attrs = objects.closed_by(self.cur_class, method)
+        if (not attrs and "object-method-closes-by-name" in self.guesses and ends_object(method)) or (attrs and ALL in attrs):
+            attrs = set(held)
+        if not attrs:
+            return None
+        closed = frozenset().union(*(held[a] for a in attrs if a in held)) if attrs & set(held) else frozenset()
+        if not closed:
+            return None
+        self._dispose(st, closed, site.call, "close")
+        self._event("close", method, site.call, closed, site.receiver_text)
+        return EMPTY
 
     # ------------------------------------------------------------------ closing helpers, owners, borrowers
     def _call_known_function(self, site: CallSite, st: State) -> Optional[Val]:
@@ -388,7 +499,7 @@ class CallsMixin(InterpreterCore):
     def _owned_by_call(self, site: CallSite, st: State) -> Optional[Val]:
         """The call takes the sockets it is given over (a keeper, a class, a container)."""
         call, arg_vals = site.call, site.arg_vals
-        if self._keeps(site.name, site.qual, site.method, site.last, site.local_name, call):
+        if self._keeps(site.name, site.qual, site.method, site.last, site.local_name, call) or self._keeps_any_alternative(call):
             # The new owner has the socket before anything in the call can fail.
             self._dispose(st, site.arg_rids, call, "escape")
             if site.method not in self.ctx.model.NONRAISING_KEEPERS and self._local_class(site.name, site.last) not in self.ctx.summaries.trivial_init:
@@ -443,7 +554,8 @@ class CallsMixin(InterpreterCore):
                     res = self.facts.resources[rid]
                     if res.lent is None:
                         res.lent = call
-        self.raise_point(st, call, arg_rids, cls, failure)
+        # `self._handshake()`, `super().__init__()` in `__init__`: they use what self holds.
+        self.raise_point(st, call, arg_rids | self._self_reach(site, st), cls, failure)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())
@@ -541,6 +653,27 @@ class CallsMixin(InterpreterCore):
         # `Base.__init__(self, sock)` / `super().__init__(sock)`: the base class stores it.
         if last == "__init__" or method == "__init__":
             return True
+        return False
+
+    def _keeps_any_alternative(self, call: cst.Call) -> bool:
+        """``(packetizer_class or Packetizer)(sock)``, ``(cls if cls else Wrapper)(sock)``: a
+        class picked by an expression takes the socket over if any of the classes it may pick
+        would (paramiko's Transport.__init__, session 13)."""
+        f = call.func
+        if isinstance(f, cst.BooleanOperation):
+            options: list[cst.BaseExpression] = [f.left, f.right]
+        elif isinstance(f, cst.IfExp):
+            options = [f.body, f.orelse]
+        else:
+            return False
+        for o in options:
+            name = _name_of(o)
+            if name is None:
+                continue
+            last = name.rsplit(".", 1)[-1]
+            local = last if (name == last or name.startswith(("self.", "cls."))) else None
+            if self._keeps(name, self.ctx.imports.qualify(name), None, last, local, call):
+                return True
         return False
 
     def _local_pair_send(self, method: str, rids: frozenset[int]) -> bool:

@@ -21,7 +21,7 @@ class Resource:
 
     rid: int
     node: cst.CSTNode  # the creating call (or the parameter)
-    origin: str  # socket | create_connection | create_server | fromfd | socketpair | accept | dup | wrap | factory | param
+    origin: str  # socket | create_connection | create_server | fromfd | socketpair | accept | dup | wrap | factory | object | param
     callee: str  # how the creating call is spelled, for messages: "create_connection()"
     name: Optional[str] = None  # first local name bound to it
     sock_type: Optional[str] = None  # "stream" | "dgram" | "raw" | "seqpacket" | None (unknown)
@@ -118,6 +118,9 @@ class Leak:
     witness: Optional[Step]
     touching: bool = True  # for kind == "call": the raising call uses the socket
     failure: str = FAIL_NONE  # what the witness needs to fail (FAIL_*)
+    # In `__init__` / `__enter__`: the attribute of self that held the socket at this exit
+    # (`self.sock`). The exit raises out of the method, so nobody gets the object (SKL111).
+    held_by: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,10 @@ class FunctionFacts:
     # Each `while` entered, with the sockets each name may hold there (for SKL105).
     loop_entries: list[LoopEntry] = field(default_factory=list)
     budget_exceeded: bool = False
+    # `__init__` / `__enter__` / `__aenter__` of a class: sockets stored on self are followed.
+    owner_method: Optional[str] = None
+    # `self.X = <socket>` in a method: (class, attribute, resource, the assignment) for SKL112.
+    attr_stores: list[tuple[str, str, int, cst.CSTNode]] = field(default_factory=list)
     last_line_node: Optional[cst.CSTNode] = None
 
 

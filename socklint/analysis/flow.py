@@ -129,7 +129,15 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
         if isinstance(e, cst.Call):
             return self.ev_call(e, st)
         if isinstance(e, cst.Attribute):
+            if isinstance(e.value, cst.Name) and (e.value.value == self.owner_self or (self.cur_class is not None and self._is_self_name(e.value.value))):
+                held = st.env.get(f"{e.value.value}.{e.attr.value}")
+                if held:
+                    # `self.sock` in `__init__`, where the method still owns what it stored.
+                    return Val(held, held)
             base = self.ev(e.value, st)
+            if base.rids and any(self.facts.resources[r].origin == "object" for r in base.rids if r in self.facts.resources):
+                # `obj.sock` of an object a factory built: closing it closes what the object holds.
+                return Val(frozenset(), base.rids)
             if e.attr.value in self.ctx.model.CLOSE_METHODS and base.rids:
                 # `return port, sock.close`: whoever gets the bound `close` is to close it
                 # (tornado's `refusing_port()` returns it as the cleanup function).

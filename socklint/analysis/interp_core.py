@@ -54,6 +54,42 @@ class Assignment:
 
 NO_ASSIGNMENT = Assignment()
 
+# Methods whose caller gets the object only if they return: a socket stored on `self` before
+# one of them raises is out of everybody's reach (`with` never calls `__exit__` when
+# `__enter__` raised).
+OWNING_METHODS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__"})
+
+
+def factory_names(func: object, cur_class: Optional[str]) -> frozenset[str]:
+    if cur_class is None or not isinstance(func, cst.FunctionDef):
+        return frozenset()
+    kinds = {d.decorator.value for d in func.decorators if isinstance(d.decorator, cst.Name)}
+    if "classmethod" in kinds:
+        params = [*func.params.posonly_params, *func.params.params]
+        return frozenset({cur_class} | ({params[0].name.value} if params else set()))
+    if "staticmethod" in kinds:
+        return frozenset({cur_class})
+    return frozenset()
+
+
+def self_param(func: object, cur_class: Optional[str]) -> Optional[str]:
+    """The name of ``self`` when ``func`` is a plain method of a class (not a static or class
+    method)."""
+    if cur_class is None or not isinstance(func, cst.FunctionDef):
+        return None
+    for d in func.decorators:
+        if isinstance(d.decorator, cst.Name) and d.decorator.value in ("staticmethod", "classmethod"):
+            return None
+    params = [*func.params.posonly_params, *func.params.params]
+    return params[0].name.value if params else None
+
+
+def owner_self_name(func: object, cur_class: Optional[str]) -> Optional[str]:
+    """The name of ``self`` when ``func`` is an owning method of a class (see OWNING_METHODS)."""
+    if not isinstance(func, cst.FunctionDef) or func.name.value not in OWNING_METHODS:
+        return None
+    return self_param(func, cur_class)
+
 
 def _path_failure(kind: str, failure: Optional[str], witness: Optional[Step]) -> str:
     """What the path ``witness`` to an exit of ``kind`` needs to fail: the exit's own failure
@@ -122,6 +158,15 @@ class InterpreterCore:
         self.cm_calls: set[int] = set()
         self.callable_params: frozenset[str] = frozenset(outer_params)
         self.cur_class = cur_class
+        # In `__init__` / `__enter__` / `__aenter__`: the name of `self`. A socket stored on it
+        # stays this method's to close until the method returns (SKL111); elsewhere a store on
+        # an attribute hands the socket to the object.
+        self.owner_self = owner_self_name(func, cur_class)
+        self.facts.owner_method = func.name.value if self.owner_self is not None and isinstance(func, cst.FunctionDef) else None
+        # In a classmethod or staticmethod of a class: the names that build an instance of it
+        # (`cls`, the class's own name), for factories that build one and then fail (SKL111).
+        self.factory_names = factory_names(func, cur_class)
+        self.self_name = self_param(func, cur_class)
 
     # ------------------------------------------------------------------ helpers
     def _tick(self, n: int = 1) -> None:
@@ -185,11 +230,16 @@ class InterpreterCore:
                 ob.alts = tuple((t, f, n, Step(node, note, w, failure)) for t, f, n, w in ob.alts)
 
     def _record_leak(
-        self, rid: int, ei: Optional[int], ob: Obligation, kind: str, node: cst.CSTNode, touching: bool = True, failure: Optional[str] = None
+        self, rid: int, ei: Optional[int], ob: Obligation, kind: str, node: cst.CSTNode, touching: bool = True,
+        failure: Optional[str] = None, held_by: Optional[str] = None
     ) -> None:
         res = self.facts.resources.get(rid)
         if res is None or not res.reportable:
             return
+        if res.origin == "attribute" and kind not in ("rebind", "delete"):
+            return  # the object still holds it: only losing the attribute loses the socket
+        if held_by is None:
+            held_by = self._held_by(ob)
         k = (rid, kind, id(node))
         if k in self.leak_keys:
             return
@@ -204,7 +254,15 @@ class InterpreterCore:
                 if other != FAIL_CONFIG:
                     witness, why = w, other
                     break
-        self.facts.leaks.append(Leak(rid, kind, node, witness, touching, why))
+        self.facts.leaks.append(Leak(rid, kind, node, witness, touching, why, held_by))
+
+    def _held_by(self, ob: Obligation) -> Optional[str]:
+        """The attribute of ``self`` that may hold the socket, in an owning method."""
+        if self.owner_self is None:
+            return None
+        prefix = self.owner_self + "."
+        held = sorted(n for n in ob.may if n.startswith(prefix))
+        return held[0] if held else None
 
     def _at_function_exit(self, st: State) -> None:
         for (rid, ei), ob in st.obs.items():
@@ -212,6 +270,9 @@ class InterpreterCore:
                 continue
             ex = self.exits[ei]
             if ex.kind == "assert":
+                continue
+            if ex.kind in ("return", "end") and self._held_by(ob) is not None:
+                # `__init__` returned: the object, and the socket on it, are the caller's.
                 continue
             touching = rid in ex.touched if ex.kind == "call" else True
             self._record_leak(rid, ei, ob, ex.kind, ex.node, touching, ex.failure)
@@ -221,6 +282,9 @@ class InterpreterCore:
         if k in self.event_keys:
             return
         self.event_keys.add(k)
+        # An attribute followed for SKL104 (`self.sock` in use) is not a socket of this
+        # function: its events keep relating by receiver text, as before it was followed.
+        rids = frozenset(r for r in rids if r not in self.facts.resources or self.facts.resources[r].origin != "attribute")
         self.order += 1
         guards = tuple(self.ctx.code_for(g) for g in self.guards) if self.guards else ()
         self.facts.events.append(
@@ -298,6 +362,10 @@ class InterpreterCore:
         if isinstance(b, Sequence):
             return b
         return ()
+
+    def _is_self_name(self, name: str) -> bool:
+        """``name`` is the method's ``self``: the first parameter of a plain method of a class."""
+        return self.self_name is not None and name == self.self_name
 
     def ev_peek(self, e: cst.BaseExpression, st: State) -> frozenset[int]:
         if isinstance(e, cst.Name):

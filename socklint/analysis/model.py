@@ -380,6 +380,17 @@ def is_test_assertion(method: str) -> bool:
     return method.startswith(_ASSERTION_PREFIXES) or method in TEST_FAILURE_METHODS
 
 
+# Socket methods whose call on `self.sock` outside `__init__` shows an open socket in use there
+# (SKL104 for attributes): I/O and configuration that fail on a closed socket. Not the ones
+# that share the descriptor or give it up (`makefile`, `fileno`, `detach`), nor `shutdown()`.
+IN_USE_METHODS = frozenset(
+    {"send", "sendall", "sendto", "sendmsg", "sendfile", "recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg",
+     "recvmsg_into", "connect", "connect_ex", "bind", "listen", "accept", "setsockopt", "getsockopt", "getpeername"}
+)
+
+# Heuristic ``object-method-closes-by-name`` (analysis/calls.py, `_call_closes_self`).
+OBJECT_ENDING_WORDS = frozenset(_words("object-method-closes-by-name", "words"))
+
 _CLOSE_WORDS = _words("closes-by-name", "contains")
 _NOT_CLOSE_WORDS = _words("closes-by-name", "unless-contains")
 _NOT_CLOSE_PREFIXES = _words("closes-by-name", "unless-prefix")

@@ -292,6 +292,23 @@ class NarrowingMixin(InterpreterCore):
         elif (
             isinstance(test, cst.Comparison)
             and len(test.comparisons) == 1
+            and isinstance(test.left, cst.Attribute)
+            and is_none(test.comparisons[0].comparator)
+            and isinstance(test.comparisons[0].operator, (cst.Is, cst.Equal, cst.IsNot, cst.NotEqual))
+            and (held := _name_of(test.left)) is not None
+            and bool(t.env.get(held))
+        ):
+            # `if self.sock is not None: self.sock.close()` where `self.sock` is followed as a
+            # name of a socket (in `__init__`, or in use in this method): narrowed like a name.
+            key = f"{held}==None"
+            is_none_edge, not_none_edge = (t, f) if isinstance(test.comparisons[0].operator, (cst.Is, cst.Equal)) else (f, t)
+            self._edge(is_none_edge, held, "none")
+            self._edge(not_none_edge, held, "notnone")
+            self._edge_atom(is_none_edge, key, True)
+            self._edge_atom(not_none_edge, key, False)
+        elif (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
             and isinstance(test.left, (cst.Name, cst.Attribute))
             and isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is, cst.NotEqual, cst.IsNot))
             and (const := atom_const(test.comparisons[0].comparator, self._by_case)) is not None

@@ -24,6 +24,8 @@ from socklint.analysis.helper_raises import (
     only_reports,
     without_docstring,
 )
+from socklint.analysis.objects import ObjectSummary, released_attributes
+from socklint.analysis.objects import summarize as summarize_objects
 from socklint.analysis.project import ModuleView, resolve_relative
 from socklint.heuristics import ALL_IDS
 
@@ -153,6 +155,9 @@ class Summaries:
     resource_classes: dict[str, str] = field(default_factory=dict)
     # Where imported project helpers live, by spelling (for the trace): "path:line".
     origins: dict[str, str] = field(default_factory=dict)
+    # Classes and their attributes: which methods close which `self.X`, which attribute names
+    # the module ever lets go of (`objects.py`; SKL111, SKL112).
+    objects: ObjectSummary = field(default_factory=ObjectSummary)
 
     def defines(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
         """The call reaches this module's definition of ``local_name``: a plain call, or
@@ -483,10 +488,33 @@ def scan(
     _close_chains(fns, summaries)
     _late_triggers(w, factories)
     _class_sources(fns, imports, factories, summaries)
+    if w.classes:
+        summaries.objects = summarize_objects(
+            w.classes,
+            summaries.closers,
+            lambda n: _is_source_call(n, imports, factories, summaries.sources),
+            by_name="object-method-closes-by-name" in guesses,
+        )
+        _factory_triggers(fns, summaries)
+        summaries.objects.released, summaries.objects.released_by = released_attributes(tree)
     snippets = _snippets(tree, fns, w.top_trigger)
     result = ScanResult(imports, summaries, snippets, w.classes, tree)
     result.fn_class = {id(f.node): f.cls for f in fns}
     return result
+
+
+def _factory_triggers(fns: list[_Fn], s: Summaries) -> None:
+    """A classmethod or staticmethod that builds an instance of its own class (`cls(addr)`),
+    when the class's `__init__` stores a socket it makes: the factory owns the object until it
+    returns it (SKL111), so the flow analysis must see it."""
+    for f in fns:
+        if f.trigger or f.cls is None or f.cls not in s.objects.socket_inits:
+            continue
+        kinds = {dotted_name(d) for d in f.node.decorator_list}
+        if "classmethod" in kinds and f.called & {"cls", f.cls}:
+            f.trigger = True
+        elif "staticmethod" in kinds and f.cls in f.called:
+            f.trigger = True
 
 
 def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:

@@ -172,6 +172,7 @@ HEURISTICS: Mapping[str, tuple[str, ...]] = {
     "logging-call": ("methods", "functions"),
     "logger-receiver": ("names", "suffixes"),
     "test-assertion": ("prefix",),
+    "object-method-closes-by-name": ("words",),
 }
 
 _COMMON = ("name", "names", "why", "fixture")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Optional
 
 import libcst as cst
 
@@ -17,10 +18,13 @@ def _trace(ctx: RuleContext, res: Resource, leak: Leak, final_note: str) -> tupl
     out: list[tuple[cst.CSTNode, str]] = []
     for node, note in steps:
         if note == "created":
-            note = f"{ctx.describe(res)} created by `{res.callee}`"
-            if res.defined_at is not None:
-                # A helper or socket class of another module of the project.
-                note += f", which returns a new socket ({res.defined_at})"
+            if res.origin == "attribute":
+                note = f"`{res.callee}` holds an open socket here"
+            else:
+                note = f"{ctx.describe(res)} created by `{res.callee}`"
+                if res.defined_at is not None:
+                    # A helper or socket class of another module of the project.
+                    note += f", which returns a new socket ({res.defined_at})"
         out.append((node, note))
     if leak.kind != "call":  # a raising call is already the witness's last step
         out.append((leak.node, final_note))
@@ -70,6 +74,12 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
         if not res.reportable:
             continue
         who = ctx.describe(res)
+        if res.origin == "object":
+            yield from _factory_findings(ctx, res, leaks)
+            continue
+        if res.origin == "attribute":
+            yield from _attribute_findings(ctx, res, leaks)
+            continue
         if rid not in facts.disposed and res.lent is not None:
             # Never closed here on any path, yet passed to a call we cannot see
             # (`self._close_on_teardown(sock)`, `register(conn)`): this function does not act
@@ -95,8 +105,14 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
         # operation (a refused `connect()`, a reset `recv()`), not a configuration call before
         # it that needs EBADF or ENOMEM to fail. A socket only configuration calls can leak is
         # SKL107 (off by default).
-        witness_call = {t: _realistic([l for l in leaks if l.kind == "call" and l.touching == t]) for t in (True, False)}
+        witness_call = {t: _realistic([l for l in leaks if l.kind == "call" and l.touching == t and l.held_by is None]) for t in (True, False)}
+        seen_call: set[tuple[bool, bool]] = set()
         for leak in leaks:
+            if leak.held_by is not None:
+                f = _constructor_finding(ctx, res, leak, who, seen_call)
+                if f is not None:
+                    yield f
+                continue
             if leak.kind in ("return", "raise", "end", "continue"):
                 if leak.kind == "end":
                     where = f"when `{facts.name}` ends"
@@ -154,6 +170,127 @@ def _realistic(calls: list[Leak]) -> Leak | None:
 def _unless_configuration(code: str, leak: Leak) -> str:
     """SKL107 for a leak that only a configuration call failing can cause (off by default)."""
     return "SKL107" if leak.failure == FAIL_CONFIG else code
+
+
+def _constructor_finding(ctx: RuleContext, res: Resource, leak: Leak, who: str, seen_call: set[tuple[bool, bool]]) -> Optional[Finding]:
+    """A socket stored on ``self`` in ``__init__`` / ``__enter__`` and still open where the
+    method raises (SKL111), or where its attribute is rebound or deleted (SKL104)."""
+    held = f"`{leak.held_by}`"
+    # "`self.sock` (created at line 5)" or "`sock` (created at line 5), stored in `self._sock`,"
+    stored = f"{who} (created at line {{0}})" + ("" if who == held else f", stored in {held},")
+    method = ctx.facts.owner_method or "__init__"
+    if leak.kind in ("rebind", "delete"):
+        verb = "deleted" if leak.kind == "delete" else "rebound"
+        return Finding(
+            "SKL104",
+            leak.node,
+            f"{stored.rstrip(',')} is still open when {held} is {verb} here",
+            (res.node,),
+            _trace(ctx, res, leak, f"{held} {verb} while open"),
+        )
+    if method == "__enter__":
+        lost = "`with` never calls `__exit__` when `__enter__` raises, so nothing can close it"
+    elif method == "__aenter__":
+        lost = "`async with` never calls `__aexit__` when `__aenter__` raises, so nothing can close it"
+    else:
+        lost = "the caller never gets the object, so nothing can close it"
+    if leak.kind == "raise":
+        return Finding(
+            "SKL111",
+            leak.node,
+            f"{stored.rstrip(',')} is still open when `{method}` raises here: {lost}",
+            (res.node,),
+            _trace(ctx, res, leak, f"`{method}` raises here with {held} open"),
+        )
+    if leak.kind == "call":
+        if (leak.touching, True) in seen_call:
+            return None
+        seen_call.add((leak.touching, True))
+        callee = _callee(ctx, leak.node)
+        # A call that uses neither the socket nor the object (`float(timeout)`) is SKL106's
+        # weaker witness, as for a local socket.
+        return Finding(
+            "SKL111" if leak.touching else "SKL106",
+            leak.node,
+            f"{stored} is left open if `{callee}` raises here: {lost}; "
+            f"close it in an `except` that re-raises",
+            (res.node,),
+            _trace(ctx, res, leak, _final_note(leak, held)),
+        )
+    return None
+
+
+def _factory_findings(ctx: RuleContext, res: Resource, leaks: list[Leak]) -> Iterator[Finding]:
+    """A classmethod factory built ``obj = cls(...)`` (whose ``__init__`` stores a socket it
+    makes) and raises before handing the object on: SKL111 at the raise or the first raising
+    call that uses the object. Other exits (a normal return that drops the object) are left
+    alone: the factory's contract is the caller's to read."""
+    what = f"the object built by `{res.callee}`" + (f" (`{res.name}`)" if res.name else "")
+    method = ctx.facts.name
+    seen = False
+    for leak in leaks:
+        if leak.kind == "raise":
+            yield Finding(
+                "SKL111",
+                leak.node,
+                f"{what} at line {{0}} holds a socket and is still open when `{method}` raises here: "
+                f"the caller never gets it, so nothing can close it",
+                (res.node,),
+                _trace(ctx, res, leak, f"raises here with {what} open"),
+            )
+        elif leak.kind == "call" and leak.touching and not seen:
+            seen = True
+            yield Finding(
+                "SKL111",
+                leak.node,
+                f"{what} at line {{0}} holds a socket and is left open if `{_callee(ctx, leak.node)}` raises here: "
+                f"the caller never gets it, so nothing can close it; close it in an `except` that re-raises",
+                (res.node,),
+                _trace(ctx, res, leak, _final_note(leak, what)),
+            )
+
+
+def _attribute_findings(ctx: RuleContext, res: Resource, leaks: list[Leak]) -> Iterator[Finding]:
+    """``self.sock`` was used as an open socket in this method and is rebound or cleared on a
+    path where nothing closed it (SKL104). Not when it was passed to a call this module cannot
+    see first: that call may have closed it or taken it over."""
+    if res.lent is not None:
+        return
+    for leak in leaks:
+        if leak.kind not in ("rebind", "delete"):
+            continue
+        verb = "deleted" if leak.kind == "delete" else "rebound"
+        yield Finding(
+            "SKL104",
+            leak.node,
+            f"`{res.callee}` still holds the socket used at line {{0}} when it is {verb} here: nothing closes that socket",
+            (res.node,),
+            _trace(ctx, res, leak, f"`{res.callee}` {verb} while its socket is open"),
+        )
+
+
+def check_attribute_stores(ctx: RuleContext) -> Iterator[Finding]:
+    """SKL112: a class stores a socket it made in an attribute that the module never closes
+    nor lets go of (``FunctionFacts.attr_stores``, decided with ``objects.ObjectSummary``).
+    One finding per attribute and function, at the first store."""
+    facts = ctx.facts
+    seen: set[tuple[str, str]] = set()
+    for cls, attr, rid, node in facts.attr_stores:
+        if (cls, attr) in seen:
+            continue
+        if any(rid in e.rids and e.kind in ("close", "escape") and e.node is not node for e in facts.events):
+            # Closed or handed on besides (`return s` after `self.s = s`): someone else has it.
+            continue
+        seen.add((cls, attr))
+        res = facts.resources[rid]
+        yield Finding(
+            "SKL112",
+            node,
+            f"`self.{attr}` holds a socket made by `{res.callee}` (line {{0}}) that no method of `{cls}` "
+            f"closes and nothing in this module lets go of: it stays open until garbage collection",
+            (res.node,),
+            ((res.node, f"socket created by `{res.callee}`"), (node, f"stored in `self.{attr}`; nothing closes it")),
+        )
 
 
 def _callee(ctx: RuleContext, node: cst.CSTNode) -> str:

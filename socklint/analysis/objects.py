@@ -1,0 +1,355 @@
+"""Objects that own sockets: what the classes of a module do with their attributes.
+
+One walk of each class's methods (stdlib ``ast``) answers two questions:
+
+* which attributes of ``self`` a method closes, directly (``self.sock.close()``, ``with
+  self.sock:``, ``closing(self.sock)``, ``close_socket(self.sock)``, an alias ``s = self.sock;
+  s.close()``) or through another method of the class or of a module-local base
+  (``self._cleanup()``, ``super().close()``). The interpreter reads it where ``__init__`` or
+  ``__enter__`` calls ``self.close()`` in a handler: a close() that closes ``self.sock`` cleans
+  up the half-built object (SKL111);
+* which attribute names the module ever lets go of: closes, passes to a call, returns, aliases,
+  puts in a container or hands to a ``with``. Anything but a socket method called on it, a
+  test, or an attribute read off it. An attribute a class fills with a fresh socket and the
+  module never lets go of is never closed (SKL112).
+
+Everything here is about one module; a base class or a caller in another module is unknown,
+and the answers lean towards "closed" where the module cannot tell (``docs/rules/SKL112.md``).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from socklint.analysis import model
+from socklint.analysis.astutil import dotted_name
+from socklint.heuristics import words
+
+FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+# `super().m()` / `Base.m(self)` in the calls a method makes, and "every attribute".
+SUPER = "super:"
+ALL = "*"
+
+
+def ends_object(method: str) -> bool:
+    """Heuristic ``object-method-closes-by-name``: the method's name says it ends the object
+    (``close``, ``disconnect``, ``server_close``, ``_cleanup``, ``__exit__``)."""
+    return method in ("__exit__", "__aexit__", "__del__") or bool(set(words(method)) & model.OBJECT_ENDING_WORDS)
+
+
+# Bases of another module that close nothing their subclasses store: a class deriving only from
+# these (and from classes of its own module) is all there is to read.
+INERT_BASES = frozenset({"object", "Thread", "ABC", "Generic", "Protocol", "Exception", "BaseException"})
+
+# Socket methods whose call on `self.X` neither closes nor lets the socket go: the object
+# uses its socket. Everything else done with `self.X` counts as letting go (`fileno()` may
+# feed `os.close`, `makefile()` / `dup()` make another owner, `detach()` / `unwrap()` give it up).
+_USES = frozenset(model.SOCKET_METHODS) - {"fileno", "makefile", "detach", "unwrap", "share", "shutdown"}
+
+
+@dataclass
+class ObjectSummary:
+    """Module-local facts about classes and their attributes, by class name (classes of one
+    name defined twice are merged)."""
+
+    # class -> the module-local classes it names as bases
+    bases: dict[str, list[str]] = field(default_factory=dict)
+    # class -> method -> attributes of self it closes (through other methods too)
+    closes: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    # class -> the bases it names that the module does not define (`socketserver.TCPServer`)
+    external_bases: dict[str, list[str]] = field(default_factory=dict)
+    # Attribute names the module lets go of (see the module docstring) through an object other
+    # than a method's own `self`, and by class, through `self` in the class's methods.
+    released: set[str] = field(default_factory=set)
+    released_by: dict[str, set[str]] = field(default_factory=dict)
+    # Classes whose `__init__` stores a socket it makes on self (`self.sock =
+    # socket.create_connection(addr)`): building one in a factory makes an object to close.
+    socket_inits: set[str] = field(default_factory=set)
+    # Classes that reach their attributes by name (`getattr(self, ...)`, `self.__dict__`,
+    # `vars(self)`, `__getattr__`): what they close cannot be read off the code.
+    opaque: set[str] = field(default_factory=set)
+
+    def family(self, cls: str) -> set[str]:
+        """``cls`` with its module-local bases and subclasses, transitively."""
+        out = {cls}
+        changed = True
+        while changed:
+            changed = False
+            for c, bs in self.bases.items():
+                new = set(bs) - out if c in out else ({c} if out & set(bs) else set())
+                if new:
+                    out |= new
+                    changed = True
+        return out
+
+    def keeps_unseen(self, cls: str, attr: str) -> bool:
+        """Whether ``cls`` keeps ``self.<attr>`` where no code of the module closes it or lets
+        it go: the attribute name is never released in the module, no class of the family reaches
+        attributes by name, and every base from elsewhere is one that closes nothing of its
+        subclasses (``object``, ``threading.Thread``...)."""
+        if attr in self.released:
+            return False
+        fam = self.family(cls)
+        if fam & self.opaque or any(attr in self.released_by.get(c, ()) for c in fam):
+            return False
+        return all(b.rsplit(".", 1)[-1] in INERT_BASES for c in fam for b in self.external_bases.get(c, ()))
+
+    def calls_close(self, cls: str, callee: str, by_name: bool) -> set[str]:
+        """What a call recorded by ``_method_closes`` closes: ``self.m()`` from ``cls``, or
+        ``super().m()`` (``SUPER + m``) from its bases; a method the module does not define,
+        named for ending the object, closes everything (``ALL``) under the heuristic."""
+        if callee.startswith(SUPER):
+            m = callee[len(SUPER):]
+            found = [self.closed_by(b, m) for b in self.bases.get(cls, ())]
+            known = [f for f in found if f is not None]
+            if known:
+                return set().union(*known)
+        else:
+            m = callee
+            own = self.closed_by(cls, m)
+            if own is not None:
+                return own
+        return {ALL} if by_name and ends_object(m) else set()
+
+    def closed_by(self, cls: str, method: str) -> Optional[set[str]]:
+        """The attributes ``self.method()`` closes when called in ``cls``: the first
+        definition found in ``cls`` and its module-local bases; None when none is in the module."""
+        seen: set[str] = set()
+        todo = [cls]
+        while todo:
+            c = todo.pop(0)
+            if c in seen:
+                continue
+            seen.add(c)
+            ms = self.closes.get(c)
+            if ms is not None and method in ms:
+                return ms[method]
+            todo.extend(self.bases.get(c, ()))
+        return None
+
+
+def summarize(
+    classes: Iterable[ast.ClassDef],
+    closers: dict[str, set[int]],
+    is_source: Callable[[ast.AST], bool] = lambda n: False,
+    by_name: bool = True,
+) -> ObjectSummary:
+    """``by_name``: the heuristic ``object-method-closes-by-name`` applies (a method that calls
+    `self.disconnect()` of a base of another module closes everything, ``ALL``)."""
+    out = ObjectSummary()
+    classes = list(classes)
+    names = {c.name for c in classes}
+    direct: dict[str, dict[str, set[str]]] = {}
+    calls: dict[str, dict[str, set[str]]] = {}  # class -> method -> self.m() / super().m() it calls
+    for c in classes:
+        out.bases.setdefault(c.name, [])
+        out.external_bases.setdefault(c.name, [])
+        for b in c.bases:
+            d = dotted_name(b)
+            if d is not None and d.rsplit(".", 1)[-1] in names and d.rsplit(".", 1)[-1] != c.name:
+                out.bases[c.name].append(d.rsplit(".", 1)[-1])
+            else:
+                # A base of another module (or one spelt as an expression) may close anything.
+                out.external_bases[c.name].append(d or "?")
+        if c.keywords:
+            out.external_bases[c.name].append("?")  # a metaclass: the class is not what it looks like
+        for fn in c.body:
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if fn.name in ("__getattr__", "__getattribute__"):
+                out.opaque.add(c.name)
+            if fn.name == "__init__" and _stores_fresh_socket(fn, is_source):
+                out.socket_inits.add(c.name)
+            me = _self_name(fn)
+            closed, called, opaque = _method_closes(fn, me, closers)
+            direct.setdefault(c.name, {}).setdefault(fn.name, set()).update(closed)
+            calls.setdefault(c.name, {}).setdefault(fn.name, set()).update(called)
+            if opaque:
+                out.opaque.add(c.name)
+    # A subclass without an `__init__` of its own runs its module-local base's.
+    for _ in range(6):
+        more = {
+            c.name
+            for c in classes
+            if c.name not in out.socket_inits
+            and not any(isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name == "__init__" for fn in c.body)
+            and out.bases.get(c.name)
+            and out.bases[c.name][0] in out.socket_inits
+        }
+        if not more:
+            break
+        out.socket_inits |= more
+    out.closes = {c: {m: set(a) for m, a in ms.items()} for c, ms in direct.items()}
+    # Through other methods: `close()` calling `self._close_socket()`, to a fixed point.
+    for _ in range(6):
+        changed = False
+        for cname, ms in calls.items():
+            for m, called in ms.items():
+                for callee in called:
+                    through = out.calls_close(cname, callee, by_name)
+                    if through and not through <= out.closes[cname][m]:
+                        out.closes[cname][m] |= through
+                        changed = True
+        if not changed:
+            break
+    return out
+
+
+def released_attributes(tree: ast.AST) -> tuple[set[str], dict[str, set[str]]]:
+    """Where the module lets attributes go (see the module docstring): the names let go of
+    through any object but a method's own ``self`` (``client.sock.close()``), and, by class, the
+    names let go of through ``self`` in its methods."""
+    other: set[str] = set()
+    by_class: dict[str, set[str]] = {}
+    # (node, enclosing class, the name of self in the enclosing method of that class)
+    todo: list[tuple[ast.AST, Optional[str], Optional[str]]] = [(tree, None, None)]
+    while todo:
+        node, cls, me = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            c_cls, c_me = cls, me
+            if isinstance(child, ast.ClassDef):
+                c_cls, c_me = child.name, None
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and isinstance(node, ast.ClassDef):
+                c_me = _self_name(child)
+            if child.__class__ is ast.Attribute and (
+                isinstance(child.ctx, ast.Del) or (isinstance(child.ctx, ast.Load) and _lets_go(child, node))
+            ):
+                value = child.value
+                if cls is not None and me is not None and isinstance(value, ast.Name) and value.id == me:
+                    by_class.setdefault(cls, set()).add(child.attr)
+                else:
+                    other.add(child.attr)
+            todo.append((child, c_cls, c_me))
+    return other, by_class
+
+
+def _lets_go(node: ast.Attribute, parent: Optional[ast.AST]) -> bool:
+    """Whether this read of ``obj.X`` may let the socket in it go (or close it)."""
+    if isinstance(parent, ast.Attribute) and parent.value is node:
+        # `self.X.m(...)` or `self.X.family`: a use, unless it closes or gives the socket up.
+        return parent.attr not in _USES and parent.attr not in ("family", "type", "proto", "timeout", "closed")
+    if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)) and getattr(parent, "test", None) is node:
+        return False
+    if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+        return False
+    if isinstance(parent, ast.BoolOp):
+        return False  # `if self.X and ...`: a test (the value of `a or b` is rare with sockets)
+    if isinstance(parent, ast.Compare):
+        # `self.X is None`, `self.X == other`: a test. `sock in self.X` keeps nothing either.
+        return False
+    return True
+
+
+def _stores_fresh_socket(fn: FuncNode, is_source: Callable[[ast.AST], bool]) -> bool:
+    """``self.X = <socket source>()`` in the method, directly or through a local name bound to
+    one (`sock = socket.socket(); ...; self.sock = sock`)."""
+    me = _self_name(fn)
+    fresh: set[str] = set()
+    stores: list[ast.expr] = []
+    for n in _walk_own(fn):
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                if isinstance(t, ast.Name) and is_source(n.value):
+                    fresh.add(t.id)
+                elif _self_attr(t, me) is not None:
+                    stores.append(n.value)
+    return any(is_source(v) or (isinstance(v, ast.Name) and v.id in fresh) for v in stores)
+
+
+def _self_name(fn: FuncNode) -> Optional[str]:
+    args = [*fn.args.posonlyargs, *fn.args.args]
+    if not args:
+        return None
+    if any(dotted_name(d) == "staticmethod" for d in fn.decorator_list):
+        return None
+    return args[0].arg
+
+
+def _self_attr(node: ast.AST, me: Optional[str]) -> Optional[str]:
+    if me is not None and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me:
+        return node.attr
+    return None
+
+
+def _walk_own(fn: FuncNode) -> Iterator[ast.AST]:
+    """The nodes of the method's body, not of functions or classes nested in it."""
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        n = todo.pop()
+        yield n
+        for child in ast.iter_child_nodes(n):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                todo.append(child)
+
+
+def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]) -> tuple[set[str], set[str], bool]:
+    """The attributes of ``self`` the method closes itself, the methods of ``self`` it calls
+    (``self.m()``, ``super().m()``, ``Base.m(self)``), and whether it reaches attributes by name."""
+    closed: set[str] = set()
+    called: set[str] = set()
+    opaque = False
+    alias: dict[str, set[str]] = {}  # local name -> attributes of self it may hold
+    nodes = list(_walk_own(fn))
+
+    def attrs_of(e: ast.AST) -> set[str]:
+        a = _self_attr(e, me)
+        if a is not None:
+            return {a}
+        if isinstance(e, ast.Name):
+            return alias.get(e.id, set())
+        if isinstance(e, (ast.Tuple, ast.List, ast.Set)):
+            return set().union(*(attrs_of(x) for x in e.elts)) if e.elts else set()
+        return set()
+
+    # Aliases first (an assignment may come after its use in walk order, never in a loop).
+    for n in nodes:
+        if isinstance(n, ast.Assign):
+            for t in n.targets:
+                if isinstance(t, ast.Name):
+                    alias.setdefault(t.id, set()).update(attrs_of(n.value))
+                elif isinstance(t, ast.Tuple) and isinstance(n.value, ast.Tuple) and len(t.elts) == len(n.value.elts):
+                    for te, ve in zip(t.elts, n.value.elts):
+                        if isinstance(te, ast.Name):
+                            alias.setdefault(te.id, set()).update(attrs_of(ve))
+        elif isinstance(n, (ast.For, ast.AsyncFor)) and isinstance(n.target, ast.Name):
+            alias.setdefault(n.target.id, set()).update(attrs_of(n.iter))
+        elif isinstance(n, ast.NamedExpr):
+            alias.setdefault(n.target.id, set()).update(attrs_of(n.value))
+    for n in nodes:
+        if isinstance(n, (ast.With, ast.AsyncWith)):
+            for item in n.items:
+                closed |= attrs_of(item.context_expr)
+            continue
+        if not isinstance(n, ast.Call):
+            continue
+        f = n.func
+        name = dotted_name(f)
+        last = (name or "").rsplit(".", 1)[-1]
+        if name in ("getattr", "setattr", "vars", "delattr") and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
+            opaque = True
+        if isinstance(f, ast.Attribute):
+            if f.attr in model.CLOSE_METHODS or f.attr == "__exit__":
+                closed |= attrs_of(f.value)
+            recv = f.value
+            if isinstance(recv, ast.Name) and recv.id == me:
+                called.add(f.attr)
+            elif isinstance(recv, ast.Call) and dotted_name(recv.func) == "super":
+                called.add(SUPER + f.attr)
+            elif n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
+                called.add(SUPER + f.attr)  # `Base.close(self)`
+        # `closing(self.X)`, `stack.enter_context(self.X)`, `stack.callback(self.X.close)`,
+        # `close_socket(self.X)`, a module closer.
+        closes_args = last in ("closing", "enter_context", "enter_async_context") or model.closes_by_name(last) or last in closers
+        for a in n.args:
+            if isinstance(a, ast.Attribute) and a.attr in model.CLOSE_METHODS:
+                closed |= attrs_of(a.value)
+            elif closes_args:
+                closed |= attrs_of(a)
+    for n in nodes:
+        if isinstance(n, ast.Attribute) and n.attr == "__dict__" and isinstance(n.value, ast.Name) and n.value.id == me:
+            opaque = True
+    return closed, called, opaque
