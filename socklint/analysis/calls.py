@@ -216,6 +216,14 @@ class CallsMixin(InterpreterCore):
             ) if closes else frozenset()
             if by_coro:
                 self._dispose(st, by_coro, call, "close")
+            owned_kw = frozenset().union(
+                *(v.rids | v.reach for a, v in arg_vals if a.keyword is not None and a.keyword.value in self.ctx.model.OWNING_KEYWORDS)
+            )
+            if owned_kw:
+                # `await create_endpoint(sock=sock)`: the keyword hands the socket over, to a
+                # coroutine of the project as to asyncio's own.
+                self._dispose(st, owned_kw, call, "escape")
+                by_coro |= owned_kw
             # `await self._connect()` in `__aenter__`: the coroutine uses what self holds.
             return Val(frozenset(), (site.arg_rids | self._self_reach(site, st)) - by_coro, frozenset())
         if summaries.is_source(local_name, site.via_self, self.cur_class):

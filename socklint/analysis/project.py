@@ -76,6 +76,8 @@ class ClassFacts:
     # A resource type: its `__init__` keeps a socket in an attribute that its `close()` (or
     # `__exit__`) closes. "creates": it makes the socket; "wraps": it takes its first argument.
     resource: str = ""
+    # Constructing it cannot fail (its `__init__` only stores what it is given).
+    trivial: bool = False
 
 
 @dataclass
@@ -98,7 +100,7 @@ class ModuleSummary:
             "is_package": self.is_package,
             "functions": {k: fn(v) for k, v in sorted(self.functions.items())},
             "classes": {
-                k: {"path": c.path, "line": c.line, "bases": list(c.bases), "methods": {m: fn(f) for m, f in sorted(c.methods.items())}, "resource": c.resource}
+                k: {"path": c.path, "line": c.line, "bases": list(c.bases), "methods": {m: fn(f) for m, f in sorted(c.methods.items())}, "resource": c.resource, "trivial": c.trivial}
                 for k, c in sorted(self.classes.items())
             },
             "imports": dict(sorted(self.imports.items())),
@@ -121,7 +123,7 @@ class ModuleSummary:
             {
                 str(k): ClassFacts(
                     str(c["path"]), int(c["line"]), tuple(str(b) for b in c["bases"]),
-                    {str(m): fn(f) for m, f in c["methods"].items()}, str(c["resource"]),
+                    {str(m): fn(f) for m, f in c["methods"].items()}, str(c["resource"]), bool(c["trivial"]),
                 )
                 for k, c in obj["classes"].items()
             },
@@ -180,9 +182,12 @@ class ModuleView:
     inherited: dict[str, dict[str, FunctionFacts]] = field(default_factory=dict)
     # Spellings of resource types of other modules (ClassFacts.resource).
     resource_classes: dict[str, ClassFacts] = field(default_factory=dict)
+    # Other classes of the project, by the spelling a `from` import gives them: constructing
+    # one around a socket hands the socket to the new object.
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.socket_classes or self.inherited or self.resource_classes)
+        return bool(self.functions or self.socket_classes or self.inherited or self.resource_classes or self.classes)
 
     def digest(self) -> str:
         payload = {
@@ -191,6 +196,7 @@ class ModuleView:
             "functions": {k: [v.path, v.line, v.source, v.wraps, v.closes, v.keeps, v.raises, v.cannot_raise, v.always_raises, v.is_async] for k, v in sorted(self.functions.items())},
             "socket_classes": sorted(self.socket_classes),
             "resource_classes": {k: [c.path, c.line, c.resource] for k, c in sorted(self.resource_classes.items())},
+            "classes": {k: [c.path, c.line, c.trivial] for k, c in sorted(self.classes.items())},
             "inherited": {c: {m: [f.path, f.line, f.source, f.wraps, f.closes, f.keeps, f.cannot_raise] for m, f in sorted(ms.items())} for c, ms in sorted(self.inherited.items())},
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -318,6 +324,8 @@ class ProjectIndex:
         elif facts.resource:
             v.resource_classes[local] = facts
             v.resource_classes[qual] = facts
+        else:
+            v.classes[local] = facts
 
     def _add_module(self, v: ModuleView, qual: str, s: ModuleSummary) -> None:
         for name, f in s.functions.items():
@@ -382,10 +390,9 @@ def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSumm
     for dotted in result.imports.dotted_modules:
         out.imports.setdefault(dotted, dotted)
     _add_classes(out, result.tree, result.imports)
-    for cname, kind in result.summaries.resource_classes.items():
-        c = out.classes.get(cname)
-        if c is not None:
-            out.classes[cname] = ClassFacts(c.path, c.line, c.bases, c.methods, kind)
+    for cname, c in list(out.classes.items()):
+        kind = result.summaries.resource_classes.get(cname, "")
+        out.classes[cname] = ClassFacts(c.path, c.line, c.bases, c.methods, kind, cname in result.summaries.trivial_init)
     for fnode, cls in _top_level_functions(result.tree):
         n = fnode.name
         if cls is None:
@@ -393,13 +400,13 @@ def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSumm
                 continue
             out.functions[n] = _facts(s, n, path, fnode.lineno, n in s.function_sources, n in s.nonraising)
             continue
-        c = out.classes.get(cls)
-        if c is not None and n not in c.methods:
-            methods = dict(c.methods)
+        owner = out.classes.get(cls)
+        if owner is not None and n not in owner.methods:
+            methods = dict(owner.methods)
             methods[n] = _facts(
                 s, n, path, fnode.lineno, cls in s.method_sources.get(n, ()), cls in s.nonraising_methods.get(n, ())
             )
-            out.classes[cls] = ClassFacts(c.path, c.line, c.bases, methods, c.resource)
+            out.classes[cls] = ClassFacts(owner.path, owner.line, owner.bases, methods, owner.resource, owner.trivial)
     return out
 
 

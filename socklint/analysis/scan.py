@@ -566,6 +566,14 @@ def _find_socket_classes(
     return frozenset(found)
 
 
+# Methods that only a socket has (a file, a pipe or a queue has none of them): a class calling
+# one on an attribute holds a socket there.
+_SOCKET_ONLY_METHODS = frozenset(
+    {"recv", "recv_into", "recvfrom", "recvfrom_into", "sendall", "sendto", "setsockopt", "getsockopt",
+     "getpeername", "getsockname", "settimeout", "makefile", "connect"}
+)
+
+
 def _find_resource_classes(
     classes: list[ast.ClassDef], imports: ImportTable, s: Summaries, factories: frozenset[str]
 ) -> None:
@@ -594,6 +602,20 @@ def _find_resource_classes(
                     imports.qualify(name) in model.FACTORIES or imports.qualify(name) in factories or name in factories
                 ):
                     stored[t.attr] = "creates"
+        # A first argument kept and closed could be any file-like object: it counts only when
+        # the class uses it as a socket too (`self.sock.sendall(...)`).
+        used_as_socket = {
+            node.func.value.attr
+            for m in methods.values()
+            for node in iter_nodes(m)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _SOCKET_ONLY_METHODS
+            and isinstance(node.func.value, ast.Attribute)
+            and isinstance(node.func.value.value, ast.Name)
+            and node.func.value.value.id == "self"
+        }
+        stored = {a: k for a, k in stored.items() if k == "creates" or a in used_as_socket}
         if not stored:
             continue
         for closer in ("close", "__exit__", "__aexit__"):
@@ -666,6 +688,11 @@ def _import_raising(s: Summaries, view: Optional[ModuleView]) -> None:
     these sets wholesale)."""
     if not view:
         return
+    for spelling, c in view.classes.items():
+        if "." not in spelling:
+            s.local_classes.add(spelling)
+            if c.trivial:
+                s.trivial_init.add(spelling)
     for spelling, f in view.functions.items():
         if f.raises == "oscfg":
             s.oscfg_only.add(spelling)
