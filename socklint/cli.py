@@ -166,10 +166,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         status = EXIT_CLEAN
     if args.output:
-        from socklint.fileio import atomic_write_text
+        from socklint.fileio import write_output
 
         try:
-            atomic_write_text(Path(args.output), report)
+            write_output(Path(args.output), report)
         except OSError as exc:
             print(f"socklint: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE
