@@ -1,7 +1,8 @@
 """The ``socklint`` command. It only adapts the library: parse flags, load settings, format.
 
 Exit status: 0 no findings; 1 findings; 2 usage or configuration error; 3 socklint itself
-failed on at least one file (an SKL900 internal error), whatever else was found.
+failed on at least one file (an SKL900 internal error), whatever else was found; 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +25,7 @@ from socklint.diagnostics import Diagnostic
 from socklint.reporting import FORMATTERS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 def _csv(value: str) -> list[str]:
@@ -248,6 +251,17 @@ def _cmd_heuristics(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C: stop quietly. Whatever was being written is whole or absent (atomic writes);
+        # the pool's workers were stopped where the interrupt caught the parent (runner.py).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not traceback here
+        print("socklint: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -6,11 +6,18 @@ with ``ast`` to report syntax errors, and that parse is most of a cold run's tim
 without socket code. The remaining files go to the pool, largest first so that one big file
 does not finish last on a single core, and results are put back in input order: the output
 never depends on scheduling.
+
+Ctrl-C: workers ignore SIGINT (a terminal sends it to the whole process group) and leave it to
+the parent, which stops the pool at once, terminating the workers mid-file rather than waiting
+for every queued file, and lets ``KeyboardInterrupt`` reach the CLI (exit 130). Nothing is
+written to the cache after an interrupt: entries already written are whole (atomic renames).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -42,7 +49,25 @@ _worker_settings: Settings | None = None
 
 def _init_worker(settings: Settings) -> None:
     global _worker_settings
+    # The parent handles Ctrl-C for the whole run; a worker that raised KeyboardInterrupt too
+    # would print its own traceback for every process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_settings = settings
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool now: queued batches are cancelled, running ones are killed mid-file."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    # Older Pythons have no public way to stop a running worker: its Process objects, taken
+    # before shutdown() drops them.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(OSError, AttributeError, ValueError):  # already gone
+            proc.terminate()
 
 
 def _work(batch: list[tuple[str, bytes]]) -> list[list[Diagnostic]]:
@@ -123,18 +148,22 @@ def _run_pool(
 ) -> None:
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,)) as pool:
-            futures = [
-                (batch, pool.submit(_work, [(path, data) for _, path, data, _ in batch]))
-                for batch in _batches(todo, workers)
-            ]
-            for batch, fut in futures:
-                try:
-                    for (i, _, _, _), diags in zip(batch, fut.result()):
-                        results[i] = diags
-                except BrokenProcessPool:
-                    # A worker died (killed for memory, for instance). The caller analyses
-                    # whatever is left in this process.
-                    pass
+            try:
+                futures = [
+                    (batch, pool.submit(_work, [(path, data) for _, path, data, _ in batch]))
+                    for batch in _batches(todo, workers)
+                ]
+                for batch, fut in futures:
+                    try:
+                        for (i, _, _, _), diags in zip(batch, fut.result()):
+                            results[i] = diags
+                    except BrokenProcessPool:
+                        # A worker died (killed for memory, for instance). The caller analyses
+                        # whatever is left in this process.
+                        pass
+            except KeyboardInterrupt:
+                _stop_workers(pool)
+                raise
     except (OSError, BrokenProcessPool):
         # No processes on this platform or sandbox: the caller falls back to serial.
         pass
