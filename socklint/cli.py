@@ -54,19 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="check files and folders", description="Check Python files for socket lifecycle bugs.")
-    c.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .); - reads stdin")
+    c.add_argument("paths", nargs="*", default=None, help="files or folders (default: .); - reads stdin")
     c.add_argument("--select", type=_csv, help="codes or prefixes to report (e.g. SKL1,SKL201); replaces the configured list")
     c.add_argument("--extend-select", type=_csv, default=[], help="codes or prefixes to add to the selection (opt-in rules)")
     c.add_argument("--ignore", type=_csv, default=[], help="codes or prefixes not to report")
     c.add_argument("--exclude", type=_csv, default=[], help="glob patterns of paths to skip")
     c.add_argument("--format", choices=sorted(FORMATTERS), default="text", help="output format (default: text)")
     c.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
-    c.add_argument("--stdin-filename", default="<stdin>", help="the path to report for input read from -")
+    c.add_argument("--stdin-filename", metavar="PATH", help="read the source from stdin and report it as PATH (implies -)")
     c.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of searching upwards")
     c.add_argument("--show-settings", action="store_true", help="print the effective settings and exit")
     c.add_argument("--no-source", action="store_true", help="text format: do not print the offending source line")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default: the number of CPUs)")
+    c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default and upper bound: the number of CPUs this process may use)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     c.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR", help=f"where to keep the result cache (default: {DEFAULT_CACHE_DIR} in the current folder)")
 
@@ -100,8 +100,8 @@ def _settings_for(args: argparse.Namespace) -> tuple[Settings, Path | None]:
         source: Path | None = Path(args.config)
         settings = read_config_file(Path(args.config))
     else:
-        first = args.paths[0] if args.paths else "."
-        start = Path(args.stdin_filename).parent if first == "-" else Path(first)
+        first = args.paths[0]
+        start = Path(args.stdin_filename or "<stdin>").parent if first == "-" else Path(first)
         settings, source = load_settings(start if start.exists() else Path("."))
     for option, values in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore)):
         validate_codes(option, tuple(values or ()))
@@ -123,6 +123,13 @@ def _settings_for(args: argparse.Namespace) -> tuple[Settings, Path | None]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    if args.stdin_filename is not None:
+        # As ruff does: --stdin-filename means the source comes from stdin, with or without -.
+        for ignored in [p for p in args.paths or () if p != "-"]:
+            print(f"socklint: warning: ignoring {ignored}: --stdin-filename reads standard input", file=sys.stderr)
+        args.paths = ["-"]
+    elif not args.paths:
+        args.paths = ["."]
     try:
         settings, config_file = _settings_for(args)
     except ConfigError as exc:
@@ -136,7 +143,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     sources: dict[str, str] = {}
     if args.paths == ["-"]:
         data = sys.stdin.buffer.read()
-        diags = check_source(args.stdin_filename, data, settings)
+        diags = check_source(args.stdin_filename or "<stdin>", data, settings)
         paths: list[str] = []
     else:
         # lexists: a dangling symlink or a symlink loop is a file socklint cannot read (SKL002),
@@ -145,12 +152,19 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if missing:
             print(f"socklint: error: no such file or directory: {missing[0]}", file=sys.stderr)
             return EXIT_USAGE
-        paths = list(iter_python_files(args.paths, settings))
+        unreadable: list[tuple[str, str]] = []
+        paths = list(iter_python_files(args.paths, settings, unreadable))
+        from socklint.api import finalize, tool_diagnostic
         from socklint.cache import Cache
         from socklint.runner import check_paths
 
         cache = None if args.no_cache else Cache(args.cache_dir, settings)
         diags = check_paths(paths, settings, jobs=args.jobs, cache=cache)
+        for folder, reason in unreadable:
+            # A folder socklint could not list hides files it should have checked: an SKL002
+            # like an unreadable file, so the run cannot pass silently.
+            message = f"cannot read the folder: {reason}; the files in it were not checked"
+            diags += finalize(folder, [tool_diagnostic(folder, "SKL002", message)], None, settings, apply_noqa=False)
     diags.sort(key=Diagnostic.sort_key)
     if args.format == "text" and not args.no_source:
         for d in diags:

@@ -107,7 +107,8 @@ def check_paths(
     The same as ``[d for p in paths for d in check_file(p, settings)]``, whatever ``jobs`` and
     whatever the cache holds.
     """
-    jobs = default_jobs() if jobs is None else max(1, jobs)
+    # More workers than CPUs only add start-up cost and memory: --jobs 1000 is --jobs <CPUs>.
+    jobs = default_jobs() if jobs is None else max(1, min(jobs, default_jobs()))
     results: list[list[Diagnostic] | None] = [None] * len(paths)
     todo: list[tuple[int, str, bytes, str | None]] = []
     for i, path in enumerate(paths):

@@ -81,6 +81,8 @@ def test_hook_definition() -> None:
     assert hook["entry"] == "socklint check"
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
+    # socklint has its own process pool; pre-commit's parallel batches would multiply it.
+    assert hook["require_serial"] is True
 
 
 @pytest.mark.network
