@@ -18,7 +18,7 @@ from pathlib import Path
 
 from socklint import __version__
 from socklint.api import check_source, iter_python_files
-from socklint.cache import DEFAULT_CACHE_DIR
+from socklint.cache import DEFAULT_CACHE_DIR, DEFAULT_MAX_BYTES
 from socklint.codes import CODES
 from socklint.config import ConfigError, Settings, load_settings, settings_as_dict
 from socklint.diagnostics import Diagnostic
@@ -40,6 +40,22 @@ def _positive_int(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
     return n
+
+
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(value: str) -> int | None:
+    """A size like 64M, 500K, 2G or a number of bytes; 0 means no bound (None)."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
+    try:
+        n = float(text[: len(text) - len(unit)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 64M, 1G or 0 (no bound), got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a size such as 64M, 1G or 0 (no bound), got {value!r}")
+    return int(n * _SIZE_UNITS[unit]) or None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default and upper bound: the number of CPUs this process may use)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     c.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR", help=f"where to keep the result cache (default: {DEFAULT_CACHE_DIR} in the current folder)")
+    c.add_argument(
+        "--cache-max-size",
+        type=_size,
+        default=DEFAULT_MAX_BYTES,
+        metavar="SIZE",
+        help=f"bound on the cache folder's disk usage, least recently used entries evicted first (default: {DEFAULT_MAX_BYTES // 1024**2}M; 0: no bound)",
+    )
+
+    cl = sub.add_parser(
+        "clean",
+        help="delete the result cache",
+        description="Delete the result cache folder, and only what socklint wrote into it. A folder "
+        "without socklint's CACHEDIR.TAG is left alone (exit 2).",
+    )
+    cl.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR", help=f"the cache folder (default: {DEFAULT_CACHE_DIR} in the current folder)")
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", help="a code (SKL101) or name (socket-leak-on-early-exit)")
@@ -158,8 +189,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from socklint.cache import Cache
         from socklint.runner import check_paths
 
-        cache = None if args.no_cache else Cache(args.cache_dir, settings)
+        cache = None if args.no_cache else Cache(args.cache_dir, settings, max_bytes=args.cache_max_size)
         diags = check_paths(paths, settings, jobs=args.jobs, cache=cache)
+        if cache is not None:
+            cache.prune()
         for folder, reason in unreadable:
             # A folder socklint could not list hides files it should have checked: an SKL002
             # like an unreadable file, so the run cannot pass silently.
@@ -219,6 +252,29 @@ def write_stdout(text: str) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from socklint.cache import NotACache, clean
+
+    try:
+        done = clean(args.cache_dir)
+    except NotACache as exc:
+        print(f"socklint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"socklint: error: cannot clean {args.cache_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if done.removed_files == 0 and not done.removed_folder and not done.kept:
+        print(f"socklint: no cache at {args.cache_dir}")
+        return EXIT_CLEAN
+    mib = done.removed_bytes / 1024**2
+    files = "file" if done.removed_files == 1 else "files"
+    print(f"socklint: removed {done.removed_files} {files} ({mib:.1f} MiB) from {args.cache_dir}")
+    if done.kept:
+        listed = ", ".join(done.kept[:5]) + (", ..." if len(done.kept) > 5 else "")
+        print(f"socklint: kept {len(done.kept)} files socklint did not write: {listed}", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _cmd_rule(code: str) -> int:
@@ -283,6 +339,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return int(exc.code or 0)
     if args.command == "check":
         return _cmd_check(args)
+    if args.command == "clean":
+        return _cmd_clean(args)
     if args.command == "rule":
         return _cmd_rule(args.code)
     if args.command == "rules":
