@@ -351,7 +351,8 @@ def _main(argv: Sequence[str] | None) -> int:
         try:
             from socklint.integrations.lsp import serve
         except ImportError as exc:
-            print(f"socklint: error: the language server needs pygls: pip install 'flake8-socklint[lsp]' ({exc})", file=sys.stderr)
+            # pygls is the whole 'lsp' extra; naming it works whichever way socklint was installed.
+            print(f"socklint: error: the language server needs pygls (socklint's 'lsp' extra): pip install 'pygls>=2.0' ({exc})", file=sys.stderr)
             return EXIT_USAGE
         serve()
         return EXIT_CLEAN
