@@ -30,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import worst_shapes
 
 RATIO = 8.0
-WALL = 10.0  # no single function may take longer than this, whatever its shape
+# No single function may take more CPU than this, whatever its shape. CPU time of this process
+# (time.process_time), not wall time, so a loaded machine does not fail the bound.
+WALL = 10.0
 
 # n for the tests: big enough that the asymptotic cost shows, small enough for CI.
 SIZES = {
@@ -80,9 +82,9 @@ def test_shape_grows_about_linearly(name: str) -> None:
 @pytest.mark.xfail(run=False, reason=KNOWN_SUPERLINEAR["many_sockets_loop"] + "; the step budget "
                    "does not bound time when each step costs O(n): n = 200 takes 6-24 s without SKL003")
 def test_step_budget_bounds_wall_time() -> None:
-    start = time.perf_counter()
+    start = time.process_time()
     diags = check_source("shape.py", worst_shapes.many_sockets_loop(200).encode())
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     # Either analysed quickly, or given up on (SKL003) quickly; never slow.
     assert elapsed < WALL / 2, f"{elapsed:.1f}s, codes {sorted({d.code for d in diags})}"
 
@@ -93,9 +95,9 @@ def test_function_beyond_the_budget_gets_skl003_and_the_rest_is_analysed() -> No
     big = worst_shapes.if_chain(300)
     small = "\n\ndef small(addr):\n    t = socket.socket()\n    t.connect(addr)\n"
     src = big + small
-    start = time.perf_counter()
+    start = time.process_time()
     diags = check_source("budget.py", src.encode(), Settings(max_function_steps=1000))
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < WALL
     by_code = {(d.code, d.line) for d in diags}
     assert ("SKL003", 4) in by_code  # `def shape` is on line 4
@@ -111,9 +113,9 @@ def test_function_beyond_the_budget_gets_skl003_and_the_rest_is_analysed() -> No
 
 def test_exponential_shape_is_stopped_by_the_budget() -> None:
     # 80 levels of nested loops and tries: the engine gives up with SKL003 within the wall bound.
-    start = time.perf_counter()
+    start = time.process_time()
     diags = check_source("deep.py", worst_shapes.deep_nesting(80).encode())
-    assert time.perf_counter() - start < WALL * 2
+    assert time.process_time() - start < WALL * 2
     assert [d.code for d in diags] == ["SKL003"]
 
 
