@@ -133,16 +133,46 @@ def check_file(path: str | os.PathLike[str], settings: Settings | None = None) -
     return check_source(p, data, settings)
 
 
-def iter_python_files(paths: Iterable[str], settings: Settings) -> Iterator[str]:
-    """Files to check, in a deterministic order. Explicit files are always checked."""
+def iter_python_files(
+    paths: Iterable[str], settings: Settings, unreadable: list[tuple[str, str]] | None = None
+) -> Iterator[str]:
+    """Files to check, in a deterministic order. Explicit files are always checked.
+
+    A file reached twice (``check a.py a.py``, ``check src src/a.py``, a path through a
+    symlinked folder) is yielded once, under the first spelling met: the same file resolves to
+    the same real path. Folders that cannot be listed are appended to ``unreadable`` as
+    ``(path, reason)``; the walk goes on with the rest.
+    """
+    seen: set[str] = set()
+
+    def first_time(*keys: str) -> bool:
+        if any(k in seen for k in keys):
+            return False
+        seen.update(keys)
+        return True
+
+    def onerror(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((str(exc.filename), exc.strerror or str(exc)))
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for root, dirs, files in os.walk(p):
+            for root, dirs, files in os.walk(p, onerror=onerror):
                 dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d)))
+                # One realpath per folder, not per file: os.walk does not follow symlinked
+                # folders, so a file's real path is its folder's plus its name (a symlinked
+                # file is checked under its own name, as a distinct entry).
+                real_root = os.path.realpath(root)
                 for name in sorted(files):
                     full = os.path.join(root, name)
-                    if name.endswith((".py", ".pyi")) and not settings.is_excluded(full):
+                    if (
+                        name.endswith((".py", ".pyi"))
+                        and not settings.is_excluded(full)
+                        and first_time(os.path.join(real_root, name))
+                    ):
                         yield full
-        else:
+        # A file named on the command line: its own real path (a symlink to a file is that
+        # file), and the key a walk would give it (its folder's real path and its name).
+        elif first_time(os.path.realpath(p), os.path.join(os.path.realpath(p.parent), p.name)):
             yield str(p)

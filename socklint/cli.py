@@ -1,7 +1,8 @@
 """The ``socklint`` command. It only adapts the library: parse flags, load settings, format.
 
 Exit status: 0 no findings; 1 findings; 2 usage or configuration error; 3 socklint itself
-failed on at least one file (an SKL900 internal error), whatever else was found.
+failed on at least one file (an SKL900 internal error), whatever else was found; 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -10,19 +11,21 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from socklint import __version__
 from socklint.api import check_source, iter_python_files
-from socklint.cache import DEFAULT_CACHE_DIR
+from socklint.cache import DEFAULT_CACHE_DIR, DEFAULT_MAX_BYTES
 from socklint.codes import CODES
 from socklint.config import ConfigError, Settings, load_settings, settings_as_dict
 from socklint.diagnostics import Diagnostic
 from socklint.reporting import FORMATTERS, TEXT_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 
 
 def _csv(value: str) -> list[str]:
@@ -39,6 +42,22 @@ def _positive_int(value: str) -> int:
     return n
 
 
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(value: str) -> int | None:
+    """A size like 64M, 500K, 2G or a number of bytes; 0 means no bound (None)."""
+    text = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = text[-1:] if text[-1:] in _SIZE_UNITS else ""
+    try:
+        n = float(text[: len(text) - len(unit)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 64M, 1G or 0 (no bound), got {value!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a size such as 64M, 1G or 0 (no bound), got {value!r}")
+    return int(n * _SIZE_UNITS[unit]) or None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="socklint",
@@ -51,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("check", help="check files and folders", description="Check Python files for socket lifecycle bugs.")
-    c.add_argument("paths", nargs="*", default=["."], help="files or folders (default: .); - reads stdin")
+    c.add_argument("paths", nargs="*", default=None, help="files or folders (default: .); - reads stdin")
     c.add_argument("--select", type=_csv, help="codes or prefixes to report (e.g. SKL1,SKL201); replaces the configured list")
     c.add_argument("--extend-select", type=_csv, default=[], help="codes or prefixes to add to the selection (opt-in rules)")
     c.add_argument("--ignore", type=_csv, default=[], help="codes or prefixes not to report")
@@ -71,12 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--statistics", action="store_true", help="print how many findings each code has instead of the findings (text, concise, json)")
     c.add_argument("--count", action="store_true", help="print the number of findings on the last line, in place of the summary (text, concise)")
     c.add_argument("--show-files", action="store_true", help="print the files that would be checked and exit")
-    c.add_argument("--stdin-filename", default="<stdin>", help="the path to report for input read from -")
+    c.add_argument("--stdin-filename", metavar="PATH", help="read the source from stdin and report it as PATH (implies -)")
     c.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of searching upwards")
     c.add_argument("--show-settings", action="store_true", help="print the effective settings and exit")
     c.add_argument("--no-source", action="store_true", help="text format: do not print the offending source line")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default: the number of CPUs)")
+    c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default and upper bound: the number of CPUs this process may use)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     c.add_argument(
         "--no-project",
@@ -84,6 +103,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse each file alone: do not index the other modules of its package (see docs/design/project-index.md)",
     )
     c.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR", help=f"where to keep the result cache (default: {DEFAULT_CACHE_DIR} in the current folder)")
+    c.add_argument(
+        "--cache-max-size",
+        type=_size,
+        default=DEFAULT_MAX_BYTES,
+        metavar="SIZE",
+        help=f"bound on the cache folder's disk usage, least recently used entries evicted first (default: {DEFAULT_MAX_BYTES // 1024**2}M; 0: no bound)",
+    )
+
+    cl = sub.add_parser(
+        "clean",
+        help="delete the result cache",
+        description="Delete the result cache folder, and only what socklint wrote into it. A folder "
+        "without socklint's CACHEDIR.TAG is left alone (exit 2).",
+    )
+    cl.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR", help=f"the cache folder (default: {DEFAULT_CACHE_DIR} in the current folder)")
 
     r = sub.add_parser("rule", help="print the documentation of a rule")
     r.add_argument("code", help="a code (SKL101) or name (socket-leak-on-early-exit)")
@@ -119,8 +153,8 @@ def _settings_for(args: argparse.Namespace) -> tuple[Settings, Path | None]:
         source: Path | None = Path(args.config)
         settings = read_config_file(Path(args.config))
     else:
-        first = args.paths[0] if args.paths else "."
-        start = Path(args.stdin_filename).parent if first == "-" else Path(first)
+        first = args.paths[0]
+        start = Path(args.stdin_filename or "<stdin>").parent if first == "-" else Path(first)
         settings, source = load_settings(start if start.exists() else Path("."))
     for option, values in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore)):
         validate_codes(option, tuple(values or ()))
@@ -199,6 +233,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if conflict:
         print(f"socklint: error: {conflict}", file=sys.stderr)
         return EXIT_USAGE
+    if args.stdin_filename is not None:
+        # As ruff does: --stdin-filename means the source comes from stdin, with or without -.
+        for ignored in [p for p in args.paths or () if p != "-"]:
+            print(f"socklint: warning: ignoring {ignored}: --stdin-filename reads standard input", file=sys.stderr)
+        args.paths = ["-"]
+    elif not args.paths:
+        args.paths = ["."]
     try:
         settings, config_file = _settings_for(args)
     except ConfigError as exc:
@@ -212,11 +253,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     stdin: tuple[str, bytes] | None = None
     if args.paths == ["-"]:
         if args.show_files:
-            write_stdout(args.stdin_filename + "\n")
+            write_stdout((args.stdin_filename or "<stdin>") + "\n")
             return EXIT_CLEAN
         data = sys.stdin.buffer.read()
-        stdin = (args.stdin_filename, data)
-        diags = check_source(args.stdin_filename, data, settings)
+        stdin = (args.stdin_filename or "<stdin>", data)
+        diags = check_source(args.stdin_filename or "<stdin>", data, settings)
         paths: list[str] = []
         checked = 1
     else:
@@ -226,18 +267,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if missing:
             print(f"socklint: error: no such file or directory: {missing[0]}", file=sys.stderr)
             return EXIT_USAGE
-        paths = list(iter_python_files(args.paths, settings))
+        unreadable: list[tuple[str, str]] = []
+        paths = list(iter_python_files(args.paths, settings, unreadable))
         if args.show_files:
             write_stdout("".join(p + "\n" for p in paths))
             return EXIT_CLEAN
-        if not paths and not args.quiet:
+        if not paths and not unreadable and not args.quiet:
             print(f"socklint: warning: no Python files found under {' '.join(args.paths)}", file=sys.stderr)
         checked = len(paths)
+        from socklint.api import finalize, tool_diagnostic
         from socklint.cache import Cache
         from socklint.reporting import Progress
         from socklint.runner import check_paths
 
-        cache = None if args.no_cache else Cache(args.cache_dir, settings)
+        cache = None if args.no_cache else Cache(args.cache_dir, settings, max_bytes=args.cache_max_size)
         project: list[str] = []
         if not args.no_project:
             from socklint.project import project_paths
@@ -253,6 +296,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         finally:
             if progress is not None:
                 progress.close()
+        if cache is not None:
+            cache.prune()
+        for folder, reason in unreadable:
+            # A folder socklint could not list hides files it should have checked: an SKL002
+            # like an unreadable file, so the run cannot pass silently.
+            message = f"cannot read the folder: {reason}; the files in it were not checked"
+            diags += finalize(folder, [tool_diagnostic(folder, "SKL002", message)], None, settings, apply_noqa=False)
     diags.sort(key=Diagnostic.sort_key)
     sources = _read_sources(paths, diags, stdin) if args.format in ("text", "sarif") else {}
     report = _report(args, diags, sources, checked)
@@ -263,10 +313,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         status = EXIT_CLEAN
     if args.output:
-        from socklint.fileio import atomic_write_text
+        from socklint.fileio import write_output
 
         try:
-            atomic_write_text(Path(args.output), report)
+            write_output(Path(args.output), report)
         except OSError as exc:
             print(f"socklint: error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -299,6 +349,29 @@ def write_stdout(text: str) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from socklint.cache import NotACache, clean
+
+    try:
+        done = clean(args.cache_dir)
+    except NotACache as exc:
+        print(f"socklint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"socklint: error: cannot clean {args.cache_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if done.removed_files == 0 and not done.removed_folder and not done.kept:
+        print(f"socklint: no cache at {args.cache_dir}")
+        return EXIT_CLEAN
+    mib = done.removed_bytes / 1024**2
+    files = "file" if done.removed_files == 1 else "files"
+    print(f"socklint: removed {done.removed_files} {files} ({mib:.1f} MiB) from {args.cache_dir}")
+    if done.kept:
+        listed = ", ".join(done.kept[:5]) + (", ..." if len(done.kept) > 5 else "")
+        print(f"socklint: kept {len(done.kept)} files socklint did not write: {listed}", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _cmd_rule(code: str) -> int:
@@ -362,6 +435,17 @@ def _cmd_heuristics(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C: stop quietly. Whatever was being written is whole or absent (atomic writes);
+        # the pool's workers were stopped where the interrupt caught the parent (runner.py).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not traceback here
+        print("socklint: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -369,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "check":
         return _cmd_check(args)
+    if args.command == "clean":
+        return _cmd_clean(args)
     if args.command == "rule":
         return _cmd_rule(args.code)
     if args.command == "rules":
@@ -379,7 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             from socklint.integrations.lsp import serve
         except ImportError as exc:
-            print(f"socklint: error: the language server needs pygls: pip install 'flake8-socklint[lsp]' ({exc})", file=sys.stderr)
+            # pygls is the whole 'lsp' extra; naming it works whichever way socklint was installed.
+            print(f"socklint: error: the language server needs pygls (socklint's 'lsp' extra): pip install 'pygls>=2.0' ({exc})", file=sys.stderr)
             return EXIT_USAGE
         serve()
         return EXIT_CLEAN

@@ -5,6 +5,11 @@ or with its previous content, or with the complete new content; never a torn fil
 SIGKILL can leave behind is the temporary file itself, ``.<name>.<pid>-<random>.tmp`` beside
 the target. The next write to the same target removes such leftovers whose writer process is
 gone, so they do not pile up; leftovers of a live writer (a concurrent run) are never touched.
+
+Only regular files are replaced. ``--output`` may name a FIFO, a terminal, a device or a
+symlink: :func:`write_output` writes through to whatever is not a regular file (as a shell's
+``>`` would), and follows a symlink to its target, so the link stays and the file it points to
+gets the report. A new file gets the mode the umask allows, an existing one keeps its mode.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
@@ -57,21 +63,52 @@ def remove_stale_temp_files(path: Path) -> list[Path]:
     return removed
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # Elsewhere the only way to read it is to set it; set it straight back.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode ``open(path, "w")`` would leave: an existing file's own, else 0666 minus umask
+    (mkstemp creates 0600, which would hide a report from the rest of a team or a CI job)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` so that readers see the old file or the new one, never a mix.
 
-    ``durable=False`` skips the fsync: for caches, where losing an entry on power loss only
-    costs a recomputation and an fsync per entry would dominate a cached run.
+    ``path`` must be a regular file or absent: this replaces whatever is there (use
+    :func:`write_output` for a path a user gave). ``durable=False`` skips the fsync: for
+    caches, where losing an entry on power loss only costs a recomputation and an fsync per
+    entry would dominate a cached run.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if durable:
         # Reports: clean leftovers of killed runs. Cache entries skip it (a listdir per entry
         # would cost more than the cache saves); `socklint check --no-cache` ignores them.
         remove_stale_temp_files(path)
+    mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(
         prefix=f"{_temp_prefix(path.name)}{os.getpid()}-", suffix=".tmp", dir=str(path.parent)
     )
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        else:  # Windows: only the read-only bit exists
+            os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if durable:
@@ -88,3 +125,32 @@ def atomic_write_text(path: Path, text: str) -> None:
     # surrogateescape: a file name that is not valid UTF-8 reaches us as lone surrogates
     # (os.fsdecode); writing them back as the original bytes keeps the report truthful.
     atomic_write_bytes(path, text.encode("utf-8", "surrogateescape"))
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report to a path the user named, as ``> path`` would, but atomically for files.
+
+    A symlink is followed (the link stays, its target gets the report). A regular file, or no
+    file, is replaced atomically, keeping an existing file's mode. Anything else (a FIFO, a
+    terminal, ``/dev/null``, a device) is opened and written in place: renaming a file over it
+    would destroy it, and a FIFO's reader would get nothing. A regular file this process may not
+    write is refused (``PermissionError``) like ``>`` refuses it, although the folder would
+    allow the rename.
+    """
+    data = text.encode("utf-8", "surrogateescape")
+    target = Path(os.path.realpath(path))
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # No O_CREAT: if it vanished since the stat, fail rather than create a torn file.
+        fd = os.open(target, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return
+    if st is not None and not os.access(target, os.W_OK):
+        raise PermissionError(13, "Permission denied", str(path))
+    atomic_write_bytes(target, data)

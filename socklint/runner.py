@@ -6,11 +6,18 @@ with ``ast`` to report syntax errors, and that parse is most of a cold run's tim
 without socket code. The remaining files go to the pool, largest first so that one big file
 does not finish last on a single core, and results are put back in input order: the output
 never depends on scheduling.
+
+Ctrl-C: workers ignore SIGINT (a terminal sends it to the whole process group) and leave it to
+the parent, which stops the pool at once, terminating the workers mid-file rather than waiting
+for every queued file, and lets ``KeyboardInterrupt`` reach the CLI (exit 130). Nothing is
+written to the cache after an interrupt: entries already written are whole (atomic renames).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,6 +52,9 @@ _worker_settings: Settings | None = None
 
 def _init_worker(settings: Settings) -> None:
     global _worker_settings
+    # The parent handles Ctrl-C for the whole run; a worker that raised KeyboardInterrupt too
+    # would print its own traceback for every process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_settings = settings
 
 
@@ -52,6 +62,21 @@ def _init_worker(settings: Settings) -> None:
 # (a module of the project that was not asked for: its findings are not reported).
 _Item = tuple[str, bytes, Optional[ModuleView], bool]
 _Out = tuple[list[Diagnostic], Optional[ModuleSummary]]
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool now: queued batches are cancelled, running ones are killed mid-file."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    # Older Pythons have no public way to stop a running worker: its Process objects, taken
+    # before shutdown() drops them.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        with contextlib.suppress(OSError, AttributeError, ValueError):  # already gone
+            proc.terminate()
 
 
 def _analyse(item: _Item, settings: Settings | None) -> _Out:
@@ -135,6 +160,12 @@ class _Pool:
                     # A worker died (killed for memory, for instance). The caller analyses
                     # whatever is left in this process.
                     self._broken = True
+        except KeyboardInterrupt:
+            # Ctrl-C: stop the workers now rather than wait for every queued batch.
+            if self._pool is not None:
+                _stop_workers(self._pool)
+                self._pool = None
+            raise
         except (OSError, BrokenProcessPool):
             # No processes on this platform or sandbox: the caller falls back to serial.
             self._broken = True
@@ -170,7 +201,8 @@ def check_paths(
         if progress is not None:
             progress(done)
 
-    jobs = default_jobs() if jobs is None else max(1, jobs)
+    # More workers than CPUs only add start-up cost and memory: --jobs 1000 is --jobs <CPUs>.
+    jobs = default_jobs() if jobs is None else max(1, min(jobs, default_jobs()))
     results: list[list[Diagnostic] | None] = [None] * len(paths)
     files: list[ProjectFile] = []
     reported: set[str] = set()

@@ -13,8 +13,10 @@ import os
 import random
 import re
 import signal
+import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -129,3 +131,90 @@ def test_a_live_writers_temp_file_is_left_alone(tmp_path: Path) -> None:
     assert remove_stale_temp_files(target) == [stale]
     atomic_write_text(target, "[]\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["report.json", mine.name, other.name])
+
+
+def _check_to(cwd: Path, output: str, *, umask: int = -1) -> subprocess.CompletedProcess[bytes]:
+    (cwd / "leaky.py").write_bytes(LEAKY)
+    return subprocess.run(
+        [sys.executable, "-m", "socklint", "check", "leaky.py", "--no-cache", "--output", output],
+        cwd=cwd,
+        capture_output=True,
+        timeout=120,
+        umask=umask,
+        check=False,
+    )
+
+
+def _report(cwd: Path) -> bytes:
+    (cwd / "leaky.py").write_bytes(LEAKY)
+    done = subprocess.run(
+        [sys.executable, "-m", "socklint", "check", "leaky.py", "--no-cache"],
+        cwd=cwd, capture_output=True, timeout=120, check=False,
+    )
+    assert done.returncode == 1 and b"SKL" in done.stdout, done
+    return done.stdout
+
+
+def test_output_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    expected = _report(tmp_path)
+    (tmp_path / "reports").mkdir()
+    real = tmp_path / "reports" / "real.txt"
+    real.write_text("old\n")
+    real.chmod(0o640)
+    link = tmp_path / "link.txt"
+    link.symlink_to("reports/real.txt")
+    done = _check_to(tmp_path, "link.txt")
+    assert done.returncode == 1, done.stderr
+    assert link.is_symlink() and os.readlink(link) == "reports/real.txt"  # the link stays a link
+    assert real.read_bytes() == expected  # ... and its target got the report
+    assert real.stat().st_mode & 0o777 == 0o640  # with the mode it had
+    assert sorted(os.listdir(tmp_path / "reports")) == ["real.txt"]  # no temporary file left
+
+
+def test_output_to_a_fifo_reaches_its_reader(tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("needs FIFOs")
+    expected = _report(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    done = _check_to(tmp_path, "pipe")
+    reader.join(timeout=30)
+    assert done.returncode == 1, done.stderr
+    assert received == [expected]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still a FIFO, not a regular file
+
+
+def test_output_modes_follow_the_umask_and_the_existing_file(tmp_path: Path) -> None:
+    done = _check_to(tmp_path, "new.txt", umask=0o027)
+    assert done.returncode == 1, done.stderr
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o640  # 0666 minus the umask
+    done = _check_to(tmp_path, "shared.txt", umask=0o002)
+    assert (tmp_path / "shared.txt").stat().st_mode & 0o777 == 0o664
+    # An existing report keeps its mode, whatever the umask of the run that rewrites it.
+    (tmp_path / "kept.txt").write_text("old\n")
+    (tmp_path / "kept.txt").chmod(0o604)
+    done = _check_to(tmp_path, "kept.txt", umask=0o077)
+    assert done.returncode == 1, done.stderr
+    assert (tmp_path / "kept.txt").stat().st_mode & 0o777 == 0o604
+    assert (tmp_path / "kept.txt").read_text() != "old\n"
+
+
+def test_read_only_output_is_treated_as_a_shell_redirection_would(tmp_path: Path) -> None:
+    expected = _report(tmp_path)
+    target = tmp_path / "readonly.txt"
+    target.write_text("old\n")
+    target.chmod(0o444)
+    done = _check_to(tmp_path, "readonly.txt")
+    if os.access(target, os.W_OK):
+        # root may write any file (as `> readonly.txt` would): the report, with the mode kept.
+        assert done.returncode == 1, done.stderr
+        assert target.read_bytes() == expected
+    else:
+        # Anyone else is refused although the folder would allow a rename over the file.
+        assert done.returncode == 2
+        assert b"cannot write readonly.txt" in done.stderr and b"Traceback" not in done.stderr
+        assert target.read_text() == "old\n"
+    assert target.stat().st_mode & 0o777 == 0o444

@@ -52,15 +52,17 @@ BASE_LINES = BASE.count("\n")
 # leaves it open (SKL101, at the return). clean() gets nothing.
 BASE_EXPECTED = Counter({(6, "SKL102"): 1, (9, "SKL101"): 1})
 
-# Each case must finish in a few seconds on a CI machine; the big ones get their own bound.
+# Each case must finish in a few seconds of CPU; the big ones get their own bound. CPU time of
+# this process, not wall time: on a loaded machine (2 cores, several suites) a wall clock
+# measures the neighbours (34 s against a 30 s bound was seen); the CPU time is the work.
 FAST = 5.0
 
 
 def run(data: bytes, path: str = "hard.py", settings: Settings | None = None, bound: float = FAST) -> list[Diagnostic]:
-    start = time.perf_counter()
+    start = time.process_time()
     diags = check_source(path, data, settings)
-    elapsed = time.perf_counter() - start
-    assert elapsed < bound, f"{path}: {elapsed:.1f}s (bound {bound}s)"
+    elapsed = time.process_time() - start
+    assert elapsed < bound, f"{path}: {elapsed:.1f}s of CPU (bound {bound}s)"
     problems = position_errors(data, diags)
     assert not problems, problems
     assert not [d for d in diags if d.code == "SKL900"], [d.message for d in diags]

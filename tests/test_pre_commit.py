@@ -1,7 +1,9 @@
 """The pre-commit hook through real ``pre-commit try-repo`` in a throwaway git repository.
 
 try-repo builds the hook from this checkout (including uncommitted changes to tracked files)
-into a fresh virtualenv, so it needs PyPI for socklint's dependencies: marked ``network``.
+into a fresh virtualenv, so it needs PyPI for socklint's dependencies: marked ``network``. The
+``.pre-commit-config.yaml`` snippets of the README and docs/integrations.md run as written, with
+only the clone's path and commit filled in.
 CI runs it (the marker only lets someone offline deselect it with ``-m 'not network'``).
 """
 
@@ -81,6 +83,8 @@ def test_hook_definition() -> None:
     assert hook["entry"] == "socklint check"
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
+    # socklint has its own process pool; pre-commit's parallel batches would multiply it.
+    assert hook["require_serial"] is True
 
 
 @pytest.mark.network
@@ -104,18 +108,68 @@ def test_hook_fails_on_a_leak_and_passes_on_clean_code(
     assert "Passed" in passing.stdout
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/integrations.md"])
-def test_documented_snippet_uses_the_hook(doc: str) -> None:
-    # The snippet users paste must name a hook this repository defines.
-    text = (ROOT / doc).read_text(encoding="utf-8")
-    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
-    configs = [yaml.safe_load(b) for b in blocks if "repos:" in b]
-    assert configs, f"{doc} shows no .pre-commit-config.yaml snippet"
-    defined = {
-        h["id"]
-        for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    }
-    for cfg in configs:
-        (repo,) = cfg["repos"]
-        assert repo["repo"].startswith("https://") and repo["rev"]
-        assert {h["id"] for h in repo["hooks"]} <= defined
+DOCS = ("README.md", "docs/integrations.md")
+CLONE = "/path/to/socklint"
+REV = "0" * 40
+
+
+def _documented_configs() -> dict[str, str]:
+    """Each distinct .pre-commit-config.yaml snippet of the docs, by the repo it names."""
+    found: dict[str, str] = {}
+    for doc in DOCS:
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+        configs = [b for b in blocks if b.startswith("repos:")]
+        assert {yaml.safe_load(b)["repos"][0]["repo"] for b in configs} == {CLONE, "local"}, doc
+        for b in configs:
+            repo = yaml.safe_load(b)["repos"][0]["repo"]
+            assert found.setdefault(repo, b) == b, f"{doc} shows another {repo} snippet than {DOCS[0]}"
+    return found
+
+
+def test_no_instruction_installs_what_is_not_published() -> None:
+    # flake8-socklint is the distribution's name but nothing is on PyPI: every pip command in
+    # the docs and in the program's own messages names a clone, or pygls itself.
+    offenders = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "socklint").rglob("*.py"))]:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "pip install" in line and "flake8-socklint" in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not offenders, offenders
+
+
+def test_documented_hook_definition_matches() -> None:
+    configs = _documented_configs()
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (repo,) = yaml.safe_load(configs[CLONE])["repos"]
+    assert [h["id"] for h in repo["hooks"]] == [hook["id"]]
+    # The local hook is the same hook, spelled out.
+    (local,) = yaml.safe_load(configs["local"])["repos"][0]["hooks"]
+    for key in ("id", "entry", "types", "require_serial"):
+        assert local[key] == hook[key], key
+
+
+def _run_documented(repo: Path, env: dict[str, str], config: str) -> None:
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    (repo / ".pre-commit-config.yaml").write_text(config.replace(CLONE, str(ROOT)).replace(REV, head), encoding="utf-8")
+    # socklint on PATH for the local hook, as in a shell where it is installed.
+    env = {**env, "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])}
+    run = [sys.executable, "-m", "pre_commit", "run", "--files"]
+    failing = subprocess.run([*run, "leak.py", "clean.py", "notes.txt"], cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False)
+    out = failing.stdout + failing.stderr
+    assert failing.returncode == 1, out
+    assert "leak.py:" in out and "SKL103" in out and "clean.py:" not in out, out
+    passing = subprocess.run([*run, "clean.py", "notes.txt"], cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert passing.returncode == 0 and "Passed" in passing.stdout, passing.stdout + passing.stderr
+
+
+def test_documented_local_hook_works_as_written(user_repo: tuple[Path, dict[str, str]]) -> None:
+    repo, env = user_repo
+    _run_documented(repo, env, _documented_configs()["local"])
+
+
+@pytest.mark.network
+def test_documented_clone_hook_works_as_written(user_repo: tuple[Path, dict[str, str]]) -> None:
+    # The committed HEAD of this checkout, built by pre-commit as a user's clone would be.
+    repo, env = user_repo
+    _run_documented(repo, env, _documented_configs()[CLONE])
