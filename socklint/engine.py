@@ -311,6 +311,7 @@ def analyze_text(
                 frozenset(settings.closers) | m.user("closers"),
                 enabled_ids(settings),
                 view,
+                summary_only=scan_only,
             )
             if on_scan is not None:
                 on_scan(tree, result)

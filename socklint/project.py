@@ -96,42 +96,95 @@ class Converged(Generic[T]):
 Work = Callable[[list[tuple[ProjectFile, Optional[ModuleView]]]], list[tuple[Optional[ModuleSummary], T]]]
 
 
-def converge(files: Sequence[ProjectFile], work: Work[T], max_rounds: int = MAX_ROUNDS) -> Converged[T]:
+class ModuleFinder:
+    """The modules of a project that the analysed files may import: module name -> path, for
+    every Python file of the given packages (listing folders only; nothing is read until a
+    module is imported by a file being analysed, see ``converge``'s ``discover``)."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.by_name: dict[str, str] = {}
+        for p in sorted(paths):
+            name, _ = module_name(p)
+            self.by_name.setdefault(name, p)
+
+    def needed(self, summaries: Iterable[ModuleSummary], have: set[str]) -> list[str]:
+        """Paths of modules the summaries' imports name (`pkg.transport.open_channel` names
+        `pkg.transport` and `pkg`) that are not in ``have`` (paths) yet."""
+        out: list[str] = []
+        for s in summaries:
+            for qual in s.imports.values():
+                parts = qual.split(".")
+                for i in range(len(parts), 0, -1):
+                    path = self.by_name.get(".".join(parts[:i]))
+                    if path is not None and path not in have:
+                        have.add(path)
+                        out.append(path)
+        return sorted(out)
+
+
+# Rounds that only bring in newly imported modules, at most (an import chain that long).
+MAX_DISCOVERY_ROUNDS = 12
+
+
+def converge(
+    files: Sequence[ProjectFile],
+    work: Work[T],
+    max_rounds: int = MAX_ROUNDS,
+    discover: Optional[Callable[[list[ModuleSummary]], list[ProjectFile]]] = None,
+) -> Converged[T]:
     """Run ``work`` (summarise, and whatever else the caller does with a module and its view)
-    round by round until every module has been handled with its final view."""
+    round by round until every module has been handled with its final view. ``discover``:
+    more modules of the project to summarise, given the summaries just made (the modules
+    they import); those join the next round."""
+    files = list(files)
     summaries: dict[str, Optional[ModuleSummary]] = {}
     handled: dict[str, str] = {}
     results: dict[str, T] = {}
     views = {f.path: f.empty_view() for f in files}
     todo = list(files)
-    rounds = 0
+    rounds = settled = 0
+    final = False
     index = ProjectIndex(())
     while todo:
         rounds += 1
         batch: list[tuple[ProjectFile, Optional[ModuleView]]] = [(f, views[f.path]) for f in todo]
+        made: list[ModuleSummary] = []
         for f, (summary, result) in zip(todo, work(batch)):
             summaries[f.path] = summary
             results[f.path] = result
             handled[f.path] = views[f.path].digest()
-        if rounds > max_rounds:
+            if summary is not None:
+                made.append(summary)
+        if final:
             break  # the final pass, with the views as they stood: not fed back
+        new = discover(made) if discover is not None and rounds <= MAX_DISCOVERY_ROUNDS else []
+        for f in new:
+            files.append(f)
+            views[f.path] = f.empty_view()
         index = ProjectIndex(s for s in summaries.values() if s is not None)
         for f in files:
             s = summaries.get(f.path)
             views[f.path] = index.view(s) if s is not None else f.empty_view()
-        todo = [f for f in files if views[f.path].digest() != handled[f.path]]
+        todo = [f for f in files if f.path not in handled or views[f.path].digest() != handled[f.path]]
+        if not new:
+            settled += 1
+            final = settled >= max_rounds
     return Converged(index, views, results, rounds)
 
 
 class ProjectViews:
     """Views for front ends that see one file at a time (the flake8 plugin, the language
-    server): the project of a file is its outermost package, indexed once and reused until a
-    module of it changes on disk (or, for the editor, in an unsaved buffer). A module outside
-    any package is analysed alone, as the CLI does when it is given alone."""
+    server): a file's project is the modules of its outermost package that it imports, directly
+    or through them, summarised on first need and reused until one of them changes on disk
+    (or, for the editor, in an unsaved buffer). A module outside any package is analysed alone,
+    as the CLI does when it is given alone. The package's listing is kept until ``clear()``
+    (the language server clears it when a file is saved)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._memo: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...], dict[str, str], Converged[None]]] = {}
+        self._finders: dict[str, ModuleFinder] = {}
+        # (path, settings) -> (stamps of the modules it used, converged)
+        self._memo: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...], Converged[None]]] = {}
 
     def view_for(
         self,
@@ -144,40 +197,57 @@ class ProjectViews:
         pkg = outermost_package(path)
         if pkg is None:
             return None
+        path = os.path.abspath(path)
         overrides = {os.path.abspath(p): d for p, d in (overrides or {}).items()}
-        paths = sorted({os.path.abspath(p) for p in iter_files([pkg]) if p.endswith(".py")} | {os.path.abspath(path)})
-        stamp = tuple(_stamp(p, overrides) for p in paths)
-        key = (pkg, settings.cache_key())
+        with self._lock:
+            finder = self._finders.get(pkg)
+        if finder is None:
+            finder = ModuleFinder(os.path.abspath(p) for p in iter_files([pkg]) if p.endswith(".py"))
+            with self._lock:
+                self._finders[pkg] = finder
+        key = (path, settings.cache_key())
         with self._lock:
             memo = self._memo.get(key)
-        if memo is None or memo[0] != stamp or any(memo[1].get(p) != _digest(d) for p, d in overrides.items() if p in memo[1]):
-            files = []
-            for p in paths:
-                data = overrides.get(p)
-                if data is None:
-                    try:
-                        with open(p, "rb") as fh:
-                            data = fh.read()
-                    except OSError:
-                        continue
-                files.append(project_file(p, data))
+        if memo is not None and memo[0] == tuple(_stamp(p, overrides) for p, _, _ in memo[0]):
+            return memo[1].views.get(path)
 
-            def work(batch: list[tuple[ProjectFile, Optional[ModuleView]]]) -> list[tuple[Optional[ModuleSummary], None]]:
-                return [(check_module(f.path, f.data, settings, view=v, scan_only=True)[1], None) for f, v in batch]
+        def read(p: str) -> Optional[ProjectFile]:
+            data = overrides.get(p)
+            if data is None:
+                try:
+                    with open(p, "rb") as fh:
+                        data = fh.read()
+                except OSError:
+                    return None
+            return project_file(p, data)
 
-            memo = (stamp, {p: _digest(d) for p, d in overrides.items()}, converge(files, work))
-            with self._lock:
-                self._memo[key] = memo
-        return memo[2].views.get(os.path.abspath(path))
+        first = read(path)
+        if first is None:
+            return None
+        have = {path}
+
+        def discover(made: list[ModuleSummary]) -> list[ProjectFile]:
+            return [f for p in finder.needed(made, have) if (f := read(p)) is not None]
+
+        def work(batch: list[tuple[ProjectFile, Optional[ModuleView]]]) -> list[tuple[Optional[ModuleSummary], None]]:
+            return [(check_module(f.path, f.data, settings, view=v, scan_only=True)[1], None) for f, v in batch]
+
+        converged = converge([first], work, discover=discover)
+        stamps = tuple(_stamp(p, overrides) for p in sorted(converged.views))
+        with self._lock:
+            self._memo[key] = (stamps, converged)
+        return converged.views.get(path)
 
     def clear(self) -> None:
         with self._lock:
             self._memo.clear()
+            self._finders.clear()
 
 
 def _stamp(path: str, overrides: dict[str, bytes]) -> tuple[str, int, int]:
     if path in overrides:
-        return (path, -1, len(overrides[path]))
+        # An unsaved buffer: its content, not its length (an edit may keep the length).
+        return (path, -1, int(_digest(overrides[path])[:15], 16))
     try:
         st = os.stat(path)
     except OSError:

@@ -28,7 +28,7 @@ from socklint.api import check_file, check_module
 from socklint.cache import Cache
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic
-from socklint.project import ProjectFile, converge, project_file
+from socklint.project import ModuleFinder, ProjectFile, converge, project_file
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 2
@@ -217,14 +217,20 @@ def check_paths(
         if path not in reported:
             reported.add(path)
             files.append(project_file(path, data))
-    for path in project:
-        if path in reported:
-            continue
-        try:
-            with open(path, "rb") as fh:
-                files.append(project_file(path, fh.read()))
-        except OSError:
-            continue  # an unreadable module of the project only goes unsummarised
+    # The other modules of the packages: summarised only when a file being analysed imports
+    # them (directly or through another), read then.
+    finder = ModuleFinder(p for p in project if p not in reported)
+    have = set(reported)
+
+    def discover(made: list[ModuleSummary]) -> list[ProjectFile]:
+        out: list[ProjectFile] = []
+        for path in finder.needed(made, have):
+            try:
+                with open(path, "rb") as fh:
+                    out.append(project_file(path, fh.read()))
+            except OSError:
+                continue  # an unreadable module of the project only goes unsummarised
+        return out
 
     pool = _Pool(settings, jobs)
     counted: set[str] = set()
@@ -269,7 +275,7 @@ def check_paths(
                 results[i] = by_path.get(path, [])
         return [d for r in results if r is not None for d in r]
     try:
-        converged = converge(files, work)
+        converged = converge(files, work, discover=discover)
     finally:
         pool.close()
     for i, path in enumerate(paths):

@@ -59,6 +59,10 @@ class FunctionFacts:
     always_raises: bool = False
     is_async: bool = False
 
+    def owns(self) -> bool:
+        """Facts about ownership: a fresh socket returned, an argument wrapped, closed, kept."""
+        return bool(self.source or self.wraps or self.closes or self.keeps)
+
     def relevant(self) -> bool:
         """Facts that change what a caller's analysis does."""
         return bool(
@@ -89,6 +93,9 @@ class ModuleSummary:
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     # Local name -> qualified name for every import of the module (re-exports).
     imports: dict[str, str] = field(default_factory=dict)
+    # Last names called where the deep analysis looks (ScanResult.analysed_calls); None: not
+    # scanned (no socket code of its own).
+    calls: Optional[tuple[str, ...]] = None
 
     def to_json(self) -> dict[str, Any]:
         def fn(f: FunctionFacts) -> dict[str, Any]:
@@ -104,6 +111,7 @@ class ModuleSummary:
                 for k, c in sorted(self.classes.items())
             },
             "imports": dict(sorted(self.imports.items())),
+            "calls": list(self.calls) if self.calls is not None else None,
         }
 
     @classmethod
@@ -128,6 +136,7 @@ class ModuleSummary:
                 for k, c in obj["classes"].items()
             },
             {str(k): str(v) for k, v in obj["imports"].items()},
+            tuple(str(c) for c in obj["calls"]) if obj.get("calls") is not None else None,
         )
 
     def digest(self) -> str:
@@ -270,6 +279,17 @@ class ProjectIndex:
 
     # ------------------------------------------------------------------ views
     def view(self, summary: ModuleSummary) -> ModuleView:
+        v = self._view(summary)
+        if summary.calls is not None:
+            # What a helper raises matters only where the deep analysis calls it; what it does
+            # with sockets (returns one, closes or keeps its argument) may make code a candidate
+            # or change the module's own summary, so it always goes.
+            called = set(summary.calls)
+            v.functions = {k: f for k, f in v.functions.items() if f.owns() or k.rsplit(".", 1)[-1] in called}
+            v.inherited = {c: kept for c, ms in v.inherited.items() if (kept := {m: f for m, f in ms.items() if f.owns() or m in called})}
+        return v
+
+    def _view(self, summary: ModuleSummary) -> ModuleView:
         v = ModuleView(summary.name, summary.is_package)
         own_classes = {f"{summary.name}.{c}": c for c in summary.classes}
         for qual, local in own_classes.items():
@@ -386,7 +406,7 @@ def _add_classes(out: ModuleSummary, tree: ast.Module, imports: Any) -> None:
 def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSummary:
     """The exported summary of one scanned module (``scan.ScanResult``)."""
     s = result.summaries
-    out = ModuleSummary(name, path, is_package, imports=dict(result.imports.names))
+    out = ModuleSummary(name, path, is_package, imports=dict(result.imports.names), calls=tuple(sorted(result.analysed_calls)))
     for dotted in result.imports.dotted_modules:
         out.imports.setdefault(dotted, dotted)
     _add_classes(out, result.tree, result.imports)

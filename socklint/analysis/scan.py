@@ -206,6 +206,10 @@ class ScanResult:
     classes: list[ast.ClassDef]
     tree: ast.Module
     fn_class: dict[int, Optional[str]] = field(default_factory=dict)  # id(ast function) -> class
+    # Last names called in the code the deep analysis will see (candidate functions, the
+    # functions nested in them, triggered module-level statements): the project index ships
+    # a module only the facts about these that matter beyond ownership (project.ModuleView).
+    analysed_calls: frozenset[str] = frozenset()
 
 
 # Nodes the walk in ``scan`` never acts on and whose subtrees hold nothing it acts on: names,
@@ -462,9 +466,12 @@ def scan(
     closers: frozenset[str] = frozenset(),
     guesses: frozenset[str] = ALL_IDS,
     view: Optional[ModuleView] = None,
+    summary_only: bool = False,
 ) -> ScanResult:
     """``guesses``: the named heuristics that apply (``socklint.heuristics``). ``view``: what
-    the module sees of its project through its imports (``project.ProjectIndex.view``)."""
+    the module sees of its project through its imports (``project.ProjectIndex.view``).
+    ``summary_only``: the module is only summarised for the project index (not reported): what
+    only its own analysis reads (objects, snippets) is skipped."""
     if view:
         factories = factories | frozenset(view.socket_classes) | frozenset(k for k, f in view.functions.items() if f.source)
     w = _Walk(factories, closers, guesses, view)
@@ -483,11 +490,14 @@ def scan(
     _find_local_classes(w.classes, summaries)
     _find_always_raise(fns, summaries)
     _import_raising(summaries, view)
+    _close_chains(fns, summaries)
+    _class_sources(fns, imports, factories, summaries)
+    _late_triggers(w, factories)
+    calls = _analysed_calls(w)
+    if summary_only:
+        return ScanResult(imports, summaries, [], w.classes, tree, analysed_calls=calls)
     unseen = w.passed | {a for a, n in w.attr_mentions.items() if n != w.attr_calls.get(a, 0)}
     _find_dgram_params(fns, imports, summaries, unseen, w.call_funcs)
-    _close_chains(fns, summaries)
-    _late_triggers(w, factories)
-    _class_sources(fns, imports, factories, summaries)
     if w.classes:
         summaries.objects = summarize_objects(
             w.classes,
@@ -498,9 +508,24 @@ def scan(
         _factory_triggers(fns, summaries)
         summaries.objects.released, summaries.objects.released_by = released_attributes(tree)
     snippets = _snippets(tree, fns, w.top_trigger)
-    result = ScanResult(imports, summaries, snippets, w.classes, tree)
+    result = ScanResult(imports, summaries, snippets, w.classes, tree, analysed_calls=calls)
     result.fn_class = {id(f.node): f.cls for f in fns}
     return result
+
+
+def _analysed_calls(w: _Walk) -> frozenset[str]:
+    top: list[int] = []
+    for i, f in enumerate(w.fns):
+        top.append(top[f.parent] if f.parent >= 0 else i)
+    wanted = {top[i] for i, f in enumerate(w.fns) if f.trigger}
+    out: set[str] = set()
+    for i, f in enumerate(w.fns):
+        if top[i] in wanted:
+            out |= f.called
+    for ti, hit in w.top_trigger.items():
+        if hit:
+            out |= w.top_called.get(ti, set())
+    return frozenset(out)
 
 
 def _factory_triggers(fns: list[_Fn], s: Summaries) -> None:

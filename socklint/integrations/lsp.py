@@ -360,6 +360,8 @@ def make_server() -> SocklintServer:
             for open_uri in list(ls.workspace.text_documents):
                 ls.schedule(open_uri, 0)
             return
+        # A saved module may be new to its package: list the packages again on next need.
+        ls.views.clear()
         ls.schedule(uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
