@@ -170,8 +170,8 @@ def iter_python_files(
         if unreadable is not None:
             unreadable.append((str(exc.filename), exc.strerror or str(exc)))
 
-    def skipped(here: Settings, path: str, is_dir: bool) -> bool:
-        return here.is_excluded(path) or (here.respect_gitignore and git.ignored(path, is_dir))
+    def skipped(here: Settings, path: str, is_dir: bool, floor: str | None) -> bool:
+        return here.is_excluded(path) or (here.respect_gitignore and git.ignored(path, is_dir, floor))
 
     def force_excluded(path: str, is_dir: bool) -> bool:
         here = settings_of(os.path.dirname(os.path.abspath(path)))
@@ -198,9 +198,12 @@ def iter_python_files(
         if p.is_dir():
             if force_excluded(raw, True):
                 continue
+            # A named folder that git ignores as a whole (a virtualenv's site-packages inside
+            # a work tree) is walked all the same, by the ignore files inside it only.
+            floor = os.path.abspath(raw) if git.ignored_with_parents(raw, True) else None
             for root, dirs, files in os.walk(p, onerror=onerror):
                 here = settings_of(root)
-                dirs[:] = sorted(d for d in dirs if not skipped(here, os.path.join(root, d), True))
+                dirs[:] = sorted(d for d in dirs if not skipped(here, os.path.join(root, d), True, floor))
                 # One realpath per folder, not per file: os.walk does not follow symlinked
                 # folders, so a file's real path is its folder's plus its name (a symlinked
                 # file is checked under its own name, as a distinct entry).
@@ -209,7 +212,7 @@ def iter_python_files(
                     full = os.path.join(root, name)
                     if (
                         name.endswith((".py", ".pyi"))
-                        and not skipped(here, full, False)
+                        and not skipped(here, full, False, floor)
                         and first_time(os.path.join(real_root, name))
                     ):
                         yield full

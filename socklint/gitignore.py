@@ -65,8 +65,12 @@ class GitIgnore:
             self._specs[path] = spec
         return spec
 
-    def ignored(self, path: str, is_dir: bool) -> bool:
-        """Whether git ignores ``path`` itself, its folders taken as not ignored."""
+    def ignored(self, path: str, is_dir: bool, floor: Optional[str] = None) -> bool:
+        """Whether git ignores ``path`` itself, its folders taken as not ignored.
+
+        ``floor``: an absolute folder above ``path`` whose own ignore files are the last read
+        (those above it, and ``.git/info/exclude``, are not): the walk of a folder named on the
+        command line that git ignores as a whole, which the user asked for all the same."""
         full = os.path.abspath(path)
         parent = os.path.dirname(full)
         root = self.repo_root(parent)
@@ -80,9 +84,11 @@ class GitIgnore:
                 decided = spec.check_file(os.path.relpath(full, folder).replace(os.sep, "/") + suffix).include
                 if decided is not None:
                     return decided
-            if folder == root:
+            if folder in (root, floor):
                 break
             folder = os.path.dirname(folder)
+        if floor is not None and not (root == floor or root.startswith(floor + os.sep)):
+            return False  # the work tree's own exclude file is above the floor
         info = self._spec(os.path.join(root, ".git", "info", "exclude"))
         if info is not None:
             return bool(info.check_file(os.path.relpath(full, root).replace(os.sep, "/") + suffix).include)

@@ -116,6 +116,14 @@ def test_git_ignored_files_are_skipped_unless_switched_off(tree: Path) -> None:
     assert "b/scratch_2.py" in listed("b", cwd=tree)
 
 
+def test_a_named_folder_that_git_ignores_is_walked(tree: Path) -> None:
+    # Named on the command line, generated/ is checked (the ignore rules above it do not hide
+    # its files), as ruff and ripgrep do; --force-exclude leaves it out.
+    write(tree / "a" / "generated" / ".gitignore", "g.py\n")
+    assert listed("a/generated", cwd=tree) == ["a/generated/keep.py"]
+    assert listed("--force-exclude", "a/generated", cwd=tree) == []
+
+
 def test_gitignore_applies_only_inside_a_work_tree(tmp_path: Path) -> None:
     write(tmp_path / ".gitignore", "*.py\n")
     write(tmp_path / "m.py", LEAK)
