@@ -264,21 +264,23 @@ def test_no_colour_in_a_report_file(project: Path) -> None:
     assert "\x1b[" in out.read_text(encoding="utf-8")
 
 
-def _many_files(root: Path, n: int) -> None:
+def _many_files(root: Path, n: int, functions: int = 1) -> None:
     root.mkdir()
     for i in range(n):
-        (root / f"m{i:03}.py").write_text(LEAK.replace("def fetch", f"def fetch{i}"), encoding="utf-8")
+        text = "".join(LEAK.replace("def fetch", f"def fetch{i}_{j}") for j in range(functions))
+        (root / f"m{i:03}.py").write_text(text, encoding="utf-8")
 
 
 def test_progress_on_a_terminal_only(tmp_path: Path) -> None:
     # Enough work to outlast the half second before progress shows, even on an idle machine.
-    _many_files(tmp_path / "many", 120)
+    # (Eight functions a file: one leak each is analysed in well under half a second.)
+    _many_files(tmp_path / "many", 120, functions=8)
     args = ("check", "--no-cache", "-j", "1", "--statistics", "many")
     status, out, err = _run_on_pty(*args, cwd=tmp_path, env=_env(), stdout_tty=False, stderr_tty=True)
     assert status == 1, err
     assert b"socklint: " in err and b"/120 files" in err
     assert err.endswith(b"\r\x1b[K"), err[-80:]  # the line is erased before the report
-    assert b"\t120\t" not in out and out.decode().splitlines()[0] == "120\tSKL101\tsocket-leak-on-early-exit"
+    assert b"\t960\t" not in out and out.decode().splitlines()[0] == "960\tSKL101\tsocket-leak-on-early-exit"
     # Not a terminal: not a byte of progress (a CI log would keep every redraw).
     piped = _run(*args, cwd=tmp_path)
     assert piped.returncode == 1 and piped.stderr == ""

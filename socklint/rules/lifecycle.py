@@ -107,8 +107,12 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
         # SKL107 (off by default).
         witness_call = {t: _realistic([l for l in leaks if l.kind == "call" and l.touching == t and l.held_by is None]) for t in (True, False)}
         seen_call: set[tuple[bool, bool]] = set()
+        # The same realistic witness for a socket held by the object under construction.
+        held_call = {t: _realistic([l for l in leaks if l.kind == "call" and l.touching == t and l.held_by is not None]) for t in (True, False)}
         for leak in leaks:
             if leak.held_by is not None:
+                if leak.kind == "call" and leak is not held_call[leak.touching]:
+                    continue
                 f = _constructor_finding(ctx, res, leak, who, seen_call)
                 if f is not None:
                     yield f
@@ -210,7 +214,7 @@ def _constructor_finding(ctx: RuleContext, res: Resource, leak: Leak, who: str, 
         # A call that uses neither the socket nor the object (`float(timeout)`) is SKL106's
         # weaker witness, as for a local socket.
         return Finding(
-            "SKL111" if leak.touching else "SKL106",
+            _unless_configuration("SKL111", leak) if leak.touching else "SKL106",
             leak.node,
             f"{stored} is left open if `{callee}` raises here: {lost}; "
             f"close it in an `except` that re-raises",
