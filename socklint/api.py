@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,15 +134,30 @@ def check_file(path: str | os.PathLike[str], settings: Settings | None = None) -
 
 
 def iter_python_files(
-    paths: Iterable[str], settings: Settings, unreadable: list[tuple[str, str]] | None = None
+    paths: Iterable[str],
+    settings: Settings | Callable[[str], Settings],
+    unreadable: list[tuple[str, str]] | None = None,
 ) -> Iterator[str]:
-    """Files to check, in a deterministic order. Explicit files are always checked.
+    """Files to check, in a deterministic order.
+
+    ``settings``: one Settings for every file, or a function giving the settings that govern
+    the files of a folder (``SettingsCache.for_folder``: the nearest configuration, its globs
+    anchored at its own folder). A folder's entries are filtered by that folder's settings:
+    ``exclude`` (with the default exclusions) and, unless ``respect-gitignore`` is off, what
+    git ignores. A path named in ``paths`` is always taken (walked, or checked) unless its
+    governing settings have ``force-exclude`` on: then the same filters apply to it and to its
+    folders up to the configuration's (pre-commit names files one by one).
 
     A file reached twice (``check a.py a.py``, ``check src src/a.py``, a path through a
     symlinked folder) is yielded once, under the first spelling met: the same file resolves to
     the same real path. Folders that cannot be listed are appended to ``unreadable`` as
-    ``(path, reason)``; the walk goes on with the rest.
+    ``(path, reason)``; the walk goes on with the rest. A bad pyproject.toml met on the way
+    raises ConfigError.
     """
+    from socklint.gitignore import GitIgnore
+
+    settings_of: Callable[[str], Settings] = (lambda _folder: settings) if isinstance(settings, Settings) else settings
+    git = GitIgnore()
     seen: set[str] = set()
 
     def first_time(*keys: str) -> bool:
@@ -155,11 +170,40 @@ def iter_python_files(
         if unreadable is not None:
             unreadable.append((str(exc.filename), exc.strerror or str(exc)))
 
+    def skipped(here: Settings, path: str, is_dir: bool, floor: str | None) -> bool:
+        return here.is_excluded(path) or (here.respect_gitignore and git.ignored(path, is_dir, floor))
+
+    def force_excluded(path: str, is_dir: bool) -> bool:
+        here = settings_of(os.path.dirname(os.path.abspath(path)))
+        if not here.force_exclude:
+            return False
+        if here.respect_gitignore and git.ignored_with_parents(path, is_dir):
+            return True
+        # The path and its folders, up to the configuration's own folder (or the working
+        # directory): ``exclude = ["tests"]`` leaves out tests/unit/test_a.py named alone.
+        full = os.path.abspath(path)
+        stop = here.root or os.getcwd()
+        while True:
+            # Without a configuration, relative to the working directory, as a walk from it
+            # would see the path: folders above it (~/build/...) are not the project's.
+            if here.is_excluded(full if here.root is not None else os.path.relpath(full, stop)):
+                return True
+            parent = os.path.dirname(full)
+            if parent == full or full == stop or not parent.startswith(stop):
+                return False
+            full = parent
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
+            if force_excluded(raw, True):
+                continue
+            # A named folder that git ignores as a whole (a virtualenv's site-packages inside
+            # a work tree) is walked all the same, by the ignore files inside it only.
+            floor = os.path.abspath(raw) if git.ignored_with_parents(raw, True) else None
             for root, dirs, files in os.walk(p, onerror=onerror):
-                dirs[:] = sorted(d for d in dirs if not settings.is_excluded(os.path.join(root, d)))
+                here = settings_of(root)
+                dirs[:] = sorted(d for d in dirs if not skipped(here, os.path.join(root, d), True, floor))
                 # One realpath per folder, not per file: os.walk does not follow symlinked
                 # folders, so a file's real path is its folder's plus its name (a symlinked
                 # file is checked under its own name, as a distinct entry).
@@ -168,11 +212,11 @@ def iter_python_files(
                     full = os.path.join(root, name)
                     if (
                         name.endswith((".py", ".pyi"))
-                        and not settings.is_excluded(full)
+                        and not skipped(here, full, False, floor)
                         and first_time(os.path.join(real_root, name))
                     ):
                         yield full
         # A file named on the command line: its own real path (a symlink to a file is that
         # file), and the key a walk would give it (its folder's real path and its name).
-        elif first_time(os.path.realpath(p), os.path.join(os.path.realpath(p.parent), p.name)):
+        elif not force_excluded(raw, False) and first_time(os.path.realpath(p), os.path.join(os.path.realpath(p.parent), p.name)):
             yield str(p)

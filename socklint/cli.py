@@ -13,7 +13,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from socklint import __version__
@@ -22,6 +22,7 @@ from socklint.cache import DEFAULT_CACHE_DIR, DEFAULT_MAX_BYTES
 from socklint.codes import CODES
 from socklint.config import ConfigError, Settings, load_settings, settings_as_dict
 from socklint.diagnostics import Diagnostic
+from socklint.integrations.common import SettingsCache
 from socklint.reporting import FORMATTERS, TEXT_FORMATS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -91,7 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--count", action="store_true", help="print the number of findings on the last line, in place of the summary (text, concise)")
     c.add_argument("--show-files", action="store_true", help="print the files that would be checked and exit")
     c.add_argument("--stdin-filename", metavar="PATH", help="read the source from stdin and report it as PATH (implies -)")
-    c.add_argument("--config", metavar="PYPROJECT", help="use this pyproject.toml instead of searching upwards")
+    c.add_argument(
+        "--config", metavar="PYPROJECT",
+        help="use this pyproject.toml for every file (its globs anchored at the working directory) "
+        "instead of the nearest one above each file",
+    )
+    c.add_argument(
+        "--no-respect-gitignore", action="store_true",
+        help="also check files git ignores (.gitignore, .git/info/exclude), which folder walks skip by default",
+    )
+    c.add_argument(
+        "--force-exclude", action="store_true",
+        help="apply exclude and .gitignore to paths named on the command line too (for pre-commit, which names files)",
+    )
     c.add_argument("--show-settings", action="store_true", help="print the effective settings and exit")
     c.add_argument("--no-source", action="store_true", help="text format: do not print the offending source line")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -138,41 +151,54 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _settings_for(args: argparse.Namespace) -> tuple[Settings, Path | None]:
-    """Effective settings and the pyproject.toml they came from.
+def _settings_for(args: argparse.Namespace) -> tuple[SettingsCache, Settings, Path | None]:
+    """The configurations of the run, and the settings and pyproject.toml of its first path.
 
-    Precedence: flags > [tool.socklint] > defaults. The file is --config, or the nearest
-    pyproject.toml with a [tool.socklint] table above the first path (for stdin: above
-    --stdin-filename). --select starts the selection over: the file's select, extend-select and
-    ignore are dropped (as in ruff), so the command line gets exactly the codes it names (minus
-    its own --ignore); per-file-ignores still apply. Without --select, the lists extend the file's.
+    Every file is governed by the nearest pyproject.toml with a [tool.socklint] table above it
+    (ruff's rule), its ``exclude`` and ``per-file-ignores`` globs anchored at that file's
+    folder; ``--config`` names one file for all, its globs anchored at the working directory.
+    Stdin is governed from --stdin-filename's folder.
+
+    Precedence: flags > [tool.socklint] > defaults, applied over each configuration.
+    --select starts the selection over: the file's select, extend-select and ignore are dropped
+    (as in ruff), so the command line gets exactly the codes it names (minus its own --ignore);
+    per-file-ignores still apply. Without --select, the lists extend the file's.
     """
-    from socklint.config import read_config_file, validate_codes
+    from socklint.config import validate_codes
 
-    if args.config:
-        source: Path | None = Path(args.config)
-        settings = read_config_file(Path(args.config))
-    else:
-        first = args.paths[0]
-        start = Path(args.stdin_filename or "<stdin>").parent if first == "-" else Path(first)
-        settings, source = load_settings(start if start.exists() else Path("."))
     for option, values in (("--select", args.select), ("--extend-select", args.extend_select), ("--ignore", args.ignore)):
         validate_codes(option, tuple(values or ()))
-    overrides: dict[str, object] = {}
-    if args.select is not None:
-        overrides["select"] = tuple(args.select)
-        overrides["extend_select"] = tuple(args.extend_select)
-        overrides["ignore"] = tuple(args.ignore)
-    else:
-        if args.extend_select:
-            overrides["extend_select"] = settings.extend_select + tuple(args.extend_select)
-        if args.ignore:
-            overrides["ignore"] = settings.ignore + tuple(args.ignore)
-    if args.exclude:
-        overrides["exclude"] = settings.exclude + tuple(args.exclude)
-    if overrides:
-        settings = dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
-    return settings, source
+
+    def adjust(settings: Settings) -> Settings:
+        overrides: dict[str, object] = {}
+        if args.select is not None:
+            overrides["select"] = tuple(args.select)
+            overrides["extend_select"] = tuple(args.extend_select)
+            overrides["ignore"] = tuple(args.ignore)
+        else:
+            if args.extend_select:
+                overrides["extend_select"] = settings.extend_select + tuple(args.extend_select)
+            if args.ignore:
+                overrides["ignore"] = settings.ignore + tuple(args.ignore)
+        if args.exclude:
+            overrides["exclude"] = settings.exclude + tuple(args.exclude)
+        if args.no_respect_gitignore:
+            overrides["respect_gitignore"] = False
+        if args.force_exclude:
+            overrides["force_exclude"] = True
+        return dataclasses.replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
+
+    if args.config:
+        from socklint.config import read_config_file
+
+        read_config_file(Path(args.config))  # a missing or bad file is an error even with no files
+    configs = SettingsCache(Path(args.config).absolute() if args.config else None, adjust)
+    first = args.paths[0]
+    start = Path(args.stdin_filename or "<stdin>").parent if first == "-" else Path(first)
+    if not start.exists():
+        start = Path(".")
+    folder = str(start) if start.is_dir() else os.path.dirname(os.path.abspath(start))
+    return configs, configs.for_folder(folder), configs.config_for_folder(folder)
 
 
 def _usage_conflict(args: argparse.Namespace) -> str | None:
@@ -228,6 +254,19 @@ def _read_sources(paths: list[str], diags: list[Diagnostic], stdin: tuple[str, b
     return sources
 
 
+def _group_by_settings(paths: list[str], configs: SettingsCache) -> list[tuple[Settings, list[str]]]:
+    """``paths`` split by the settings that govern them, in order of first appearance."""
+    groups: dict[Settings, list[str]] = {}
+    for path in paths:
+        groups.setdefault(configs.for_path(path), []).append(path)
+    return list(groups.items())
+
+
+def _shifted(update: Callable[[int], None], before: int) -> Callable[[int], None]:
+    """A group's progress as the whole run's: the files of the groups before it are done."""
+    return lambda done: update(before + done)
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     conflict = _usage_conflict(args)
     if conflict:
@@ -241,12 +280,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     elif not args.paths:
         args.paths = ["."]
     try:
-        settings, config_file = _settings_for(args)
+        configs, settings, config_file = _settings_for(args)
     except ConfigError as exc:
         print(f"socklint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.show_settings:
-        shown = {"config-file": str(config_file) if config_file else None, **settings_as_dict(settings)}
+        shown = {
+            "config-file": str(config_file) if config_file else None,
+            "config-root": settings.root,
+            **settings_as_dict(settings),
+        }
         print(json.dumps(shown, indent=2, sort_keys=True))
         return EXIT_CLEAN
     diags: list[Diagnostic] = []
@@ -268,7 +311,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"socklint: error: no such file or directory: {missing[0]}", file=sys.stderr)
             return EXIT_USAGE
         unreadable: list[tuple[str, str]] = []
-        paths = list(iter_python_files(args.paths, settings, unreadable))
+        try:
+            paths = list(iter_python_files(args.paths, configs.for_folder, unreadable))
+            groups = _group_by_settings(paths, configs)
+        except ConfigError as exc:  # a bad pyproject.toml in a folder below the first
+            print(f"socklint: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         if args.show_files:
             write_stdout("".join(p + "\n" for p in paths))
             return EXIT_CLEAN
@@ -280,29 +328,39 @@ def _cmd_check(args: argparse.Namespace) -> int:
         from socklint.reporting import Progress
         from socklint.runner import check_paths
 
-        cache = None if args.no_cache else Cache(args.cache_dir, settings, max_bytes=args.cache_max_size)
-        project: list[str] = []
-        if not args.no_project:
-            from socklint.project import project_paths
-
-            project = project_paths(paths, lambda where: iter_python_files(where, settings))
         # Progress only on a terminal: a CI log or a pipe would keep every redraw.
         progress = Progress(sys.stderr, len(paths)) if not args.quiet and sys.stderr.isatty() else None
+        cache = None
+        done_before = 0
         try:
-            diags = check_paths(
-                paths, settings, jobs=args.jobs, cache=cache, project=project, index=not args.no_project,
-                progress=progress.update if progress else None,
-            )
+            # One run per configuration: each file with its own settings, and the project index
+            # of each kept within its configuration (another pyproject.toml is another project).
+            for group_settings, group in groups:
+                cache = None if args.no_cache else Cache(args.cache_dir, group_settings, max_bytes=args.cache_max_size)
+                project: list[str] = []
+                if not args.no_project:
+                    from socklint.project import project_paths
+
+                    project = [
+                        f
+                        for f in project_paths(group, lambda where: iter_python_files(where, configs.for_folder))
+                        if configs.for_path(f) == group_settings
+                    ]
+                diags += check_paths(
+                    group, group_settings, jobs=args.jobs, cache=cache, project=project, index=not args.no_project,
+                    progress=_shifted(progress.update, done_before) if progress else None,
+                )
+                done_before += len(group)
         finally:
             if progress is not None:
                 progress.close()
         if cache is not None:
-            cache.prune()
+            cache.prune()  # one bound over the whole folder, whichever configuration wrote
         for folder, reason in unreadable:
             # A folder socklint could not list hides files it should have checked: an SKL002
             # like an unreadable file, so the run cannot pass silently.
             message = f"cannot read the folder: {reason}; the files in it were not checked"
-            diags += finalize(folder, [tool_diagnostic(folder, "SKL002", message)], None, settings, apply_noqa=False)
+            diags += finalize(folder, [tool_diagnostic(folder, "SKL002", message)], None, configs.for_path(folder), apply_noqa=False)
     diags.sort(key=Diagnostic.sort_key)
     sources = _read_sources(paths, diags, stdin) if args.format in ("text", "sarif") else {}
     report = _report(args, diags, sources, checked)

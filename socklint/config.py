@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from socklint.codes import CODES, resolve
 from socklint.heuristics import HEURISTICS
@@ -71,6 +71,14 @@ class Settings:
     heuristics: tuple[tuple[str, bool], ...] = ()
     # [tool.socklint.models]: the user's model rows (docs/models.md), validated and hashable.
     models: tuple[Row, ...] = ()
+    # Files ignored by git (.gitignore, .git/info/exclude) are skipped when walking folders.
+    respect_gitignore: bool = True
+    # Apply exclude (and .gitignore) to files named explicitly too (pre-commit names them).
+    force_exclude: bool = False
+    # The folder ``exclude`` and ``per-file-ignores`` globs are anchored at: the folder of the
+    # pyproject.toml they came from (None: paths are matched as given, relative to the working
+    # directory). Part of the cache key: the same path can match differently from elsewhere.
+    root: Optional[str] = None
 
     def cache_key(self) -> str:
         return repr(self)
@@ -98,15 +106,28 @@ class Settings:
     def _file_ignores(self, path: str | None) -> tuple[str, ...]:
         if path is None or not self.per_file_ignores:
             return ()
-        norm = path.replace(os.sep, "/")
+        norm = self.anchored(path)
         out: list[str] = []
         for pattern, codes in self.per_file_ignores:
             if _path_matches(norm, pattern):
                 out.extend(codes)
         return tuple(out)
 
+    def anchored(self, path: str) -> str:
+        """``path`` as the globs see it: relative to ``root``, with ``/`` separators. A file
+        outside the root keeps its absolute path, so no folder above the project (``~/build``)
+        is taken for one of the project's own."""
+        if self.root is not None:
+            full = os.path.normpath(os.path.join(os.getcwd(), path))
+            try:
+                rel = os.path.relpath(full, self.root)
+            except ValueError:  # another drive on Windows
+                rel = full
+            path = full if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+        return path.replace(os.sep, "/")
+
     def is_excluded(self, path: str) -> bool:
-        norm = path.replace(os.sep, "/")
+        norm = self.anchored(path)
         return any(_path_matches(norm, p) for p in DEFAULT_EXCLUDE + self.exclude)
 
 
@@ -180,6 +201,10 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
                     f"[tool.socklint] exception-sources{where}: expected \"socket-calls\" or \"any-call\""
                 )
             changes["exception_sources"] = value
+        elif key in ("respect-gitignore", "force-exclude"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"[tool.socklint] {key}{where}: expected true or false")
+            changes[key.replace("-", "_")] = value
         elif key == "target-windows":
             if not isinstance(value, bool):
                 raise ConfigError(f"[tool.socklint] target-windows{where}: expected true or false")
@@ -196,7 +221,7 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
                 raise ConfigError(f"[tool.socklint] max-function-steps{where}: expected an integer >= 1000")
             changes["max_function_steps"] = value
         else:
-            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps", "heuristics", "models"])
+            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps", "respect-gitignore", "force-exclude", "heuristics", "models"])
             raise ConfigError(f"[tool.socklint] unknown key {key!r}{where} (known keys: {', '.join(known)})")
     return replace(s, **changes)
 
@@ -225,14 +250,21 @@ def find_pyproject(start: Path) -> Path | None:
         cur = cur.parent
     for d in (cur, *cur.parents):
         candidate = d / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"{candidate}: cannot read: {exc}") from exc
-            if isinstance(data.get("tool"), dict) and "socklint" in data["tool"]:
-                return candidate
+        if configures_socklint(candidate):
+            return candidate
     return None
+
+
+def configures_socklint(candidate: Path) -> bool:
+    """Whether ``candidate`` is a pyproject.toml with a [tool.socklint] table (False when there
+    is no such file; a file that cannot be read or parsed is a ConfigError)."""
+    if not candidate.is_file():
+        return False
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{candidate}: cannot read: {exc}") from exc
+    return isinstance(data.get("tool"), dict) and "socklint" in data["tool"]
 
 
 def load_settings(start: Path, base: Settings | None = None) -> tuple[Settings, Path | None]:
@@ -269,6 +301,8 @@ def settings_as_dict(s: Settings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields(s):
         v = getattr(s, f.name)
+        if f.name == "root":
+            continue  # shown as "config-root" by --show-settings
         if f.name == "per_file_ignores":
             v = {k: list(c) for k, c in v}
         elif f.name == "heuristics":

@@ -80,7 +80,7 @@ def _try_repo(repo: Path, env: dict[str, str], *files: str) -> subprocess.Comple
 def test_hook_definition() -> None:
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "socklint"
-    assert hook["entry"] == "socklint check"
+    assert hook["entry"] == "socklint check --force-exclude"
     assert hook["language"] == "python"
     assert hook["types"] == ["python"]
     # socklint has its own process pool; pre-commit's parallel batches would multiply it.
@@ -173,3 +173,23 @@ def test_documented_clone_hook_works_as_written(user_repo: tuple[Path, dict[str,
     # The committed HEAD of this checkout, built by pre-commit as a user's clone would be.
     repo, env = user_repo
     _run_documented(repo, env, _documented_configs()[CLONE])
+
+
+def test_documented_local_hook_honours_the_projects_exclude(user_repo: tuple[Path, dict[str, str]]) -> None:
+    # pre-commit names each staged file; the hook's --force-exclude lets [tool.socklint]
+    # exclude skip a vendored one, as `socklint check .` would, and still checks the others.
+    repo, env = user_repo
+    (repo / "pyproject.toml").write_text('[tool.socklint]\nexclude = ["vendor"]\n', encoding="utf-8")
+    (repo / "vendor").mkdir()
+    (repo / "vendor" / "third.py").write_text(NEVER_CLOSED, encoding="utf-8")
+    _git("add", ".", cwd=repo, env=env)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    config = _documented_configs()["local"].replace(CLONE, str(ROOT)).replace(REV, head)
+    (repo / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    env = {**env, "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])}
+    run = [sys.executable, "-m", "pre_commit", "run", "--files"]
+    vendored = subprocess.run([*run, "vendor/third.py", "clean.py"], cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert vendored.returncode == 0 and "Passed" in vendored.stdout, vendored.stdout + vendored.stderr
+    both = subprocess.run([*run, "vendor/third.py", "leak.py"], cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False)
+    out = both.stdout + both.stderr
+    assert both.returncode == 1 and "leak.py:" in out and "third.py" not in out, out

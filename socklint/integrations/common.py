@@ -8,12 +8,14 @@ encoding keeps columns identical to ``socklint check`` on the same file.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from socklint.config import Settings, find_pyproject, read_config_file
+from socklint.config import Settings, configures_socklint, read_config_file
 
 # PEP 263: the cookie is only honoured on the first two lines.
 _COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
@@ -40,14 +42,24 @@ def encode_source(text: str) -> bytes:
 
 
 class SettingsCache:
-    """``[tool.socklint]`` settings per folder, found by walking up from the file.
+    """``[tool.socklint]`` settings per folder: the nearest configured pyproject.toml above a
+    file governs it, with its globs anchored at that file's folder (``Settings.root``).
 
-    A file's folder maps to the nearest configured pyproject.toml; the parsed result is reused
-    until that pyproject.toml changes on disk (editors keep running for days).
+    A folder maps to its configuration once (a walk asks for every folder it enters, so each
+    folder looks at its own pyproject.toml and defers to its parent's answer); the parsed result
+    is reused until that pyproject.toml changes on disk (editors keep running for days).
+
+    ``config``: one pyproject.toml for every file (``--config``), its globs anchored at the
+    working directory, as ruff does. ``adjust``: applied to every configuration's settings (the
+    command line's flags over the file's).
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, config: Path | None = None, adjust: Callable[[Settings], Settings] | None = None
+    ) -> None:
         self._lock = threading.Lock()
+        self._fixed = config
+        self._adjust = adjust
         self._by_dir: dict[str, Path | None] = {}
         self._by_file: dict[Path | None, tuple[float, Settings]] = {}
 
@@ -57,27 +69,62 @@ class SettingsCache:
             self._by_file.clear()
 
     def config_file(self, path: str) -> Path | None:
-        """The pyproject.toml whose [tool.socklint] governs ``path`` (None: defaults)."""
+        """The pyproject.toml whose [tool.socklint] governs the file ``path`` (None: defaults)."""
         folder = os.path.dirname(os.path.abspath(path)) if path else os.getcwd()
         if not os.path.isdir(folder):
             folder = os.getcwd()
+        return self.config_for_folder(folder)
+
+    def config_for_folder(self, folder: str) -> Path | None:
+        """The pyproject.toml governing the files of ``folder``; raises ConfigError."""
+        if self._fixed is not None:
+            return self._fixed
+        folder = os.path.abspath(folder)
+        chain: list[str] = []
+        found: Path | None = None
+        while True:
+            with self._lock:
+                known = folder in self._by_dir
+                if known:
+                    found = self._by_dir[folder]
+            if known:
+                break
+            chain.append(folder)
+            candidate = Path(folder, "pyproject.toml")
+            if configures_socklint(candidate):
+                found = candidate
+                break
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
         with self._lock:
-            if folder in self._by_dir:
-                return self._by_dir[folder]
-        pyproject = find_pyproject(Path(folder))
-        with self._lock:
-            self._by_dir[folder] = pyproject
-        return pyproject
+            for f in chain:
+                self._by_dir[f] = found
+        return found
 
     def for_path(self, path: str) -> Settings:
         """Settings for a file; raises ConfigError for a bad [tool.socklint]."""
-        pyproject = self.config_file(path)
+        return self._settings(self.config_file(path))
+
+    def for_folder(self, folder: str) -> Settings:
+        """Settings for the files directly in ``folder``; raises ConfigError."""
+        return self._settings(self.config_for_folder(folder))
+
+    def _settings(self, pyproject: Path | None) -> Settings:
         mtime = _mtime(pyproject)
         with self._lock:
             cached = self._by_file.get(pyproject)
         if cached is not None and cached[0] == mtime:
             return cached[1]
-        settings = read_config_file(pyproject) if pyproject is not None else Settings()
+        if pyproject is None:
+            settings = Settings()
+        else:
+            settings = read_config_file(pyproject)
+            root = os.getcwd() if self._fixed is not None else str(pyproject.parent.absolute())
+            settings = dataclasses.replace(settings, root=root)
+        if self._adjust is not None:
+            settings = self._adjust(settings)
         with self._lock:
             self._by_file[pyproject] = (mtime, settings)
         return settings

@@ -10,6 +10,7 @@ by default), so every position goes through pygls' position codec.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import io
 import logging
@@ -101,6 +102,9 @@ class SocklintServer(LanguageServer):
             self._show_config_error(str(exc))
             self._publish(uri, version, text, [])
             return
+        # The globs are anchored by the path itself: ``_report_path`` is already relative to the
+        # configuration's folder, where ``socklint check`` anchors them too.
+        settings = dataclasses.replace(settings, root=None)
         report_path = self._report_path(path)
         if settings.is_excluded(report_path):
             self._publish(uri, version, text, [])
