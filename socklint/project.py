@@ -122,6 +122,9 @@ class ModuleFinder:
         return sorted(out)
 
 
+# Summaries a front end keeps in memory before starting over.
+MAX_KEPT_SUMMARIES = 50_000
+
 # Rounds that only bring in newly imported modules, at most (an import chain that long).
 MAX_DISCOVERY_ROUNDS = 12
 
@@ -185,6 +188,9 @@ class ProjectViews:
         self._finders: dict[str, ModuleFinder] = {}
         # (path, settings) -> (stamps of the modules it used, converged)
         self._memo: dict[tuple[str, str], tuple[tuple[tuple[str, int, int], ...], Converged[None]]] = {}
+        # (path, its stamp, the view it was summarised with, settings) -> summary: each module
+        # is summarised once per view however many files import it.
+        self._summaries: dict[tuple[tuple[str, int, int], str, str], Optional[ModuleSummary]] = {}
 
     def view_for(
         self,
@@ -229,8 +235,23 @@ class ProjectViews:
         def discover(made: list[ModuleSummary]) -> list[ProjectFile]:
             return [f for p in finder.needed(made, have) if (f := read(p)) is not None]
 
+        settings_key = settings.cache_key()
+
         def work(batch: list[tuple[ProjectFile, Optional[ModuleView]]]) -> list[tuple[Optional[ModuleSummary], None]]:
-            return [(check_module(f.path, f.data, settings, view=v, scan_only=True)[1], None) for f, v in batch]
+            out: list[tuple[Optional[ModuleSummary], None]] = []
+            for f, v in batch:
+                k = (_stamp(f.path, overrides), v.digest() if v is not None else "", settings_key)
+                with self._lock:
+                    hit = k in self._summaries
+                    summary = self._summaries.get(k)
+                if not hit:
+                    summary = check_module(f.path, f.data, settings, view=v, scan_only=True)[1]
+                    with self._lock:
+                        if len(self._summaries) > MAX_KEPT_SUMMARIES:
+                            self._summaries.clear()  # an editor running for days: start over
+                        self._summaries[k] = summary
+                out.append((summary, None))
+            return out
 
         converged = converge([first], work, discover=discover)
         stamps = tuple(_stamp(p, overrides) for p in sorted(converged.views))
@@ -242,6 +263,7 @@ class ProjectViews:
         with self._lock:
             self._memo.clear()
             self._finders.clear()
+            self._summaries.clear()
 
 
 def _stamp(path: str, overrides: dict[str, bytes]) -> tuple[str, int, int]:

@@ -26,7 +26,7 @@ from socklint.analysis.helper_raises import (
 )
 from socklint.analysis.objects import ObjectSummary, released_attributes
 from socklint.analysis.objects import summarize as summarize_objects
-from socklint.analysis.project import ModuleView, resolve_relative
+from socklint.analysis.project import FunctionFacts, ModuleView, resolve_relative
 from socklint.heuristics import ALL_IDS
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -679,15 +679,9 @@ def _import_view(s: Summaries, view: Optional[ModuleView]) -> None:
         for m, f in methods.items():
             s.method_classes.setdefault(m, set()).add(cls)
             s.origins[m] = f"{f.path}:{f.line}"
+            _import_ownership(s, m, f)
             if f.source:
-                s.sources.add(m)
                 s.method_sources.setdefault(m, set()).add(cls)
-            if f.wraps:
-                s.wrappers.setdefault(m, set()).update(f.wraps)
-            if f.closes:
-                s.closers.setdefault(m, set()).update(f.closes)
-            if f.keeps:
-                s.keepers.setdefault(m, set()).update(f.keeps)
             if f.cannot_raise:
                 s.nonraising_methods.setdefault(m, set()).add(cls)
     for spelling, c in view.socket_classes.items():
@@ -695,17 +689,23 @@ def _import_view(s: Summaries, view: Optional[ModuleView]) -> None:
     for spelling, f in view.functions.items():
         s.defined.add(spelling)
         s.origins[spelling] = f"{f.path}:{f.line}"
+        _import_ownership(s, spelling, f)
         if f.source:
-            s.sources.add(spelling)
             s.function_sources.add(spelling)
-        if f.wraps:
-            s.wrappers.setdefault(spelling, set()).update(f.wraps)
-        if f.closes:
-            s.closers.setdefault(spelling, set()).update(f.closes)
-        if f.keeps:
-            s.keepers.setdefault(spelling, set()).update(f.keeps)
         if f.is_async:
             s.async_funcs.add(spelling)
+
+
+def _import_ownership(s: Summaries, spelling: str, f: FunctionFacts) -> None:
+    """What an imported helper does with sockets, under the spelling the module calls it by."""
+    if f.source:
+        s.sources.add(spelling)
+    if f.wraps:
+        s.wrappers.setdefault(spelling, set()).update(f.wraps)
+    if f.closes:
+        s.closers.setdefault(spelling, set()).update(f.closes)
+    if f.keeps:
+        s.keepers.setdefault(spelling, set()).update(f.keeps)
 
 
 def _import_raising(s: Summaries, view: Optional[ModuleView]) -> None:
