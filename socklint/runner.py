@@ -242,12 +242,23 @@ def check_paths(
         if fresh:
             advance(len(fresh))
 
+    # A module analysed again only because its view changed: if nothing its findings depend on
+    # changed (the view narrowed to what its analysed code calls), only its summary is made
+    # again and its findings are kept.
+    analysed: dict[str, tuple[str, list[Diagnostic]]] = {}
+    last_calls: dict[str, Optional[tuple[str, ...]]] = {}
+
     def work(batch: list[tuple[ProjectFile, Optional[ModuleView]]]) -> list[tuple[Optional[ModuleSummary], list[Diagnostic]]]:
         out: list[Optional[_Out]] = [None] * len(batch)
         keys: list[Optional[str]] = [None] * len(batch)
         todo: list[int] = []
+        kept: dict[int, list[Diagnostic]] = {}
         for j, (f, view) in enumerate(batch):
             scan_only = f.path not in reported
+            if not scan_only and view is not None and f.path in analysed and f.path in last_calls:
+                if analysed[f.path][0] == view.analysis_digest(last_calls[f.path]):
+                    kept[j] = analysed[f.path][1]
+                    scan_only = True
             if cache is not None:
                 key = keys[j] = entry_key(cache, f.path, f.data, view, scan_only, alone=view is None)
                 hit = cache.get_entry(key)
@@ -256,13 +267,20 @@ def check_paths(
                     finished([(f.path, f.data, view, scan_only)])
                     continue
             todo.append(j)
-        items = [(batch[j][0].path, batch[j][0].data, batch[j][1], batch[j][0].path not in reported) for j in todo]
+        items = [(batch[j][0].path, batch[j][0].data, batch[j][1], batch[j][0].path not in reported or j in kept) for j in todo]
         for j, result in zip(todo, pool.run(items, finished)):
             out[j] = result
             done_key = keys[j]
             if cache is not None and done_key is not None and not any(d.code == "SKL900" for d in result[0]):
                 # Internal errors are not cached: a fixed socklint must retry them.
                 cache.put(done_key, result[0], result[1])
+        for j, (f, view) in enumerate(batch):
+            o = out[j]
+            if j in kept and o is not None:
+                out[j] = o = (kept[j], o[1])
+            if o is not None and f.path in reported and view is not None:
+                last_calls[f.path] = o[1].calls if o[1] is not None else None
+                analysed[f.path] = (view.analysis_digest(last_calls[f.path]), o[0])
         return [(o[1], o[0]) if o is not None else (None, []) for o in out]
 
     if not index:

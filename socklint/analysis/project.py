@@ -210,6 +210,25 @@ class ModuleView:
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
+    def analysis_digest(self, calls: Optional[tuple[str, ...]]) -> str:
+        """The digest of what the module's own findings can depend on, given the names its
+        analysed code calls (``ModuleSummary.calls``): sources and classes (they can make code
+        a candidate), and the other facts only of helpers that code calls. Its summary may
+        depend on more (a local closer that calls an imported one), its findings not."""
+        if calls is None:
+            return self.digest()
+        called = set(calls)
+        narrowed = ModuleView(
+            self.module,
+            self.is_package,
+            {k: f for k, f in self.functions.items() if f.source or k.rsplit(".", 1)[-1] in called},
+            self.socket_classes,
+            {c: kept for c, ms in self.inherited.items() if (kept := {m: f for m, f in ms.items() if f.source or m in called})},
+            self.resource_classes,
+            self.classes,
+        )
+        return narrowed.digest()
+
     def trigger_names(self) -> tuple[str, ...]:
         """Names whose mention makes a file worth the deep analysis (the prefilter)."""
         return tuple(sorted({k for k, f in self.functions.items() if f.source} | set(self.socket_classes) | set(self.resource_classes)))
@@ -280,13 +299,22 @@ class ProjectIndex:
     # ------------------------------------------------------------------ views
     def view(self, summary: ModuleSummary) -> ModuleView:
         v = self._view(summary)
-        if summary.calls is not None:
+        if summary.calls is None:
+            # A module without socket code of its own: only what could give it some (a helper
+            # returning a socket, a socket or resource class) can change its analysis, and its
+            # summary (imports and classes) does not depend on the view.
+            v.functions = {k: f for k, f in v.functions.items() if f.source}
+            v.inherited = {}
+            v.classes = {}
+        else:
             # What a helper raises matters only where the deep analysis calls it; what it does
             # with sockets (returns one, closes or keeps its argument) may make code a candidate
             # or change the module's own summary, so it always goes.
             called = set(summary.calls)
             v.functions = {k: f for k, f in v.functions.items() if f.owns() or k.rsplit(".", 1)[-1] in called}
             v.inherited = {c: kept for c, ms in v.inherited.items() if (kept := {m: f for m, f in ms.items() if f.owns() or m in called})}
+            # A plain class of the project matters where it is constructed around a socket.
+            v.classes = {k: c for k, c in v.classes.items() if k.rsplit(".", 1)[-1] in called}
         return v
 
     def _view(self, summary: ModuleSummary) -> ModuleView:
