@@ -7,9 +7,11 @@ option is ever documented but silently ignored.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -132,12 +134,17 @@ class Settings:
 
 
 def _path_matches(norm_path: str, pattern: str) -> bool:
-    parts = norm_path.split("/")
-    return (
-        fnmatch.fnmatch(norm_path, pattern)
-        or fnmatch.fnmatch(norm_path, "*/" + pattern)
-        or any(fnmatch.fnmatch(p, pattern) for p in parts)
-    )
+    """``fnmatch`` of the whole path, of any trailing part of it, or of one of its folder or
+    file names; the pattern is compiled once (discovery matches every path of a tree)."""
+    whole, nested = _matchers(pattern)
+    path = os.path.normcase(norm_path)
+    return bool(whole(path) or nested(path) or any(whole(part) for part in path.split("/")))
+
+
+@functools.lru_cache(maxsize=512)
+def _matchers(pattern: str) -> tuple[Callable[[str], object], Callable[[str], object]]:
+    pat = os.path.normcase(pattern)
+    return re.compile(fnmatch.translate(pat)).match, re.compile(fnmatch.translate("*/" + pat)).match
 
 
 def _longest_match(code: str, selectors: tuple[str, ...]) -> int:
