@@ -19,7 +19,12 @@ import os
 import re
 import stat
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Optional, TypeVar
+
+T = TypeVar("T")
 
 
 def _temp_prefix(name: str) -> str:
@@ -154,3 +159,31 @@ def write_output(path: Path, text: str) -> None:
     if st is not None and not os.access(target, os.W_OK):
         raise PermissionError(13, "Permission denied", str(path))
     atomic_write_bytes(target, data)
+
+
+def find_upwards(
+    folder: str, memo: dict[str, T], lock: threading.Lock, found_in: Callable[[str], Optional[T]], missing: T
+) -> T:
+    """The first of ``folder`` and its parents for which ``found_in`` answers something, or
+    ``missing``. Memoised in ``memo`` (guarded by ``lock``) for every folder on the way, so a
+    walk that asks about every file of a tree climbs each folder once."""
+    chain: list[str] = []
+    found = missing
+    while True:
+        with lock:
+            if folder in memo:
+                found = memo[folder]
+                break
+        chain.append(folder)
+        hit = found_in(folder)
+        if hit is not None:
+            found = hit
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    with lock:
+        for f in chain:
+            memo[f] = found
+    return found

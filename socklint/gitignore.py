@@ -18,6 +18,8 @@ from typing import Optional
 
 import pathspec
 
+from socklint.fileio import find_upwards
+
 
 class GitIgnore:
     """Memoised per folder: a walk asks about every file, and folders rarely hold a .gitignore."""
@@ -30,27 +32,9 @@ class GitIgnore:
     def repo_root(self, folder: str) -> Optional[str]:
         """The work tree ``folder`` belongs to (``.git`` is a folder, or a file in a worktree or
         a submodule), or None outside git."""
-        chain: list[str] = []
-        found: Optional[str] = None
-        while True:
-            with self._lock:
-                known = folder in self._repo
-                if known:
-                    found = self._repo[folder]
-            if known:
-                break
-            chain.append(folder)
-            if os.path.lexists(os.path.join(folder, ".git")):
-                found = folder
-                break
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-        with self._lock:
-            for f in chain:
-                self._repo[f] = found
-        return found
+        return find_upwards(
+            folder, self._repo, self._lock, lambda f: f if os.path.lexists(os.path.join(f, ".git")) else None, None
+        )
 
     def _spec(self, path: str) -> Optional[pathspec.GitIgnoreSpec]:
         with self._lock:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from socklint.config import Settings, configures_socklint, read_config_file
+from socklint.fileio import find_upwards
 
 # PEP 263: the cookie is only honoured on the first two lines.
 _COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.ASCII)
@@ -79,29 +80,10 @@ class SettingsCache:
         """The pyproject.toml governing the files of ``folder``; raises ConfigError."""
         if self._fixed is not None:
             return self._fixed
-        folder = os.path.abspath(folder)
-        chain: list[str] = []
-        found: Path | None = None
-        while True:
-            with self._lock:
-                known = folder in self._by_dir
-                if known:
-                    found = self._by_dir[folder]
-            if known:
-                break
-            chain.append(folder)
-            candidate = Path(folder, "pyproject.toml")
-            if configures_socklint(candidate):
-                found = candidate
-                break
-            parent = os.path.dirname(folder)
-            if parent == folder:
-                break
-            folder = parent
-        with self._lock:
-            for f in chain:
-                self._by_dir[f] = found
-        return found
+        return find_upwards(
+            os.path.abspath(folder), self._by_dir, self._lock,
+            lambda f: candidate if configures_socklint(candidate := Path(f, "pyproject.toml")) else None, None,
+        )
 
     def for_path(self, path: str) -> Settings:
         """Settings for a file; raises ConfigError for a bad [tool.socklint]."""
