@@ -323,6 +323,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if not paths and not unreadable and not args.quiet:
             print(f"socklint: warning: no Python files found under {' '.join(args.paths)}", file=sys.stderr)
         checked = len(paths)
+        # Folders given on the command line were listed whole: their packages' modules are all
+        # among ``paths`` already (the project index need not list them again).
+        walked = [p for p in args.paths if p != "-" and os.path.isdir(p)]
         from socklint.api import finalize, tool_diagnostic
         from socklint.cache import Cache
         from socklint.reporting import Progress
@@ -343,7 +346,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
                     project = [
                         f
-                        for f in project_paths(group, lambda where: iter_python_files(where, configs.for_folder))
+                        for f in project_paths(
+                            group, lambda where: iter_python_files(where, configs.for_folder), walked=walked
+                        )
                         if configs.for_path(f) == group_settings
                     ]
                 diags += check_paths(

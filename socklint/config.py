@@ -130,21 +130,24 @@ class Settings:
 
     def is_excluded(self, path: str) -> bool:
         norm = self.anchored(path)
-        return any(_path_matches(norm, p) for p in DEFAULT_EXCLUDE + self.exclude)
+        return _path_matches(norm, DEFAULT_EXCLUDE + self.exclude)
 
 
-def _path_matches(norm_path: str, pattern: str) -> bool:
+def _path_matches(norm_path: str, patterns: str | tuple[str, ...]) -> bool:
     """``fnmatch`` of the whole path, of any trailing part of it, or of one of its folder or
-    file names; the pattern is compiled once (discovery matches every path of a tree)."""
-    whole, nested = _matchers(pattern)
+    file names, against any of ``patterns``; they are compiled once, into one expression
+    (discovery matches every path of a tree against every exclude pattern)."""
+    whole, nested = _matchers((patterns,) if isinstance(patterns, str) else patterns)
     path = os.path.normcase(norm_path)
     return bool(whole(path) or nested(path) or any(whole(part) for part in path.split("/")))
 
 
 @functools.lru_cache(maxsize=512)
-def _matchers(pattern: str) -> tuple[Callable[[str], object], Callable[[str], object]]:
-    pat = os.path.normcase(pattern)
-    return re.compile(fnmatch.translate(pat)).match, re.compile(fnmatch.translate("*/" + pat)).match
+def _matchers(patterns: tuple[str, ...]) -> tuple[Callable[[str], object], Callable[[str], object]]:
+    pats = [os.path.normcase(p) for p in patterns]
+    whole = "|".join(f"(?:{fnmatch.translate(p)})" for p in pats)
+    nested = "|".join(f"(?:{fnmatch.translate('*/' + p)})" for p in pats)
+    return re.compile(whole).match, re.compile(nested).match
 
 
 def _longest_match(code: str, selectors: tuple[str, ...]) -> int:
