@@ -31,3 +31,19 @@ def is_suppressed(line: str, code: str) -> bool:
     if codes is None:
         return False
     return not codes or any(code.startswith(c) for c in codes)
+
+
+def merge_codes(comment: str, codes: list[str]) -> str | None:
+    """``comment`` (one ``#`` comment) with ``codes`` added to its suppression, keeping every
+    code already there (another tool's too): ``# socklint: ignore[...]`` first, as the project's
+    own spelling, else ``# noqa: ...``. None when the comment suppresses nothing by code (no
+    such comment; a bare ``# noqa`` suppresses everything already)."""
+    m = _OWN.search(comment)
+    if m is not None and m.group("codes") is not None and m.group("codes").strip():
+        end = m.end("codes")
+        return comment[:end] + "".join(f", {c}" for c in codes) + comment[end:]
+    m = _NOQA.search(comment)
+    if m is not None and m.group("codes"):
+        end = m.end("codes")
+        return comment[:end] + "".join(f", {c}" for c in codes) + comment[end:]
+    return None
