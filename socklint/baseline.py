@@ -133,7 +133,7 @@ def load(path: str) -> Baseline:
         raise BaselineError(f"baseline {path}: not a socklint baseline (invalid JSON: {exc})") from None
     if not isinstance(data, dict) or "findings" not in data or "version" not in data:
         raise BaselineError(f"baseline {path}: not a socklint baseline (expected an object with \"version\" and \"findings\")")
-    if data["version"] != VERSION:
+    if type(data["version"]) is not int or data["version"] != VERSION:  # not True, not 1.0
         raise BaselineError(
             f"baseline {path}: version {data['version']!r} is not one this socklint reads ({VERSION}); "
             "write it again with --write-baseline"
