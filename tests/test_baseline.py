@@ -370,3 +370,21 @@ def test_merge_codes() -> None:
     assert merge_codes("# socklint: ignore[SKL201]  # noqa: E501", ["SKL101"]) == "# socklint: ignore[SKL201, SKL101]  # noqa: E501"
     assert merge_codes("# noqa", ["SKL101"]) is None  # already suppresses everything
     assert merge_codes("# a plain comment", ["SKL101"]) is None
+
+
+def test_adopting_page_examples_work(tmp_path: Path) -> None:
+    # docs/adopting.md as written: its [tool.socklint] with `baseline`, and its sample file.
+    page = (Path(__file__).resolve().parent.parent / "docs" / "adopting.md").read_text(encoding="utf-8")
+    toml = next(b.split("```", 1)[0] for b in page.split("```toml\n")[1:] if "baseline =" in b)
+    sample = page.split("```json\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / ".socklint-baseline.json").write_text(sample, encoding="utf-8")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "client.py").write_text(SERVICE, encoding="utf-8")
+    proc = _cli("--format", "concise", ".", cwd=tmp_path)
+    # The sample's fingerprint was taken from another file: the three findings are new, and its
+    # one entry, for a file this run checked, is gone.
+    assert proc.returncode == 1 and len(_concise(proc)) == 3, proc.stdout + proc.stderr
+    assert "0 findings baselined, 1 baseline entry gone (fixed)" in proc.stdout
+    assert _cli("--write-baseline", ".socklint-baseline.json", ".", cwd=tmp_path).returncode == 0
+    assert _cli(".", cwd=tmp_path).returncode == 0
