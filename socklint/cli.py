@@ -285,6 +285,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"socklint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if not args.show_settings and (unusable := _adoption_unusable(args, settings)) is not None:
+        return unusable
     if args.show_settings:
         shown = {
             "config-file": str(config_file) if config_file else None,
@@ -413,6 +415,31 @@ def _add_adoption_arguments(c: argparse.ArgumentParser) -> None:
     )
 
 
+def _adoption_unusable(args: argparse.Namespace, settings: Settings) -> int | None:
+    """Exit status 2, before any file is checked, for adoption flags that cannot work together
+    and for a baseline file (the command line's, or the first path's configured one) that
+    cannot be read. Baselines configured further down are read after the run."""
+    from socklint import baseline as bl
+
+    problem = None
+    if args.write_baseline and args.baseline:
+        problem = "--write-baseline writes a new baseline; it does not combine with --baseline"
+    elif args.add_noqa and args.write_baseline:
+        problem = "--add-noqa and --write-baseline are two ways to accept the findings; choose one"
+    elif args.add_noqa and args.paths == ["-"]:
+        problem = "--add-noqa rewrites files; it cannot take standard input"
+    file: str | None = args.baseline or settings.baseline
+    if problem is None and not args.write_baseline and file:
+        try:
+            bl.load(file)
+        except bl.BaselineError as exc:
+            problem = str(exc)
+    if problem is None:
+        return None
+    print(f"socklint: error: {problem}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _adopt(
     args: argparse.Namespace,
     diags: list[Diagnostic],
@@ -423,19 +450,20 @@ def _adopt(
 ) -> int | tuple[list[Diagnostic], dict[str, str] | None, str | None]:
     """Baseline and --add-noqa over a run's sorted findings: the findings left to report, the
     files' texts when they had to be read (None otherwise), and the baseline's line for the
-    report. An exit status instead when the flags or the baseline file are unusable."""
+    report. An exit status instead when a baseline cannot be read or written."""
     from socklint import baseline as bl
 
-    if args.write_baseline and args.baseline:
-        print("socklint: error: --write-baseline writes a new baseline; it does not combine with --baseline", file=sys.stderr)
-        return EXIT_USAGE
-    if args.add_noqa and args.write_baseline:
-        print("socklint: error: --add-noqa and --write-baseline are two ways to accept the findings; choose one", file=sys.stderr)
-        return EXIT_USAGE
-    if args.add_noqa and stdin is not None:
-        print("socklint: error: --add-noqa rewrites files; it cannot take standard input", file=sys.stderr)
-        return EXIT_USAGE
-    settings_of: Callable[[str], Settings] = (lambda _p: settings) if stdin is not None else configs.for_path
+    by_folder: dict[str, Settings] = {}
+
+    def settings_of(path: str) -> Settings:
+        # One lookup per folder: a run without any baseline asks for every checked file.
+        if stdin is not None:
+            return settings
+        folder = os.path.dirname(path)
+        if folder not in by_folder:
+            by_folder[folder] = configs.for_path(path)
+        return by_folder[folder]
+
     checked = [stdin[0]] if stdin is not None else paths
     loaded: dict[str, bl.Baseline] = {}
 
@@ -471,7 +499,7 @@ def _adopt(
                     f"{outcome.gone} baseline entr{'y' if outcome.gone == 1 else 'ies'} gone (fixed)"
                 )
                 if outcome.gone:
-                    note += f"; socklint check --write-baseline {outcome.files[0]} drops them" if len(outcome.files) == 1 else "; --write-baseline drops them"
+                    note += "; write the baseline again (--write-baseline) to drop them"
         except bl.BaselineError as exc:
             print(f"socklint: error: {exc}", file=sys.stderr)
             return EXIT_USAGE

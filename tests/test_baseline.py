@@ -129,7 +129,7 @@ def test_a_new_finding_fails_and_a_fixed_one_is_gone(project: Path) -> None:
     assert _concise(proc) == ["./service.py:18 SKL103"], proc.stdout
     assert proc.stdout.endswith(
         "Found 1 finding in 1 file (1 checked)\n"
-        "2 findings baselined, 1 baseline entry gone (fixed); socklint check --write-baseline b.json drops them\n"
+        "2 findings baselined, 1 baseline entry gone (fixed); write the baseline again (--write-baseline) to drop them\n"
     ), proc.stdout
     # Rewriting the baseline accepts the new finding and forgets the fixed one.
     assert _cli("--write-baseline", "b.json", ".", cwd=project).returncode == 0
