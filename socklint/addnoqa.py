@@ -2,8 +2,9 @@
 
 socklint reads a suppression on the line a finding is reported at (its first line, for a
 finding on a statement that spans several; ``api.finalize``), so that is where the comment
-goes. An existing ``# socklint: ignore[...]`` or ``# noqa: ...`` on that line gets the codes
-added, keeping the codes already there (another tool's too); otherwise ``  # noqa: SKL101`` is
+goes, written as the language server's quick fix writes it (``suppress.noqa_edit``): an
+existing ``# socklint: ignore[...]`` or ``# noqa: ...`` on that line gets the codes added,
+keeping the codes already there (another tool's too); otherwise ``  # noqa: SKL101`` is
 appended to the line. A line that cannot end in a comment (it ends inside a string literal that
 goes on to the next line, or with a backslash continuation) is left alone and its finding stays
 reported.
@@ -29,7 +30,7 @@ from pathlib import Path
 from socklint.codes import TOOL_CODES
 from socklint.diagnostics import Diagnostic
 from socklint.source import split_lines
-from socklint.suppress import is_suppressed, merge_codes
+from socklint.suppress import commentable_lines, is_suppressed, noqa_edit
 
 
 @dataclass
@@ -77,33 +78,33 @@ def _rewrite(path: str, found: list[Diagnostic]) -> tuple[set[Diagnostic], str |
         return set(), f"its bytes do not survive decoding as {encoding}"
     lines = split_lines(text)
     try:
-        comments, blocked = _comment_map(lines)
         before = ast.dump(ast.parse(text))
-    except (SyntaxError, tokenize.TokenError, ValueError, RecursionError, MemoryError) as exc:
-        return set(), f"cannot tokenize it ({type(exc).__name__})"
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        return set(), f"cannot parse it ({type(exc).__name__})"
+    ok_lines = commentable_lines(text)
+    if ok_lines is None:
+        return set(), "cannot tokenize it"
     by_line: dict[int, list[Diagnostic]] = defaultdict(list)
     for d in found:
         by_line[d.line].append(d)
     done: set[Diagnostic] = set()
     skipped: list[int] = []
     for n, here in sorted(by_line.items()):
-        if not 0 < n <= len(lines) or n in blocked:
+        if not 0 < n <= len(lines) or n not in ok_lines:
             skipped.append(n)
             continue
         codes = sorted({d.code for d in here})
-        line = lines[n - 1]
-        body = line.rstrip("\r\n")
-        ending = line[len(body) :]
-        comment = comments.get(n)
-        merged = merge_codes(body[comment:], codes) if comment is not None else None
-        if merged is not None and comment is not None:
-            new = body[:comment] + merged
-        else:
-            new = body.rstrip(" \t") + "  # noqa: " + ", ".join(codes)
-        if not all(is_suppressed(new, c) for c in codes):
+        body = lines[n - 1].rstrip("\r\n")
+        ending = lines[n - 1][len(body) :]
+        for code in codes:
+            edit = noqa_edit(body, code)
+            if edit is not None:
+                start, end, insert = edit
+                body = body[:start] + insert + body[end:]
+        if not all(is_suppressed(body, c) for c in codes):
             skipped.append(n)
             continue
-        lines[n - 1] = new + ending
+        lines[n - 1] = body + ending
         done.update(here)
     reason = f"line {', '.join(map(str, skipped))} cannot end in a comment" if skipped else None
     if not done:
@@ -123,26 +124,3 @@ def _rewrite(path: str, found: list[Diagnostic]) -> tuple[set[Diagnostic], str |
         return set(), f"cannot write it: {exc.strerror or exc}"
     return done, reason
 
-
-def _comment_map(lines: list[str]) -> tuple[dict[int, int], set[int]]:
-    """Where each line's comment starts (line -> column), and the lines that cannot take one
-    at their end: inside a string or an f-string that goes on to the next line, or ending in a
-    backslash continuation."""
-    comments: dict[int, int] = {}
-    blocked: set[int] = set()
-    open_strings: list[int] = []  # start lines of the f-/t-strings we are inside
-    feed = iter(lines)
-    for tok in tokenize.generate_tokens(lambda: next(feed, "")):
-        name = tokenize.tok_name.get(tok.type, "")
-        if tok.type == tokenize.COMMENT:
-            comments[tok.start[0]] = tok.start[1]
-        elif name in ("FSTRING_START", "TSTRING_START"):
-            open_strings.append(tok.start[0])
-        elif name in ("FSTRING_END", "TSTRING_END") and open_strings:
-            blocked.update(range(open_strings.pop(), tok.end[0]))
-        elif tok.type not in (tokenize.NEWLINE, tokenize.NL) and tok.end[0] > tok.start[0]:
-            blocked.update(range(tok.start[0], tok.end[0]))  # a multi-line string
-    for n, line in enumerate(lines, 1):
-        if n not in comments and line.rstrip("\r\n").endswith("\\"):
-            blocked.add(n)
-    return comments, blocked

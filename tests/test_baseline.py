@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from socklint.reporting import FINGERPRINT_KEY
-from socklint.suppress import merge_codes
+from socklint.suppress import noqa_edit
 
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -364,12 +364,19 @@ def test_add_noqa_keeps_a_symlink_and_the_files_mode(project: Path) -> None:
     assert target.read_text(encoding="utf-8").count("# noqa: SKL") == 3
 
 
-def test_merge_codes() -> None:
-    assert merge_codes("# noqa:E501", ["SKL101"]) == "# noqa:E501, SKL101"
-    assert merge_codes("# NOQA: E501,W291  # why", ["SKL101", "SKL103"]) == "# NOQA: E501,W291, SKL101, SKL103  # why"
-    assert merge_codes("# socklint: ignore[SKL201]  # noqa: E501", ["SKL101"]) == "# socklint: ignore[SKL201, SKL101]  # noqa: E501"
-    assert merge_codes("# noqa", ["SKL101"]) is None  # already suppresses everything
-    assert merge_codes("# a plain comment", ["SKL101"]) is None
+def _edited(line: str, code: str) -> str | None:
+    edit = noqa_edit(line, code)
+    return None if edit is None else line[: edit[0]] + edit[2] + line[edit[1] :]
+
+
+def test_noqa_edit_extends_the_projects_own_spelling_first() -> None:
+    # The language server's quick fix and --add-noqa write the same edit (test_lsp.py has the
+    # other cases): socklint's own `ignore[...]` list is extended before a noqa list.
+    assert _edited("x = f()  # socklint: ignore[SKL201] why", "SKL103") == "x = f()  # socklint: ignore[SKL201, SKL103] why"
+    assert _edited("x = f()  # socklint: ignore[SKL201]  # noqa: E501", "SKL101") == "x = f()  # socklint: ignore[SKL201, SKL101]  # noqa: E501"
+    assert _edited("x = f()  # socklint: ignore[socket-never-closed]", "SKL103") is None
+    assert _edited("x = f()  # socklint: ignore", "SKL103") is None
+    assert _edited("x = f()  # NOQA:E501,W291  # why", "SKL101") == "x = f()  # NOQA:E501,W291, SKL101  # why"
 
 
 def test_adopting_page_examples_work(tmp_path: Path) -> None:
