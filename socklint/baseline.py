@@ -89,7 +89,9 @@ def dumps(found: Iterable[Entry]) -> str:
         {"path": e.path, "code": e.code, "function": e.function, "message": e.message, "fingerprint": e.fingerprint}
         for e in sorted(found)
     ]
-    return json.dumps({"version": VERSION, "findings": rows}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # ASCII with \u escapes: a file name that is not valid UTF-8 (a lone surrogate, as os.fsdecode
+    # gives it) survives the round trip, and the file is valid UTF-8 whatever it holds.
+    return json.dumps({"version": VERSION, "findings": rows}, indent=2, sort_keys=True) + "\n"
 
 
 def write(path: Path, found: Iterable[Entry]) -> None:
@@ -128,7 +130,7 @@ def load(path: str) -> Baseline:
     except OSError as exc:
         raise BaselineError(f"baseline {path}: cannot read: {exc.strerror or exc}") from None
     try:
-        data: Any = json.loads(raw.decode("utf-8"))
+        data: Any = json.loads(raw.decode("utf-8-sig"))  # an editor may have added a BOM
     except (UnicodeDecodeError, ValueError) as exc:
         raise BaselineError(f"baseline {path}: not a socklint baseline (invalid JSON: {exc})") from None
     if not isinstance(data, dict) or "findings" not in data or "version" not in data:

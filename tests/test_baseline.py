@@ -395,3 +395,20 @@ def test_adopting_page_examples_work(tmp_path: Path) -> None:
     assert "0 findings baselined, 1 baseline entry gone (fixed)" in proc.stdout
     assert _cli("--write-baseline", ".socklint-baseline.json", ".", cwd=tmp_path).returncode == 0
     assert _cli(".", cwd=tmp_path).returncode == 0
+
+
+def test_odd_file_names_and_a_bom_round_trip(tmp_path: Path) -> None:
+    # A file name that is not UTF-8 reaches socklint as lone surrogates; the baseline stays
+    # valid UTF-8 (ASCII with escapes) and still matches it. An editor's BOM is accepted.
+    if sys.platform == "darwin" or os.name == "nt":
+        pytest.skip("needs a file system that takes any bytes in a name")
+    os.makedirs(tmp_path / "café", exist_ok=True)
+    (tmp_path / "café" / "svc.py").write_text(SERVICE, encoding="utf-8")
+    (Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.py"))).write_text(SERVICE, encoding="utf-8")
+    assert _cli("--write-baseline", "b.json", ".", cwd=tmp_path).returncode == 0
+    raw = (tmp_path / "b.json").read_bytes()
+    text = raw.decode("ascii")  # raises if it is not
+    assert "caf\\udce9.py" in text and "caf\\u00e9/svc.py" in text
+    (tmp_path / "b.json").write_bytes(b"\xef\xbb\xbf" + raw)
+    proc = _cli("--baseline", "b.json", ".", cwd=tmp_path)
+    assert proc.returncode == 0 and "6 findings baselined, 0 baseline entries gone" in proc.stdout, proc.stdout + proc.stderr
