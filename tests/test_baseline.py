@@ -311,6 +311,15 @@ def multi_line(host, port):
         (host, port),
     )
     return sock.recv(1)
+
+
+def inner_line(host):
+    sock = socket.create_connection((host, 80))
+    size = len(
+        sock.recv(1),
+    )
+    sock.close()
+    return size
 """
 
 
@@ -335,6 +344,7 @@ def test_add_noqa_merges_comments_and_keeps_everything_else(tmp_path: Path) -> N
     assert lines[9] == "    sock = socket.socket()  # socklint: ignore[SKL201, SKL103] the option is set elsewhere"
     assert lines[14] == "    sock = socket.socket()  # type: ignore[call-arg]  # noqa: SKL103"
     assert lines[32] == "    sock = socket.create_connection(  # noqa: SKL103"  # the reported line
+    assert lines[41] == "        sock.recv(1),  # noqa: SKL102"  # not the statement's first line
     assert ast.dump(ast.parse(text)) == ast.dump(ast.parse(NOQA_CASES))
     # Only the two lines that could not take a comment are still reported; a second run adds nothing.
     after = _cli("--format", "concise", ".", cwd=tmp_path)
