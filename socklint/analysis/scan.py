@@ -268,6 +268,7 @@ class _Fn:
     self_used: set[str] = field(default_factory=set)
     self_set: set[str] = field(default_factory=set)
     socket_only: set[str] = field(default_factory=set)  # ... with a method only sockets have
+    self_closed: set[str] = field(default_factory=set)  # ... and closes (`self.sock.close()`)
 
 
 def _params(fn: FuncNode) -> dict[str, int]:
@@ -402,8 +403,10 @@ class _Walk:
         if f.cls is not None and isinstance(node.func, ast.Attribute) and (attr := _self_attribute(node.func.value)):
             if last in model.IN_USE_METHODS:
                 f.self_used.add(attr)
-            if last in _SOCKET_ONLY_METHODS:
+            if last in _SOCKET_ONLY_METHODS and last != "connect":
                 f.socket_only.add(attr)
+            if last in model.CLOSE_METHODS:
+                f.self_closed.add(attr)
         for arg in node.args:
             if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
                 f.kept.add(arg.value.id)
@@ -577,13 +580,21 @@ def _self_attribute(node: Optional[ast.expr]) -> Optional[str]:
 def _attribute_rebind_triggers(fns: list[_Fn]) -> None:
     """A method that uses ``self.X`` as a socket (``sendall``, ``recv``...) and assigns
     ``self.X`` may rebind or clear it while that socket is open (SKL104 on attributes), when
-    its class uses ``X`` with methods only a socket has somewhere."""
+    its class owns a socket in ``X``: it uses ``X`` somewhere with a method only a socket has
+    (not ``connect()``, which wrappers have too) and closes it somewhere. A class that never
+    closes ``X`` holds a socket someone else owns (gevent's request ``Input``)."""
     socket_attrs: dict[str, set[str]] = {}
+    closed: dict[str, set[str]] = {}
     for f in fns:
         if f.cls is not None:
             socket_attrs.setdefault(f.cls, set()).update(f.socket_only)
+            closed.setdefault(f.cls, set()).update(f.self_closed)
     for f in fns:
-        if not f.trigger and f.cls is not None and f.self_used & f.self_set & socket_attrs.get(f.cls, set()):
+        if (
+            not f.trigger
+            and f.cls is not None
+            and f.self_used & f.self_set & socket_attrs.get(f.cls, set()) & closed.get(f.cls, set())
+        ):
             f.trigger = True
 
 
