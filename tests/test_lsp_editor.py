@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from test_lsp import TIMEOUT, _change, _next_publish, _open, _write
 
 from socklint.api import check_source
 from socklint.codes import CODES
+from socklint.config import tomllib
 from socklint.diagnostics import Diagnostic
 from socklint.docs import rule_why
 from socklint.integrations.lsp import _move_line_references, keep_untouched
@@ -361,3 +364,92 @@ async def _recorded_none(client: LanguageClient) -> bool:
     await asyncio.sleep(2 * DEBOUNCE_MS / 1000)
     return client.published == []  # type: ignore[attr-defined]
 
+
+# --- 5. the editor set-ups in docs/editors.md, as written ------------------------------------------
+
+EDITORS_MD = Path(__file__).resolve().parent.parent / "docs" / "editors.md"
+PLACEHOLDER = "/path/to/socklint/.venv/bin/socklint"
+# Code that the documented settings change: SKL106 is off by default and they turn it on.
+SKL106_SOURCE = """\
+import socket
+
+
+def send_report(host, report):
+    sock = socket.create_connection((host, 80))
+    payload = report.encode()
+    sock.sendall(payload)
+    sock.close()
+"""
+
+
+def _blocks(lang: str) -> list[str]:
+    text = EDITORS_MD.read_text(encoding="utf-8")
+    return re.findall(rf"^```{lang}\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def _lua_strings(table: str) -> list[str]:
+    return re.findall(r'"([^"]*)"', table)
+
+
+def _documented_setups() -> dict[str, tuple[list[str], Any, str]]:
+    """editor -> (command, the answer its settings give for section "socklint", capabilities)."""
+    out: dict[str, tuple[list[str], Any, str]] = {}
+    (package,) = [json.loads(b) for b in _blocks("json") if '"contributes"' in b]
+    (settings,) = [json.loads(b) for b in _blocks("json") if '"contributes"' not in b]
+    (js,) = _blocks("js")
+    m = re.search(r'\{ command: "([^"]+)", args: \[([^\]]*)\] \}', js)
+    assert m, "the extension's server command"
+    # VS Code answers with every declared setting: the user's value, else its default.
+    props = package["contributes"]["configuration"]["properties"]
+    answer = {k.split(".", 1)[1]: settings.get(k, v["default"]) for k, v in props.items()}
+    out["vscode"] = ([m.group(1), *_lua_strings(m.group(2))], answer, "visual-studio-code")
+    luas = _blocks("lua")
+    assert len(luas) == 2
+    for name, lua in zip(("nvim-lspconfig", "neovim-0.11"), luas):
+        cmd = re.search(r"cmd = \{([^}]*)\}", lua)
+        extend = re.search(r"settings = \{ socklint = \{ extendSelect = \{([^}]*)\} \} \}", lua)
+        assert cmd and extend, name
+        out[name] = (_lua_strings(cmd.group(1)), {"extendSelect": _lua_strings(extend.group(1))}, "neovim@v0.11.0")
+    (helix,) = [tomllib.loads(b) for b in _blocks("toml") if "language-server" in b]
+    server = helix["language-server"]["socklint"]
+    # Helix looks the section up inside `config`; it has no capabilities file in pytest-lsp, so
+    # the client plays it with VS Code's (a push client, as Helix is).
+    out["helix"] = ([server["command"], *server["args"]], server["config"]["socklint"], "visual-studio-code")
+    return out
+
+
+def test_the_documented_setups_agree() -> None:
+    setups = _documented_setups()
+    assert set(setups) == {"vscode", "nvim-lspconfig", "neovim-0.11", "helix"}
+    for editor, (command, answer, _) in setups.items():
+        assert command == [PLACEHOLDER, "lsp"], editor
+        assert answer.get("extendSelect") == ["SKL106"], editor
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("editor", ["vscode", "nvim-lspconfig", "neovim-0.11", "helix"])
+async def test_each_documented_setup_runs_the_server_with_its_settings(
+    editor: str, tmp_path: Path
+) -> None:
+    command, answer, caps_name = _documented_setups()[editor]
+    program = Path(sys.executable).parent / Path(command[0]).name
+    if not program.is_file():
+        pytest.skip(f"no {program}: socklint is not installed as a program in this environment")
+    config = ClientServerConfig(server_command=[str(program), *command[1:]])
+    lsp = await config.start()
+    try:
+        lsp.set_configuration(answer, section="socklint")  # type: ignore[attr-defined]
+        await _start(lsp, tmp_path, client_capabilities(caps_name))  # type: ignore[arg-type]
+        path, uri = _write(tmp_path, "report.py", SKL106_SOURCE)
+        _open(lsp, uri, SKL106_SOURCE)  # type: ignore[arg-type]
+        if caps_name.startswith("neovim"):
+            report = await _pull(lsp, uri)  # type: ignore[arg-type]
+            assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+            items = report.items
+        else:
+            items = (await _next_publish(lsp, uri)).diagnostics  # type: ignore[arg-type]
+        assert sorted(str(d.code) for d in items) == ["SKL102", "SKL106"]
+        assert "SKL106" not in {c for _, c, _ in _library(path, SKL106_SOURCE)}
+        await lsp.shutdown_session()  # type: ignore[attr-defined]
+    finally:
+        await lsp.stop()
