@@ -108,6 +108,9 @@ async def test_a_client_that_pulls_gets_diagnostics_on_request_and_none_pushed(
     assert isinstance(first, types.RelatedFullDocumentDiagnosticReport)
     assert _lsp(first.items) == _library(path, LEAK)
     assert first.result_id
+    # The witness path, as related information (Neovim says it takes it in publishDiagnostics).
+    traces = {d.code: [s.line - 1 for s in d.trace] for d in check_source(str(path), LEAK.encode())}
+    assert {str(d.code): [r.location.range.start.line for r in d.related_information or []] for d in first.items} == traces
 
     # Asked again with nothing changed: "unchanged", by the id it was given.
     again = await _pull(client, uri, first.result_id)

@@ -217,8 +217,11 @@ class SocklintServer(LanguageServer):
         codec = self.workspace.position_codec
         caps = self.client_capabilities.text_document
         pub = caps.publish_diagnostics if caps is not None else None
-        related = bool(pub and pub.related_information)
-        links = bool(pub and pub.code_description_support)
+        # A pulling client may say it only under textDocument/diagnostic (LSP 3.18), or, as
+        # 3.17 clients do, only under publishDiagnostics.
+        pulled = caps.diagnostic if caps is not None and self.pull else None
+        related = bool((pub and pub.related_information) or (pulled and pulled.related_information))
+        links = bool((pub and pub.code_description_support) or (pulled and pulled.code_description_support))
         out = [to_lsp(d, uri, lines, codec, related=related, links=links) for d in diags]
         if self._store(uri, version, out):
             return  # a pulling client gets them from textDocument/diagnostic
