@@ -206,6 +206,51 @@ async def test_editor_settings_apply_over_pyproject(client: LanguageClient, tmp_
 
 
 @pytest.mark.asyncio
+async def test_each_workspace_folder_has_its_own_editor_settings(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
+    a_path, a_uri = _write(tmp_path / "a", "m.py", LEAK)
+    _, b_uri = _write(tmp_path / "b", "m.py", LEAK)
+    _, c_uri = _write(tmp_path / "c", "m.py", LEAK)
+    client.set_configuration({"ignore": ["SKL102"]}, section="socklint")  # the user's
+    client.set_configuration({"ignore": ["SKL101"]}, section="socklint", scope_uri=(tmp_path / "a").as_uri())
+    client.set_configuration({"ignore": []}, section="socklint", scope_uri=(tmp_path / "b").as_uri())
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=(tmp_path / "a").as_uri(),
+            workspace_folders=[
+                types.WorkspaceFolder(uri=(tmp_path / "a").as_uri(), name="a"),
+                types.WorkspaceFolder(uri=(tmp_path / "b").as_uri(), name="b"),
+            ],
+        )
+    )
+    assert {c for _, c, _ in _library(a_path, LEAK)} == {"SKL101", "SKL102"}
+    for uri, want in ((a_uri, {"SKL102"}), (b_uri, {"SKL101", "SKL102"}), (c_uri, {"SKL101"})):
+        _open(client, uri, LEAK)
+        assert {str(d.code) for d in (await _next_publish(client, uri)).diagnostics} == want, uri
+
+    # A folder added later: its settings are asked for, and the open files checked again.
+    client.set_configuration({"ignore": ["SKL1"]}, section="socklint", scope_uri=(tmp_path / "c").as_uri())
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=(tmp_path / "c").as_uri(), name="c")], removed=[]
+            )
+        )
+    )
+    for _ in range(TIMEOUT * 10):
+        latest = [p for p in client.published if p.uri == c_uri]  # type: ignore[attr-defined]
+        if not latest[-1].diagnostics:
+            break
+        await asyncio.sleep(0.1)
+    assert not latest[-1].diagnostics
+
+
+@pytest.mark.asyncio
 async def test_pyproject_watcher_relints_open_documents(client: LanguageClient, tmp_path: Path) -> None:
     await _start(client, tmp_path, client_capabilities("visual-studio-code"))
     for _ in range(TIMEOUT * 10):

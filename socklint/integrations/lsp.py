@@ -774,6 +774,13 @@ def make_server() -> SocklintServer:
                 ls._show_config_error(str(exc))
         ls.relint_all()
 
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def folders_changed(
+        ls: SocklintServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        await ls.load_editor_settings()  # each folder may have settings of its own
+        ls.relint_all()
+
     @server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(
