@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import tokenize
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -153,7 +154,10 @@ class SocklintServer(LanguageServer):
         diags = await loop.run_in_executor(
             self.executor, self._check, path, report_path, data, settings, overrides
         )
-        broken = any(d.code == SYNTAX_ERROR for d in diags)
+        # The text does not parse (not just one function libcst rejects, also an SKL001).
+        broken = any(d.code == SYNTAX_ERROR for d in diags) and not await loop.run_in_executor(
+            self.executor, _parses, text
+        )
         good = self.last_good.get(uri)
         if broken and good is not None:
             diags = await loop.run_in_executor(
@@ -498,6 +502,20 @@ def _is_within(path: str, folder: str) -> bool:
 SYNTAX_ERROR = "SKL001"
 
 
+def _parse(text: str) -> ast.Module | None:
+    # As the engine parses (its SyntaxWarnings are not the editor's business).
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _parses(text: str) -> bool:
+    return _parse(text) is not None
+
+
 def keep_untouched(
     old_text: str, old: Sequence[Diagnostic], new_text: str, new: Sequence[Diagnostic]
 ) -> list[Diagnostic]:
@@ -511,9 +529,8 @@ def keep_untouched(
     in length. Two edits far apart make one large region, which only keeps fewer findings. A
     finding whose witness or message names a line inside the region is dropped: it may no
     longer hold."""
-    try:
-        tree = ast.parse(old_text)
-    except (SyntaxError, ValueError):
+    tree = _parse(old_text)
+    if tree is None:
         return list(new)
     old_lines = [line.rstrip("\r\n") for line in split_lines(old_text)]
     new_lines = [line.rstrip("\r\n") for line in split_lines(new_text)]
