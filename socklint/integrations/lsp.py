@@ -335,6 +335,8 @@ class SocklintServer(LanguageServer):
                 return
             editor: list[tuple[str | None, EditorSettings]] = []
             for uri, value in zip([None, *folders], values):
+                if uri is not None and value is None:
+                    continue  # no answer for that folder (Helix's): the global one applies
                 try:
                     editor.append((to_fs_path(uri) if uri else None, editor_settings(value)))
                 except ConfigError as exc:
