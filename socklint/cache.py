@@ -40,6 +40,7 @@ import re
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,9 @@ class Cache:
         self.hits = 0
         self.misses = 0
         self.stores = 0
+        # whole runs (``get_run``/``put_run``), counted apart from the per-file entries
+        self.run_hits = 0
+        self.run_stores = 0
         self._stored_bytes = 0
         self._known_dirs: set[Path] = set()
         self._prepared = False
@@ -190,7 +194,7 @@ class Cache:
     def prune(self) -> int:
         """Keep the folder under ``max_bytes``: delete least recently used entries. Returns the
         number deleted. Never raises: a concurrent run deleting the same entries is fine."""
-        if self.max_bytes is None or self.stores == 0:
+        if self.max_bytes is None or self.stores + self.run_stores == 0:
             return 0  # nothing grew
         estimate = self._read_usage()
         if estimate is not None and estimate + self._stored_bytes <= self.max_bytes:
@@ -235,13 +239,53 @@ class Cache:
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.directory / _USAGE, data, durable=False)
 
+    def get_run(
+        self, key: str, still_valid: Callable[[list[tuple[str, str]]], bool]
+    ) -> dict[str, list[Diagnostic]] | None:
+        """A whole run's diagnostics by file, if ``still_valid`` accepts the modules it read
+        besides the files it checked, each with the digest of its bytes (see ``put_run``)."""
+        entry = self.entry_path(key)
+        try:
+            obj = json.loads(entry.read_bytes())
+            if not isinstance(obj, dict) or obj.get("format") != CACHE_FORMAT or obj.get("key") != key:
+                raise ValueError("not an entry of this format")
+            diags = {str(p): [diagnostic_from_json(d) for d in ds] for p, ds in obj["results"]}
+            read = [(str(p), str(h)) for p, h in obj["read"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if not still_valid(read):
+            return None
+        self.run_hits += 1
+        self._touch(entry)
+        return diags
+
+    def put_run(self, key: str, results: dict[str, list[Diagnostic]], read: list[tuple[str, str]]) -> None:
+        """Keep a whole run's result: its key covers the files checked and which other modules
+        the project has; what those it read hold is checked again from ``read``."""
+        if self._write(
+            key,
+            {
+                "format": CACHE_FORMAT,
+                "key": key,
+                "results": [[p, [d.to_json() for d in ds]] for p, ds in sorted(results.items())],
+                "read": sorted(read),
+            },
+        ):
+            self.run_stores += 1
+
     def put(self, key: str, diags: list[Diagnostic], summary: ModuleSummary | None = None) -> None:
-        payload = {
-            "format": CACHE_FORMAT,
-            "key": key,
-            "diagnostics": [d.to_json() for d in diags],
-            "summary": summary.to_json() if summary is not None else None,
-        }
+        if self._write(
+            key,
+            {
+                "format": CACHE_FORMAT,
+                "key": key,
+                "diagnostics": [d.to_json() for d in diags],
+                "summary": summary.to_json() if summary is not None else None,
+            },
+        ):
+            self.stores += 1
+
+    def _write(self, key: str, payload: dict[str, Any]) -> bool:
         data = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8")
         entry = self.entry_path(key)
         if entry.parent not in self._known_dirs:
@@ -256,9 +300,9 @@ class Cache:
             # entries are misses.
             atomic_write_bytes(entry, data, durable=False)
         except OSError:
-            return  # read-only checkout, full disk: run uncached rather than fail
-        self.stores += 1
+            return False  # read-only checkout, full disk: run uncached rather than fail
         self._stored_bytes += -(-len(data) // _BLOCK) * _BLOCK
+        return True
 
     def _prepare(self) -> None:
         if self._prepared:

@@ -19,7 +19,7 @@ from pathlib import Path
 from socklint import __version__
 from socklint.api import check_source, iter_python_files
 from socklint.cache import DEFAULT_CACHE_DIR, DEFAULT_MAX_BYTES
-from socklint.codes import CODES
+from socklint.codes import CODES, TOOL_CODES
 from socklint.config import ConfigError, Settings, load_settings, settings_as_dict
 from socklint.diagnostics import Diagnostic
 from socklint.integrations.common import SettingsCache
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--show-settings", action="store_true", help="print the effective settings and exit")
     c.add_argument("--no-source", action="store_true", help="text format: do not print the offending source line")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    _add_adoption_arguments(c)
     c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default and upper bound: the number of CPUs this process may use)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     c.add_argument(
@@ -284,6 +285,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"socklint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if not args.show_settings and (unusable := _adoption_unusable(args, settings)) is not None:
+        return unusable
     if args.show_settings:
         shown = {
             "config-file": str(config_file) if config_file else None,
@@ -323,6 +326,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if not paths and not unreadable and not args.quiet:
             print(f"socklint: warning: no Python files found under {' '.join(args.paths)}", file=sys.stderr)
         checked = len(paths)
+        # Folders given on the command line were listed whole: their packages' modules are all
+        # among ``paths`` already (the project index need not list them again).
+        walked = [p for p in args.paths if p != "-" and os.path.isdir(p)]
         from socklint.api import finalize, tool_diagnostic
         from socklint.cache import Cache
         from socklint.reporting import Progress
@@ -343,7 +349,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
                     project = [
                         f
-                        for f in project_paths(group, lambda where: iter_python_files(where, configs.for_folder))
+                        for f in project_paths(
+                            group, lambda where: iter_python_files(where, configs.for_folder), walked=walked
+                        )
                         if configs.for_path(f) == group_settings
                     ]
                 diags += check_paths(
@@ -362,8 +370,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
             message = f"cannot read the folder: {reason}; the files in it were not checked"
             diags += finalize(folder, [tool_diagnostic(folder, "SKL002", message)], None, configs.for_path(folder), apply_noqa=False)
     diags.sort(key=Diagnostic.sort_key)
-    sources = _read_sources(paths, diags, stdin) if args.format in ("text", "sarif") else {}
+    adopted = _adopt(args, diags, paths, stdin, configs, settings)
+    if isinstance(adopted, int):
+        return adopted
+    diags, sources, baseline_note = adopted
+    if sources is None:
+        sources = _read_sources(paths, diags, stdin) if args.format in ("text", "sarif") else {}
     report = _report(args, diags, sources, checked)
+    if baseline_note and not args.quiet:
+        if args.format in TEXT_FORMATS and not args.count:
+            report += baseline_note + "\n"  # beside the summary line it qualifies
+        else:
+            print(f"socklint: {baseline_note}", file=sys.stderr)  # stdout is a document
     if any(d.code == "SKL900" for d in diags):
         status = EXIT_INTERNAL
     elif diags and not args.exit_zero:
@@ -381,6 +399,126 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         write_stdout(report)
     return status
+
+
+def _add_adoption_arguments(c: argparse.ArgumentParser) -> None:
+    """Flags for adopting socklint on existing code (docs/adopting.md)."""
+    c.add_argument(
+        "--baseline", metavar="FILE",
+        help="report (and fail on) only the findings FILE does not record; overrides `baseline` in "
+        "[tool.socklint]. A missing or broken FILE is exit status 2",
+    )
+    c.add_argument(
+        "--write-baseline", metavar="FILE",
+        help="record every current finding in FILE (a baseline for --baseline), then report what "
+        "it cannot hold (files that were not analysed)",
+    )
+    c.add_argument(
+        "--add-noqa", action="store_true",
+        help="add a `# noqa: CODE` comment on the line of every current finding (merged into an "
+        "existing noqa or socklint: ignore comment), and print how many",
+    )
+
+
+def _adoption_unusable(args: argparse.Namespace, settings: Settings) -> int | None:
+    """Exit status 2, before any file is checked, for adoption flags that cannot work together
+    and for a baseline file (the command line's, or the first path's configured one) that
+    cannot be read. Baselines configured further down are read after the run."""
+    from socklint import baseline as bl
+
+    problem = None
+    if args.write_baseline and args.baseline:
+        problem = "--write-baseline writes a new baseline; it does not combine with --baseline"
+    elif args.add_noqa and args.write_baseline:
+        problem = "--add-noqa and --write-baseline are two ways to accept the findings; choose one"
+    elif args.add_noqa and args.paths == ["-"]:
+        problem = "--add-noqa rewrites files; it cannot take standard input"
+    file: str | None = args.baseline or settings.baseline
+    if problem is None and not args.write_baseline and file:
+        try:
+            bl.load(file)
+        except bl.BaselineError as exc:
+            problem = str(exc)
+    if problem is None:
+        return None
+    print(f"socklint: error: {problem}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _adopt(
+    args: argparse.Namespace,
+    diags: list[Diagnostic],
+    paths: list[str],
+    stdin: tuple[str, bytes] | None,
+    configs: SettingsCache,
+    settings: Settings,
+) -> int | tuple[list[Diagnostic], dict[str, str] | None, str | None]:
+    """Baseline and --add-noqa over a run's sorted findings: the findings left to report, the
+    files' texts when they had to be read (None otherwise), and the baseline's line for the
+    report. An exit status instead when a baseline cannot be read or written."""
+    from socklint import baseline as bl
+
+    by_folder: dict[str, Settings] = {}
+
+    def settings_of(path: str) -> Settings:
+        # One lookup per folder: a run without any baseline asks for every checked file.
+        if stdin is not None:
+            return settings
+        folder = os.path.dirname(path)
+        if folder not in by_folder:
+            by_folder[folder] = configs.for_path(path)
+        return by_folder[folder]
+
+    checked = [stdin[0]] if stdin is not None else paths
+    loaded: dict[str, bl.Baseline] = {}
+
+    def baseline_of(path: str) -> bl.Baseline | None:
+        file = args.baseline or settings_of(path).baseline
+        if file is None:
+            return None
+        if file not in loaded:
+            loaded[file] = bl.load(file)
+        return loaded[file]
+
+    sources: dict[str, str] | None = None
+    note: str | None = None
+    if args.write_baseline:
+        sources = _read_sources(paths, diags, stdin)
+        found = bl.entries(diags, sources, os.path.dirname(os.path.abspath(args.write_baseline)))
+        try:
+            bl.write(Path(args.write_baseline), found)
+        except OSError as exc:
+            print(f"socklint: error: cannot write {args.write_baseline}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if not args.quiet:
+            print(f"socklint: wrote {len(found)} finding{'' if len(found) == 1 else 's'} to {args.write_baseline}", file=sys.stderr)
+        diags = [d for d in diags if d.code in TOOL_CODES]  # all the baseline cannot hold
+    else:
+        try:
+            if args.baseline or any(settings_of(p).baseline for p in checked):
+                sources = _read_sources(paths, diags, stdin)
+                outcome = bl.apply(diags, sources, checked, baseline_of, lambda code, p: settings_of(p).is_enabled(code, p))
+                diags = outcome.kept
+                note = (
+                    f"{outcome.baselined} finding{'' if outcome.baselined == 1 else 's'} baselined, "
+                    f"{outcome.gone} baseline entr{'y' if outcome.gone == 1 else 'ies'} gone (fixed)"
+                )
+                if outcome.gone:
+                    note += "; write the baseline again (--write-baseline) to drop them"
+        except bl.BaselineError as exc:
+            print(f"socklint: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.add_noqa:
+        from socklint.addnoqa import add_noqa
+
+        done = add_noqa(diags)
+        if not args.quiet:
+            for warning in done.warnings:
+                print(f"socklint: warning: {warning}", file=sys.stderr)
+            comments = "comment" if done.added == 1 else "comments"
+            print(f"socklint: added {done.added} noqa {comments} to {done.files} file{'' if done.files == 1 else 's'}", file=sys.stderr)
+        diags = done.left
+    return diags, sources, note
 
 
 def write_stdout(text: str) -> None:

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -81,6 +81,10 @@ class Settings:
     # pyproject.toml they came from (None: paths are matched as given, relative to the working
     # directory). Part of the cache key: the same path can match differently from elsewhere.
     root: Optional[str] = None
+    # The baseline file (docs/adopting.md), absolute when it came from a pyproject.toml (written
+    # relative to that file's folder). Only the command line reads it; it changes no finding,
+    # so it is left out of the repr that keys the result cache.
+    baseline: Optional[str] = field(default=None, repr=False)
 
     def cache_key(self) -> str:
         return repr(self)
@@ -130,21 +134,24 @@ class Settings:
 
     def is_excluded(self, path: str) -> bool:
         norm = self.anchored(path)
-        return any(_path_matches(norm, p) for p in DEFAULT_EXCLUDE + self.exclude)
+        return _path_matches(norm, DEFAULT_EXCLUDE + self.exclude)
 
 
-def _path_matches(norm_path: str, pattern: str) -> bool:
+def _path_matches(norm_path: str, patterns: str | tuple[str, ...]) -> bool:
     """``fnmatch`` of the whole path, of any trailing part of it, or of one of its folder or
-    file names; the pattern is compiled once (discovery matches every path of a tree)."""
-    whole, nested = _matchers(pattern)
+    file names, against any of ``patterns``; they are compiled once, into one expression
+    (discovery matches every path of a tree against every exclude pattern)."""
+    whole, nested = _matchers((patterns,) if isinstance(patterns, str) else patterns)
     path = os.path.normcase(norm_path)
     return bool(whole(path) or nested(path) or any(whole(part) for part in path.split("/")))
 
 
 @functools.lru_cache(maxsize=512)
-def _matchers(pattern: str) -> tuple[Callable[[str], object], Callable[[str], object]]:
-    pat = os.path.normcase(pattern)
-    return re.compile(fnmatch.translate(pat)).match, re.compile(fnmatch.translate("*/" + pat)).match
+def _matchers(patterns: tuple[str, ...]) -> tuple[Callable[[str], object], Callable[[str], object]]:
+    pats = [os.path.normcase(p) for p in patterns]
+    whole = "|".join(f"(?:{fnmatch.translate(p)})" for p in pats)
+    nested = "|".join(f"(?:{fnmatch.translate('*/' + p)})" for p in pats)
+    return re.compile(whole).match, re.compile(nested).match
 
 
 def _longest_match(code: str, selectors: tuple[str, ...]) -> int:
@@ -223,12 +230,17 @@ def settings_from_mapping(table: Mapping[str, Any], base: Settings | None = None
                 changes["models"] = parse_user_models(value, f"[tool.socklint.models]{where}")
             except ModelError as exc:
                 raise ConfigError(str(exc)) from exc
+        elif key == "baseline":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"[tool.socklint] baseline{where}: expected the path of a baseline file")
+            # Relative to the folder of the pyproject.toml it is written in, wherever socklint runs.
+            changes["baseline"] = os.path.join(os.path.dirname(os.path.abspath(source)), value) if source else value
         elif key == "max-function-steps":
             if not isinstance(value, int) or isinstance(value, bool) or value < 1000:
                 raise ConfigError(f"[tool.socklint] max-function-steps{where}: expected an integer >= 1000")
             changes["max_function_steps"] = value
         else:
-            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps", "respect-gitignore", "force-exclude", "heuristics", "models"])
+            known = sorted([*list(_LIST_KEYS), "per-file-ignores", "exception-sources", "target-windows", "max-function-steps", "respect-gitignore", "force-exclude", "heuristics", "models", "baseline"])
             raise ConfigError(f"[tool.socklint] unknown key {key!r}{where} (known keys: {', '.join(known)})")
     return replace(s, **changes)
 

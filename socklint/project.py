@@ -63,11 +63,15 @@ def outermost_package(path: str) -> Optional[str]:
     return found
 
 
-def project_paths(paths: Sequence[str], iter_files: Callable[[Iterable[str]], Iterable[str]]) -> list[str]:
+def project_paths(
+    paths: Sequence[str], iter_files: Callable[[Iterable[str]], Iterable[str]], walked: Sequence[str] = ()
+) -> list[str]:
     """Files of the project around ``paths`` that are not in ``paths`` themselves: the other
     modules of the packages the given files belong to (``iter_files`` lists a directory's
-    Python files, honouring the exclusions)."""
+    Python files, honouring the exclusions). ``walked``: folders already listed with the same
+    exclusions, whose every file is among the files checked: a package inside one adds none."""
     given = {os.path.abspath(p) for p in paths}
+    inside = tuple(os.path.join(os.path.abspath(w), "") for w in walked)
     # Spelt like the given paths (relative ones stay relative): traces name these files.
     relative = not any(os.path.isabs(p) for p in paths)
     packages = sorted(
@@ -76,6 +80,8 @@ def project_paths(paths: Sequence[str], iter_files: Callable[[Iterable[str]], It
     extra: list[str] = []
     seen: set[str] = set()
     for pkg in packages:
+        if os.path.join(os.path.abspath(pkg), "").startswith(inside) and inside:
+            continue
         for f in iter_files([pkg]):
             full = os.path.abspath(f)
             if full not in given and full not in seen and f.endswith(".py"):

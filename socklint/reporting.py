@@ -248,7 +248,8 @@ _LINE_REFS = re.compile(r"\blines? \d+(?:(?:, | or | and )\d+)*")
 _SPACES = re.compile(r"\s+")
 
 
-def _normalise(text: str) -> str:
+def normalise_message(text: str) -> str:
+    """A message or trace note with the line numbers it quotes blanked (``line #``)."""
     return _SPACES.sub(" ", _LINE_REFS.sub("line #", text)).strip()
 
 
@@ -290,8 +291,23 @@ def enclosing_name(scopes: Sequence[_Scope], line: int) -> str:
     return best.qualname if best is not None else ""
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What a finding is, without where it is: the qualified name of the function (or class)
+    around it ("" at module level) and its fingerprint (``hash:n``)."""
+
+    function: str
+    fingerprint: str
+
+
 def fingerprints(diags: Sequence[Diagnostic], sources: Mapping[str, str] | None = None) -> list[str]:
-    """``partialFingerprints`` values, one per diagnostic, that do not move with line numbers.
+    """``partialFingerprints`` values, one per diagnostic (see :func:`identities`)."""
+    return [i.fingerprint for i in identities(diags, sources)]
+
+
+def identities(diags: Sequence[Diagnostic], sources: Mapping[str, str] | None = None) -> list[Identity]:
+    """Fingerprints, one per diagnostic, that do not move with line numbers: SARIF's
+    ``partialFingerprints`` and the keys of a baseline file (socklint/baseline.py).
 
     The hash covers the file, the rule, the qualified name of the function (or class) around
     the finding, and the message and witness notes with quoted line numbers blanked: the message
@@ -304,22 +320,23 @@ def fingerprints(diags: Sequence[Diagnostic], sources: Mapping[str, str] | None 
     """
     scope_cache: dict[str, list[_Scope]] = {}
     seen: Counter[str] = Counter()
-    out: list[str] = []
+    out: list[Identity] = []
     for d in diags:
         scopes = scope_cache.get(d.path)
         if scopes is None:
             text = (sources or {}).get(d.path)
             scopes = scope_cache[d.path] = _scopes(text) if text else []
+        function = enclosing_name(scopes, d.line)
         parts = [
             d.code,
             d.path.replace(os.sep, "/"),
-            enclosing_name(scopes, d.line),
-            _normalise(d.message),
-            *(_normalise(step.note) for step in d.trace),
+            function,
+            normalise_message(d.message),
+            *(normalise_message(step.note) for step in d.trace),
         ]
         digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
         seen[digest] += 1
-        out.append(f"{digest}:{seen[digest]}")
+        out.append(Identity(function, f"{digest}:{seen[digest]}"))
     return out
 
 

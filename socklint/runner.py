@@ -16,6 +16,7 @@ written to the cache after an interrupt: entries already written are whole (atom
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 from collections.abc import Callable, Sequence
@@ -176,6 +177,32 @@ class _Pool:
             self._pool = None
 
 
+def _run_key(cache: Cache, files: Sequence[ProjectFile], others: Sequence[str]) -> str:
+    """What a whole indexed run depends on besides the settings and the engine (the cache's
+    namespace): each file checked (its path, module name and bytes) and which other modules
+    of its packages exist."""
+    h = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.path):
+        h.update(f"{f.path}\0{f.module}\0{int(f.is_package)}\0".encode("utf-8", "surrogatepass"))
+        h.update(hashlib.sha256(f.data).digest())
+    h.update(b"\0others\0")
+    for p in others:
+        h.update(p.encode("utf-8", "surrogatepass") + b"\0")
+    return cache.key("<project run>", h.digest(), ":run")
+
+
+def _unchanged(read: list[tuple[str, str]]) -> bool:
+    """The modules a run read still hold the bytes it read."""
+    for path, digest in read:
+        try:
+            with open(path, "rb") as fh:
+                if hashlib.sha256(fh.read()).hexdigest() != digest:
+                    return False
+        except OSError:
+            return False
+    return True
+
+
 def check_paths(
     paths: Sequence[str],
     settings: Settings,
@@ -219,18 +246,33 @@ def check_paths(
             files.append(project_file(path, data))
     # The other modules of the packages: summarised only when a file being analysed imports
     # them (directly or through another), read then.
-    finder = ModuleFinder(p for p in project if p not in reported)
+    others = sorted({p for p in project if p not in reported})
+    finder = ModuleFinder(others)
     have = set(reported)
+    read: dict[str, str] = {}  # the other modules read, with the digests of their bytes
 
     def discover(made: list[ModuleSummary]) -> list[ProjectFile]:
         out: list[ProjectFile] = []
         for path in finder.needed(made, have):
             try:
                 with open(path, "rb") as fh:
-                    out.append(project_file(path, fh.read()))
+                    data = fh.read()
             except OSError:
                 continue  # an unreadable module of the project only goes unsummarised
+            read[path] = hashlib.sha256(data).hexdigest()
+            out.append(project_file(path, data))
         return out
+
+    run_key = _run_key(cache, files, others) if cache is not None and index else None
+    if run_key is not None and cache is not None:
+        memo = cache.get_run(run_key, _unchanged)
+        if memo is not None:
+            # Nothing the run depends on changed: its findings, without a single view.
+            advance(len(files))
+            for i, path in enumerate(paths):
+                if results[i] is None:
+                    results[i] = memo.get(path, [])
+            return [d for r in results if r is not None for d in r]
 
     pool = _Pool(settings, jobs)
     counted: set[str] = set()
@@ -296,6 +338,10 @@ def check_paths(
         converged = converge(files, work, discover=discover)
     finally:
         pool.close()
+    if run_key is not None and cache is not None:
+        final = {f.path: converged.results.get(f.path, []) for f in files}
+        if not any(d.code == "SKL900" for ds in final.values() for d in ds):
+            cache.put_run(run_key, final, sorted(read.items()))
     for i, path in enumerate(paths):
         if results[i] is None:
             results[i] = converged.results.get(path, [])

@@ -40,8 +40,9 @@ def _batch(root: Path, name: str, files: int) -> Path:
     return d
 
 
-def _entries(cache: Path) -> dict[Path, float]:
-    return {p: p.stat().st_mtime for p in cache.glob("??/*.json")}
+def _entries(cache: Path, runs: bool = False) -> dict[Path, float]:
+    """The per-file entries (``runs``: the whole runs' entries instead)."""
+    return {p: p.stat().st_mtime for p in cache.glob("??/*.json") if (b'"results":' in p.read_bytes()) == runs}
 
 
 def _usage(cache: Path) -> int:
@@ -59,14 +60,16 @@ def test_the_bound_evicts_the_least_recently_used_entries(tmp_path: Path) -> Non
     _batch(tmp_path, "a", 20)
     _check(tmp_path, "a")
     a = set(_entries(cache))
+    (run_a,) = _entries(cache, runs=True)
     _batch(tmp_path, "b", 20)
     _check(tmp_path, "b")
     b = set(_entries(cache)) - a
     assert len(a) == len(b) == 20
-    _age(a, 2 * 3600)  # a: used two hours ago
+    _age(a | {run_a}, 2 * 3600)  # a: used two hours ago
+    _age(set(_entries(cache, runs=True)) - {run_a}, 3 * 3600)
     _age(b, 3 * 3600)  # b: three hours ago, the least recently used
-    _check(tmp_path, "a")  # hits on a: replayed, so used now
-    assert all(mtime > time.time() - 600 for p, mtime in _entries(cache).items() if p in a)
+    _check(tmp_path, "a")  # a hit on a's run: replayed, so used now
+    assert _entries(cache, runs=True)[run_a] > time.time() - 600
 
     # A third batch with a bound that cannot hold all three: b goes, first and only.
     per_batch = _usage(cache) // 2

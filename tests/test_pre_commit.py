@@ -193,3 +193,43 @@ def test_documented_local_hook_honours_the_projects_exclude(user_repo: tuple[Pat
     both = subprocess.run([*run, "vendor/third.py", "leak.py"], cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False)
     out = both.stdout + both.stderr
     assert both.returncode == 1 and "leak.py:" in out and "third.py" not in out, out
+
+
+def test_documented_local_hook_fails_only_on_findings_not_in_the_baseline(user_repo: tuple[Path, dict[str, str]]) -> None:
+    # docs/adopting.md: `baseline = ...` in [tool.socklint] is what the hook (which takes no
+    # --baseline of its own) reads. Lines inserted above a baselined finding keep it baselined;
+    # a new finding in the same file fails the commit, and only it is reported.
+    repo, env = user_repo
+    (repo / "pyproject.toml").write_text('[tool.socklint]\nbaseline = ".socklint-baseline.json"\n', encoding="utf-8")
+    wrote = subprocess.run(
+        [sys.executable, "-m", "socklint", "check", "--no-cache", "--write-baseline", ".socklint-baseline.json"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert wrote.returncode == 0 and "wrote 1 finding to .socklint-baseline.json" in wrote.stderr, wrote.stderr
+    _git("add", ".", cwd=repo, env=env)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    config = _documented_configs()["local"].replace(CLONE, str(ROOT)).replace(REV, head)
+    (repo / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    env = {**env, "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])}
+
+    def hook(*files: str) -> tuple[int, str]:
+        _git("add", ".", cwd=repo, env=env)
+        run = subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--files", *files],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=900, check=False,
+        )
+        return run.returncode, run.stdout + run.stderr
+
+    status, out = hook("leak.py", "clean.py")
+    assert status == 0 and "Passed" in out, out
+    (repo / "leak.py").write_text("import os\n\nPORT = 80\n\n" + NEVER_CLOSED, encoding="utf-8")
+    status, out = hook("leak.py")
+    assert status == 0 and "Passed" in out, out
+    (repo / "leak.py").write_text(
+        "import os\n\nPORT = 80\n\n" + NEVER_CLOSED + "\n\ndef dial(host):\n    conn = socket.socket()\n    conn.connect((host, PORT))\n",
+        encoding="utf-8",
+    )
+    status, out = hook("leak.py")
+    assert status == 1 and "Failed" in out, out
+    assert "leak.py:15:12: SKL103" in out and "leak.py:9:" not in out, out
+    assert "1 finding baselined, 0 baseline entries gone (fixed)" in out, out

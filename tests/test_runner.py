@@ -73,10 +73,54 @@ def test_cache_hit_returns_identical_diagnostics(corpus: list[str], tmp_path: Pa
     cold = check_paths(corpus, settings, jobs=1, cache=first)
     # One entry per file and per view it was analysed with (the project index's rounds).
     assert first.hits == 0 and first.misses == first.stores >= len(corpus)
+    assert first.run_stores == 1
     second = Cache(tmp_path / "cache", settings)
     warm = check_paths(corpus, settings, jobs=1, cache=second)
     assert warm == cold
-    assert (second.hits, second.misses, second.stores) == (first.stores, 0, 0)
+    # Nothing changed: the whole run's result, without a per-file entry or a view.
+    assert (second.run_hits, second.hits, second.misses, second.stores) == (1, 0, 0, 0)
+    # Without the run's entry, every file's final entry is there.
+    for entry in (tmp_path / "cache").glob("*/*.json"):
+        if "results" in json.loads(entry.read_bytes()):
+            entry.unlink()
+    third = Cache(tmp_path / "cache", settings)
+    assert check_paths(corpus, settings, jobs=1, cache=third) == cold
+    assert (third.hits, third.misses, third.stores) == (first.stores, 0, 0)
+
+
+def test_a_whole_run_is_replayed_only_while_the_modules_it_read_are_unchanged(tmp_path: Path) -> None:
+    """The whole run's entry is keyed by the files checked and which modules the package has;
+    a module the index read (not checked) is compared by content when the entry is used."""
+    pkg = tmp_path / "netpkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    helper = pkg / "transport.py"
+    helper.write_text("import socket\n\n\ndef open_channel(addr):\n    return socket.create_connection(addr)\n")
+    client = pkg / "client.py"
+    client.write_text(
+        "from netpkg.transport import open_channel\n\n\n"
+        "def probe(addr):\n    s = open_channel(addr)\n    if s.recv(1) != b'+':\n        return False\n    s.close()\n    return True\n"
+    )
+    project = [str(pkg / "__init__.py"), str(helper), str(client)]
+    settings = Settings()
+
+    def run() -> tuple[list[str], Cache]:
+        cache = Cache(tmp_path / "cache", settings)
+        return [d.code for d in check_paths([str(client)], settings, jobs=1, cache=cache, project=project)], cache
+
+    cold = run()[0]
+    assert "SKL101" in cold
+    codes, cache = run()
+    assert codes == cold and cache.run_hits == 1
+    # The helper no longer returns a socket: the run's entry must not be used.
+    helper.write_text("def open_channel(addr):\n    return None\n")
+    codes, cache = run()
+    assert codes == [] and cache.run_hits == 0
+    # A module added to the package is another key.
+    (pkg / "extra.py").write_text("")
+    project.append(str(pkg / "extra.py"))
+    codes, cache = run()
+    assert codes == [] and cache.run_hits == 0
 
 
 def test_cache_entries_are_really_replayed(corpus: list[str], tmp_path: Path) -> None:

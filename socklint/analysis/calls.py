@@ -535,6 +535,12 @@ class CallsMixin(InterpreterCore):
             cls = EXC_OSCFG
             if qual in self.ctx.model.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION:
                 failure = FAIL_IO
+        exposed: frozenset[int] = frozenset()
+        if qual in self.ctx.model.NETWORK_FUNCTIONS:
+            # `socket.gethostbyname(host)` fails in normal operation (a gaierror, an OSError):
+            # every socket open across it is at risk as if its own I/O had failed.
+            cls, failure = EXC_OS, FAIL_IO
+            exposed = self._real_sockets(frozenset(ob.rid for ob in st.obs.values()))
         if local_name is not None and self.ctx.summaries.defines(local_name, site.via_self, self.cur_class):
             # A module function, or a method of the calling class (`self.update_timeout(s)`).
             if local_name in self.ctx.summaries.oscfg_only:
@@ -563,7 +569,7 @@ class CallsMixin(InterpreterCore):
                     if res.lent is None:
                         res.lent = call
         # `self._handshake()`, `super().__init__()` in `__init__`: they use what self holds.
-        self.raise_point(st, call, arg_rids | self._self_reach(site, st), cls, failure)
+        self.raise_point(st, call, arg_rids | self._self_reach(site, st) | exposed, cls, failure)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())

@@ -148,6 +148,7 @@ class Model:
         self.ASYNC_LOOP_METHODS = n("coroutine-methods")
         self.OS_CONFIG_FUNCTIONS = n("config-functions")
         self.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION = n("config-functions", fails="in-operation")
+        self.NETWORK_FUNCTIONS = n("network-functions")
         self.OSERROR_ALIASES: dict[str, str] = {
             r.name: str(r.get("means")) for r in self._by_kind.get("exception-aliases", ())
         }

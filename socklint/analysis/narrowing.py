@@ -143,6 +143,13 @@ class NarrowingMixin(InterpreterCore):
         if kind != "notnone":
             self._set_fact(st, name, kind, rebinding=False)
 
+    def _edge_identical(self, st: State, name: str, attr: str) -> None:
+        """On this edge ``name is attr``: drop the obligations that the local ``name`` surely
+        holds and the attribute was never bound to."""
+        drop = [k for k, ob in st.obs.items() if name in ob.must and ob.rid not in st.env.get(attr, frozenset())]
+        for k in drop:
+            del st.obs[k]
+
     def _edge_atom(self, st: State, key: str, holds: bool) -> None:
         """On this edge the comparison ``key`` (``"name==CONST"``) holds or not. A name equal to
         one constant is unequal to every other, so a different ``name==OTHER`` known true
@@ -333,6 +340,25 @@ class NarrowingMixin(InterpreterCore):
             name = test.left.value
             for k in [k for k, ob in inside.obs.items() if name in ob.must]:
                 del inside.obs[k]
+        elif (
+            isinstance(test, cst.Comparison)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, (cst.Is, cst.IsNot))
+            and (left := _name_of(test.left)) is not None
+            and not is_none(test.comparisons[0].comparator)
+            and (right := _name_of(test.comparisons[0].comparator)) is not None
+        ):
+            # `if candidate is not self._socket: candidate.close()`: a socket this function made
+            # reaches an attribute only through a store it followed or a hand-off that ended
+            # its obligation, so on the edge where the two are the same object an open socket
+            # held by the local name and never stored in the attribute cannot be there. (Not
+            # between two local names: `for s in select(...)[0]: if s is server:` gets the
+            # same object back from a call that only borrowed it.)
+            same = t if isinstance(test.comparisons[0].operator, cst.Is) else f
+            if "." not in left and "." in right:
+                self._edge_identical(same, left, right)
+            elif "." in left and "." not in right:
+                self._edge_identical(same, right, left)
         elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
             comp = test.comparisons[0]
             if is_none(comp.comparator):

@@ -263,6 +263,11 @@ class _Fn:
     # (callee's last name, argument position or -1 for keywords, the argument): for
     # `Summaries.dgram_params`.
     arg_calls: list[tuple[str, int, Optional[ast.expr]]] = field(default_factory=list)
+    # Attributes of `self` the function uses as a socket in operation (`self.sock.sendall()`,
+    # model.IN_USE_METHODS), and those it assigns (`self.sock = None`).
+    self_used: set[str] = field(default_factory=set)
+    self_set: set[str] = field(default_factory=set)
+    socket_only: set[str] = field(default_factory=set)  # ... with a method only sockets have
 
 
 def _params(fn: FuncNode) -> dict[str, int]:
@@ -394,6 +399,11 @@ class _Walk:
     def _call_in_function(self, f: _Fn, node: ast.Call, last: Optional[str], hit: bool) -> None:
         if hit:
             f.trigger = True
+        if f.cls is not None and isinstance(node.func, ast.Attribute) and (attr := _self_attribute(node.func.value)):
+            if last in model.IN_USE_METHODS:
+                f.self_used.add(attr)
+            if last in _SOCKET_ONLY_METHODS:
+                f.socket_only.add(attr)
         for arg in node.args:
             if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
                 f.kept.add(arg.value.id)
@@ -443,6 +453,8 @@ class _Walk:
                 self.aliases.append((node.targets[0].id, value))
             return
         f = self.fns[fi]
+        if f.cls is not None:
+            f.self_set.update(a for t in node.targets if (a := _self_attribute(t)))
         if isinstance(node.value, ast.Call):
             stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
             for t in node.targets:
@@ -492,6 +504,7 @@ def scan(
     _import_raising(summaries, view)
     _close_chains(fns, summaries)
     _class_sources(fns, imports, factories, summaries)
+    _attribute_rebind_triggers(fns)
     _late_triggers(w, factories)
     calls = _analysed_calls(w)
     if summary_only:
@@ -552,6 +565,26 @@ def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:
             for f in w.fns:
                 if alias in f.called:
                     f.trigger = True
+
+
+def _self_attribute(node: Optional[ast.expr]) -> Optional[str]:
+    """``X`` of ``self.X``."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return node.attr
+    return None
+
+
+def _attribute_rebind_triggers(fns: list[_Fn]) -> None:
+    """A method that uses ``self.X`` as a socket (``sendall``, ``recv``...) and assigns
+    ``self.X`` may rebind or clear it while that socket is open (SKL104 on attributes), when
+    its class uses ``X`` with methods only a socket has somewhere."""
+    socket_attrs: dict[str, set[str]] = {}
+    for f in fns:
+        if f.cls is not None:
+            socket_attrs.setdefault(f.cls, set()).update(f.socket_only)
+    for f in fns:
+        if not f.trigger and f.cls is not None and f.self_used & f.self_set & socket_attrs.get(f.cls, set()):
+            f.trigger = True
 
 
 def _late_triggers(w: _Walk, factories: frozenset[str]) -> None:

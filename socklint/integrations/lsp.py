@@ -19,11 +19,9 @@ import asyncio
 import dataclasses
 import functools
 import hashlib
-import io
 import logging
 import os
 import re
-import tokenize
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,6 +44,7 @@ from socklint.docs import rule_why
 from socklint.integrations.common import SettingsCache, encode_source
 from socklint.project import ProjectViews, outermost_package
 from socklint.source import split_lines
+from socklint.suppress import commentable_lines, noqa_edit
 
 log = logging.getLogger(__name__)
 
@@ -643,48 +642,7 @@ def hover(server: SocklintServer, params: types.HoverParams) -> types.Hover | No
 
 # --- the quick fix: a suppression comment for that code on that line -----------------------------------------------------------
 
-# An existing suppression list such as "noqa: A1, B2" (codes only, so a trailing explanation
-# after the codes is not swallowed).
-_NOQA_LIST = re.compile(
-    r"#\s*noqa:\s?(?:[A-Za-z]+[0-9]+|[a-z][a-z0-9]*(?:-[a-z0-9]+)+)(?:[,\s]+(?:[A-Z]+[0-9]+|[a-z][a-z0-9]*(?:-[a-z0-9]+)+))*",
-    re.IGNORECASE,
-)
-_NOQA_BARE = re.compile(r"#\s*noqa(?!:)\b", re.IGNORECASE)
-
-
-def commentable_lines(text: str) -> set[int] | None:
-    """1-based lines whose end can take a comment (not inside a string, not after ``\\``).
-
-    None when the text does not tokenize (mid-edit): the caller then falls back to a
-    line-local check.
-    """
-    out: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER):
-                out.add(tok.start[0])
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return None
-    return out
-
-
-def noqa_edit(line_text: str, code: str) -> tuple[int, int, str] | None:
-    """How to suppress ``code`` on this line: (start, end, replacement) in code points.
-
-    Extends an existing ``# noqa: ...`` list, otherwise appends ``  # noqa: CODE``. None when
-    the line already suppresses the code (or everything).
-    """
-    body = line_text.rstrip("\r\n")
-    m = _NOQA_LIST.search(body)
-    if m:
-        codes = {c.upper() for c in re.split(r"[,\s]+", m.group(0).split(":", 1)[1].strip()) if c}
-        if code in codes:
-            return None
-        return m.end(), m.end(), f", {code}"
-    if _NOQA_BARE.search(body):
-        return None
-    stripped = body.rstrip()
-    return len(stripped), len(body), f"  # noqa: {code}"
+# The edit itself and which lines can take it: socklint.suppress (shared with --add-noqa).
 
 
 def code_actions(server: SocklintServer, params: types.CodeActionParams) -> list[types.CodeAction]:

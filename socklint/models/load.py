@@ -128,6 +128,11 @@ KINDS: Mapping[str, Kind] = {
         "that happens in normal operation (a lock held, an interface gone) or only on misuse.",
         {"fails": _choice("in-operation", "on-misuse", default="on-misuse")},
     ),
+    "network-functions": Kind(
+        "Module functions that do network I/O of their own and fail in normal operation (name "
+        "resolution): a socket open across one leaks as surely as when its own `connect()` fails.",
+        _NONE,
+    ),
     "io-only-errnos": Kind("errno names only I/O produces, never a configuration call.", _NONE),
     "exception-aliases": Kind(
         "Qualified exception names and the builtin class they are (`OSErrorSubclass`: some "

@@ -212,6 +212,8 @@ class ModuleFacts:
         self.exclusive = False  # SO_EXCLUSIVEADDRUSE is named somewhere
         self.closed_attrs: set[str] = set()  # X in ``<anything>.X.close()``, ``closing(a.X)``...
         self._attr_assigns: list[tuple[str, ast.Call]] = []  # ``<obj>.X = <call>``
+        # X -> the attributes of ``self`` it is set from: ``self.X = self.Y`` or ``self.Y.Z``
+        self.attr_sources: dict[str, set[str]] = {}
         self._evaluators: dict[int, tuple[cst.CSTNode, Evaluator]] = {}
         self._walk(tree)
 
@@ -309,6 +311,14 @@ class ModuleFacts:
                     self.closed_attrs.add(a.value.attr)
 
     def _assign(self, node: ast.Assign, scope: _Scope) -> None:
+        if isinstance(node.value, ast.Attribute):
+            root = node.value
+            while isinstance(root.value, ast.Attribute):
+                root = root.value
+            if isinstance(root.value, ast.Name) and root.value.id == "self":
+                for t in node.targets:
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                        self.attr_sources.setdefault(t.attr, set()).add(f"self.{root.attr}")
         if not isinstance(node.value, ast.Call):
             return
         for _, method, _ in scope[0]:
@@ -470,6 +480,7 @@ class ModuleFacts:
             self.attr_families,
             self.unix_handlers,
             self.closed_attrs,
+            sorted((k, sorted(v)) for k, v in self.attr_sources.items()),
             self.class_bases,
             self.prefork_call,
             self.fork_named_call,

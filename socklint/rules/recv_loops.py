@@ -97,7 +97,7 @@ def _check_loop(entry: LoopEntry, resources: Mapping[int, Resource], found: list
     if read is None:
         return
     parent, reads = read
-    if not reads or _counted_loop(node):
+    if not reads or _counted_loop(node) or _polled_loop(node, reads):
         return
     loop_names: set[str] = set()
     for t in walk(node.test):
@@ -359,6 +359,36 @@ def _counted_loop(node: cst.While) -> bool:
             ):
                 return True
     return False
+
+def _polled_loop(node: cst.While, reads: list[tuple[cst.Call, object]]) -> bool:
+    """``while remaining:`` whose body sets every name of the test, unconditionally, from
+    another call on the object it reads (``remaining = sslsock.pending()``): the object says
+    how much is left, and at end of stream nothing is, so the loop ends without looking at
+    the data."""
+    names = {t.value for t in walk(node.test) if isinstance(t, cst.Name)}
+    if not names or any(isinstance(t, cst.Call) for t in walk(node.test)):
+        return False
+    receivers = [call.func.value for call, _ in reads if isinstance(call.func, cst.Attribute)]
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    polled: set[str] = set()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if (
+                isinstance(small, cst.Assign)
+                and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)
+                and isinstance(small.value, cst.Call)
+                and isinstance(small.value.func, cst.Attribute)
+                and small.value.func.attr.value not in _SOCKET_READS
+                and small.value.func.attr.value not in _READER_READS
+                and not any(small.value is call for call, _ in reads)
+                and any(small.value.func.value.deep_equals(r) for r in receivers)
+            ):
+                polled.add(small.targets[0].target.value)
+    return names <= polled
+
 
 def _leaves_loop_after(call: cst.CSTNode, parent: dict[int, cst.CSTNode]) -> bool:
     """The statement holding ``call`` is followed, in its block, by a plain break/return."""

@@ -169,6 +169,9 @@ def _shutdown_without_close(ctx: RuleContext, s: Event) -> Iterator[Finding]:
     attr = recv.rsplit(".", 1)[-1]
     if attr in mf.closed_attrs:
         return
+    sources = mf.attr_sources.get(attr)
+    if sources and all(_server_owned(ctx.settings, src) for src in sources):
+        return  # `self.sock = self.request` (or its `_sock`): the server's socket under another name
     yield Finding(
         "SKL304",
         s.node,
