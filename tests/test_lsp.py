@@ -43,6 +43,11 @@ async def client(lsp_client: LanguageClient, tmp_path: Path) -> Any:
         return default(*args)
 
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record
+    # VS Code accepts the server's dynamic registrations (the pyproject.toml watcher).
+    lsp_client.registrations = []  # type: ignore[attr-defined]
+    lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(
+        lambda params: lsp_client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+    )
 
     params = types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),
