@@ -149,6 +149,7 @@ class Model:
         self.OS_CONFIG_FUNCTIONS = n("config-functions")
         self.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION = n("config-functions", fails="in-operation")
         self.NETWORK_FUNCTIONS = n("network-functions")
+        self.OSERROR_FUNCTIONS = n("oserror-functions")
         self.OSERROR_ALIASES: dict[str, str] = {
             r.name: str(r.get("means")) for r in self._by_kind.get("exception-aliases", ())
         }
@@ -277,6 +278,8 @@ KEEPING_FUNCTIONS = BUILTIN.KEEPING_FUNCTIONS
 NORETURN = BUILTIN.NORETURN
 # Methods of str/bytes that build another string and fail only for a programming error.
 STR_BUILDING_METHODS = BUILTIN.STR_BUILDING_METHODS
+NETWORK_FUNCTIONS = BUILTIN.NETWORK_FUNCTIONS
+OSERROR_FUNCTIONS = BUILTIN.OSERROR_FUNCTIONS
 # Codec error handlers that never raise (`b.decode("ascii", "ignore")`).
 LENIENT_CODEC_ERRORS = BUILTIN.LENIENT_CODEC_ERRORS
 # Command-line parsers whose `error()` / `exit()` methods end the program (SystemExit).

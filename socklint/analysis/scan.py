@@ -875,7 +875,7 @@ def _classify_raise(f: _Fn, call: ast.Call, guesses: frozenset[str]) -> None:
             if func.attr not in model.CONFIG_SOCKET_METHODS and func.attr not in model.NONRAISING_SOCKET_METHODS:
                 f.os_io = True
             return
-    if cannot_fail(call) or logger_call(call, guesses):
+    if cannot_fail(call) or logger_call(call, guesses) or _literal_str_method(call):
         return
     if isinstance(func, ast.Name):
         f.os_calls.add(func.id)
@@ -891,9 +891,31 @@ def _classify_raise(f: _Fn, call: ast.Call, guesses: frozenset[str]) -> None:
     f.os_unsafe = True
 
 
+def _literal_str_method(call: ast.Call) -> bool:
+    """``"\x05\x01\x00".encode("utf-8")``, ``"{}:{}".format(host, port)``: a string method
+    on a literal fails only for a programming error (model rows ``string-methods``; ``encode``
+    only to UTF-8, as ``raises.str_method_cannot_fail`` has it for the flow analysis)."""
+    func = call.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, (ast.Constant, ast.JoinedStr))
+        and isinstance(getattr(func.value, "value", ""), (str, bytes))
+        and func.attr in model.STR_BUILDING_METHODS
+    ):
+        return False
+    if func.attr == "encode" and call.args:
+        codec = call.args[0]
+        return isinstance(codec, ast.Constant) and codec.value in ("utf-8", "utf8", "UTF-8")
+    return True
+
+
 def _find_os_only(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
+    # Library functions that fail with OSError only: configuration, name resolution, address
+    # parsing (model rows `config-functions`, `network-functions`, `oserror-functions`).
+    os_only_functions = model.OS_CONFIG_FUNCTIONS | model.NETWORK_FUNCTIONS | model.OSERROR_FUNCTIONS
+
     def unsafe(f: _Fn) -> bool:
-        return f.os_unsafe or any(imports.qualify(d) not in model.OS_CONFIG_FUNCTIONS for d in f.ext_calls)
+        return f.os_unsafe or any(imports.qualify(d) not in os_only_functions for d in f.ext_calls)
 
     unsafe_names = {f.node.name for f in fns if unsafe(f)}
     by_name: dict[str, list[_Fn]] = {}
@@ -912,7 +934,10 @@ def _find_os_only(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
 
     s.os_only = closure({f.node.name for f in fns} - unsafe_names)
     # Configuration only (fcntl, setsockopt, bind): plain OSError, never a timeout.
-    s.oscfg_only = closure(s.os_only - {f.node.name for f in fns if f.os_io})
+    s.oscfg_only = closure(
+        s.os_only
+        - {f.node.name for f in fns if f.os_io or any(imports.qualify(d) in model.NETWORK_FUNCTIONS for d in f.ext_calls)}
+    )
 
 
 def _swallows_everything(stmt: ast.stmt, imports: ImportTable) -> bool:

@@ -133,6 +133,11 @@ KINDS: Mapping[str, Kind] = {
         "resolution): a socket open across one leaks as surely as when its own `connect()` fails.",
         _NONE,
     ),
+    "oserror-functions": Kind(
+        "Module functions that fail only with OSError, and only on bad input (an address string "
+        "that is not one: `socket.inet_aton`): a helper calling them raises nothing else.",
+        _NONE,
+    ),
     "io-only-errnos": Kind("errno names only I/O produces, never a configuration call.", _NONE),
     "exception-aliases": Kind(
         "Qualified exception names and the builtin class they are (`OSErrorSubclass`: some "
