@@ -524,6 +524,29 @@ class CallsMixin(InterpreterCore):
             self._dispose(st, owned_kw, call, "escape")
         return None
 
+    def _constructor_calls_setter(self, site: CallSite, st: State) -> None:
+        """``self.connect()`` in ``__init__`` / ``__enter__``, where ``connect`` stores a socket
+        it makes in ``self.sock`` (``Summaries.socket_setters``): from the call on, the object
+        under construction holds that socket, as after ``self.sock = socket.socket()`` here.
+        When the method then uses it and never closes it itself, the call can raise with the
+        socket stored: the caller never gets the object (SKL111 at the call)."""
+        if self.owner_self is None or self.cur_class is None or not site.via_self or site.local_name is None:
+            return
+        attrs = self.ctx.summaries.socket_setters.get(self.cur_class, {}).get(site.local_name)
+        if not attrs:
+            return
+        made: set[int] = set()
+        for attr in sorted(attrs):
+            dotted = f"{self.owner_self}.{attr}"
+            if st.env.get(dotted) or self._finalizer_closes(attr):
+                # Already holds one; or `__del__` closes it, so a half-built object cleans up.
+                continue
+            rid = self._create(st, site.call, "factory", f"{site.name}()")
+            self._hold_on_self(st, dotted, frozenset({rid}), Val.of(frozenset({rid})), site.call)
+            made.add(rid)
+        if made and f"{self.cur_class}.{site.local_name}" in self.ctx.summaries.setters_raise:
+            self.raise_point(st, site.call, frozenset(made), EXC_ANY, FAIL_IO)
+
     def _call_unknown(self, site: CallSite, st: State) -> Val:
         """Any other call: it may raise, and it borrows what it is given."""
         call, qual, name, method, local_name, arg_rids = site.call, site.qual, site.name, site.method, site.local_name, site.arg_rids
@@ -570,6 +593,7 @@ class CallsMixin(InterpreterCore):
                         res.lent = call
         # `self._handshake()`, `super().__init__()` in `__init__`: they use what self holds.
         self.raise_point(st, call, arg_rids | self._self_reach(site, st) | exposed, cls, failure)
+        self._constructor_calls_setter(site, st)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.
         return Val(frozenset(), arg_rids, frozenset())

@@ -405,6 +405,12 @@ class InterpreterCore:
     def _create(self, st: State, node: cst.CSTNode, origin: str, callee: str, args: Optional[cst.Call] = None) -> int:
         raise NotImplementedError
 
+    def _hold_on_self(self, st: State, dotted: str, real: frozenset[int], val: Val, stmt: cst.CSTNode) -> None:
+        raise NotImplementedError
+
+    def _finalizer_closes(self, attr: str) -> bool:
+        raise NotImplementedError
+
     def narrow(self, st: State, test: cst.BaseExpression) -> tuple[Optional[State], Optional[State]]:
         raise NotImplementedError
 

@@ -146,6 +146,13 @@ class Summaries:
     # socket at that position: an empty datagram there is valid, not end of stream
     # (`_handle_multi_packet_response(sock, packet)` called only with a UDP socket).
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
+    # Methods (other than `__init__` / `__enter__`) that store a socket they make on `self`:
+    # class -> method -> the attributes (`def connect(self): self.sock = socket.socket()`). A
+    # call from the constructor leaves the half-built object holding it. `setters_raise`:
+    # "Class.method" of those that then use it (`self.sock.connect(...)`) and never close it
+    # themselves, so they can raise with it stored.
+    socket_setters: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    setters_raise: set[str] = field(default_factory=set)
     # Spellings that construct a socket class (`class TracedSocket(socket.socket)` here, or one
     # imported from the project): calling one creates a socket, as a factory does.
     socket_classes: set[str] = field(default_factory=set)
@@ -269,6 +276,7 @@ class _Fn:
     self_set: set[str] = field(default_factory=set)
     socket_only: set[str] = field(default_factory=set)  # ... with a method only sockets have
     self_closed: set[str] = field(default_factory=set)  # ... and closes (`self.sock.close()`)
+    self_stored: dict[str, list[ast.expr]] = field(default_factory=dict)  # X -> values of `self.X = v`
 
 
 def _params(fn: FuncNode) -> dict[str, int]:
@@ -457,7 +465,10 @@ class _Walk:
             return
         f = self.fns[fi]
         if f.cls is not None:
-            f.self_set.update(a for t in node.targets if (a := _self_attribute(t)))
+            for t in node.targets:
+                if (a := _self_attribute(t)) is not None:
+                    f.self_set.add(a)
+                    f.self_stored.setdefault(a, []).append(node.value)
         if isinstance(node.value, ast.Call):
             stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in node.targets)
             for t in node.targets:
@@ -499,6 +510,7 @@ def scan(
         _find_resource_classes(w.classes, imports, summaries, factories)
         factories = factories | frozenset(summaries.resource_classes)
     _find_sources(fns, imports, factories, summaries)
+    _find_socket_setters(fns, imports, factories, summaries)
     _find_fake_net(fns, summaries, imports)
     _find_os_only(fns, summaries, imports)
     _find_nonraising(fns, summaries, imports, guesses)
@@ -568,6 +580,27 @@ def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:
             for f in w.fns:
                 if alias in f.called:
                     f.trigger = True
+
+
+def _find_socket_setters(fns: list[_Fn], imports: ImportTable, factories: frozenset[str], s: Summaries) -> None:
+    def fresh(f: _Fn, v: ast.expr) -> bool:
+        if isinstance(v, ast.Call):
+            return _is_source_call(v, imports, factories, s.sources)
+        return isinstance(v, ast.Name) and any(_is_source_call(c, imports, factories, s.sources) for c in f.assigned.get(v.id, ()))
+
+    for f in fns:
+        if f.cls is None or f.parent >= 0 or f.node.name in ("__init__", "__enter__", "__aenter__", "__new__"):
+            continue
+        attrs = frozenset(a for a, values in f.self_stored.items() if any(fresh(f, v) for v in values))
+        if attrs:
+            s.socket_setters.setdefault(f.cls, {})[f.node.name] = attrs
+            if attrs & f.self_used and not attrs & f.self_closed:
+                s.setters_raise.add(f"{f.cls}.{f.node.name}")
+    # A constructor calling one is worth analysing (SKL111 if it raises with the socket stored).
+    for f in fns:
+        if f.cls in s.socket_setters and f.parent < 0 and f.node.name in ("__init__", "__enter__", "__aenter__"):
+            if f.called & s.socket_setters[f.cls].keys():
+                f.trigger = True
 
 
 def _self_attribute(node: Optional[ast.expr]) -> Optional[str]:
