@@ -48,7 +48,9 @@ INERT_BASES = frozenset({"object", "Thread", "ABC", "Generic", "Protocol", "Exce
 # Socket methods whose call on `self.X` neither closes nor lets the socket go: the object
 # uses its socket. Everything else done with `self.X` counts as letting go (`fileno()` may
 # feed `os.close`, `makefile()` / `dup()` make another owner, `detach()` / `unwrap()` give it up).
-_USES = frozenset(model.SOCKET_METHODS) - {"fileno", "makefile", "detach", "unwrap", "share", "shutdown"}
+# `makefile()` is a use: the file it returns does not close the socket (its close() only drops
+# one reference; the socket closes when its own close() has been called too).
+_USES = frozenset(model.SOCKET_METHODS) - {"fileno", "detach", "unwrap", "share", "shutdown"}
 
 
 @dataclass
