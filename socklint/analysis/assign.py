@@ -13,6 +13,7 @@ from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import LoopFrame
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import EMPTY, Obligation, State, Val
+from socklint.analysis.model import TupleFactory
 from socklint.analysis.objects import ALL
 
 
@@ -41,6 +42,19 @@ class AssignMixin(InterpreterCore):
                 val = self._make_accept(st, val.accept_call)
             if val.pair_call is not None and len(elts) == 2:
                 val = self._make_pair(st, val.pair_call)
+            if val.tuple_source is not None and val.tuple_source[1].index >= 0 and len(elts) == 2 and not any(isinstance(e, cst.StarredElement) for e in elts):
+                index = val.tuple_source[1].index
+                owner = elts[index].value
+                view = val.tuple_source[1].companion == "view"
+                val = self._make_tuple(st, val.tuple_source)
+                if view and val.elems is not None and not isinstance(elts[1 - index].value, cst.Name):
+                    # `self.reader, self.writer = ...`: the object keeps the writer; the reader
+                    # stored beside it is no second resource to close.
+                    val = Val(elems=(EMPTY, val.elems[1]) if index == 1 else (val.elems[0], EMPTY))
+                if isinstance(owner, cst.Name) and val.elems is not None:
+                    # `reader, writer = ...`: the writer is the resource, the reader a view of it.
+                    for rid in val.elems[index].rids:
+                        self.facts.resources[rid].name = owner.value
             if val.elems is not None and len(val.elems) == len(elts) and not any(isinstance(e, cst.StarredElement) for e in elts):
                 for e, v in zip(elts, val.elems):
                     self._assign(st, e.value, v, stmt)
@@ -220,6 +234,24 @@ class AssignMixin(InterpreterCore):
     def _make_accept(self, st: State, call: cst.Call) -> Val:
         rid = self._create(st, call, "accept", callee_text(call))
         return Val(elems=(Val.of(frozenset({rid})), EMPTY))
+
+    def _make_tuple(self, st: State, source: tuple[cst.Call, TupleFactory]) -> Val:
+        """The awaited pair of an asyncio factory, unpacked or indexed: the element the row
+        names is a new resource; the other is the same connection (``view``: the reader of
+        ``open_connection``), an object holding it (``holder``: the protocol, which got the
+        transport in ``connection_made``), or plain data (the address of ``sock_accept``)."""
+        call, tf = source
+        origin = "accept" if tf.resource == "socket" else "factory"
+        rid = self._create(st, call, origin, callee_text(call), call)
+        res = self.facts.resources[rid]
+        res.kind = tf.resource
+        if tf.resource != "socket":
+            res.sock_type = None
+        own = Val.of(frozenset({rid}))
+        if tf.index == -1:
+            return own
+        other = own if tf.companion == "view" else Val(frozenset(), frozenset({rid})) if tf.companion == "holder" else EMPTY
+        return Val(elems=(own, other) if tf.index == 0 else (other, own))
 
     def _make_pair(self, st: State, call: cst.Call) -> Val:
         a = self._create(st, call, "socketpair", callee_text(call), call)
