@@ -82,8 +82,8 @@ async def fetch(addr):
     return data
 
 
-async def tunnel(client, addr):
-    transport, proto = await client.open_tunnel(addr)
+async def tunnel(loop, addr):
+    transport, proto = await loop.open_tunnel(addr)
     if not proto.ready:
         return None
     transport.close()

@@ -33,6 +33,24 @@ def _looks_like_ssl_context(receiver: Optional[str]) -> bool:
     return "context" in last or "ctx" in last
 
 
+_LOOP_GETTERS = frozenset({"get_running_loop", "get_event_loop", "new_event_loop"})
+
+
+def _looks_like_event_loop(call: cst.Call) -> bool:
+    """Heuristic ``event-loop-by-name``: ``loop.create_connection(...)``,
+    ``self._loop.sock_accept(s)``, ``asyncio.get_running_loop().create_datagram_endpoint(...)``:
+    the receiver is an event loop by its name, not asyncssh's ``tunnel.create_connection()``."""
+    f = call.func
+    if not isinstance(f, cst.Attribute):
+        return False
+    recv = f.value
+    if isinstance(recv, cst.Call):
+        n = _name_of(recv.func)
+        return n is not None and n.rsplit(".", 1)[-1] in _LOOP_GETTERS
+    n = _name_of(recv)
+    return n is not None and "loop" in n.rsplit(".", 1)[-1].lower()
+
+
 @dataclass(frozen=True)
 class CallSite:
     """A call with its callee and arguments evaluated: what every step of ``ev_call`` reads."""
@@ -157,6 +175,8 @@ class CallsMixin(InterpreterCore):
             # imported module, nor a function of the project of that name.
             and (qual is None or qual == name)
             and (site.local_name is None or site.local_name not in self.ctx.summaries.defined)
+            and "event-loop-by-name" in self.guesses
+            and _looks_like_event_loop(site.call)
         ):
             return self._call_makes_async_resource(site, self.ctx.model.METHOD_TUPLE_FACTORIES[method], st)
         if qual is not None and qual in self.ctx.model.PAIR_FACTORIES:
@@ -192,6 +212,10 @@ class CallsMixin(InterpreterCore):
         Calling one only builds the coroutine: the ``await`` is where it fails. A socket given
         as ``sock=`` belongs to the new transport from the call on."""
         m = self.ctx.model
+        if tf.companion == "holder" and self._factory_returns_self(site):
+            # `loop.create_connection(lambda: self, ...)`: the object is the protocol, and its
+            # `connection_made()` gets the transport: the object holds it.
+            return EMPTY
         owned_kw = frozenset().union(
             *(v.rids | v.reach for a, v in site.arg_vals if a.keyword is not None and a.keyword.value in m.OWNING_KEYWORDS)
         )
@@ -199,7 +223,20 @@ class CallsMixin(InterpreterCore):
             owned_kw = owned_kw | site.arg_rids
         self._dispose(st, owned_kw, site.call, "escape")
         # `loop.sock_accept(sock)` reads the listening socket: the await touches it.
-        return Val(frozenset(), site.arg_rids - owned_kw, frozenset(), tuple_source=(site.call, tf))
+        return Val(frozenset(), site.arg_rids - owned_kw, frozenset(), tuple_source=(site.call, tf, False))
+
+    def _factory_returns_self(self, site: CallSite) -> bool:
+        """The protocol factory (first positional argument) is ``lambda: self`` or
+        ``lambda: self.<attr>``."""
+        first = next((a.value for a, _ in site.arg_vals if a.keyword is None), None)
+        if first is None:
+            first = next((a.value for a, _ in site.arg_vals if a.keyword is not None and a.keyword.value == "protocol_factory"), None)
+        if not isinstance(first, cst.Lambda):
+            return False
+        body = first.body
+        while isinstance(body, cst.Attribute):
+            body = body.value
+        return isinstance(body, cst.Name) and self.self_name is not None and body.value == self.self_name
 
     def _create_from_factory(self, site: CallSite, qual: str, st: State) -> Val:
         call, arg_rids = site.call, site.arg_rids
@@ -703,7 +740,8 @@ class CallsMixin(InterpreterCore):
         if name is not None and name == last and name in self.callable_params:
             return True
         # A class: constructing an object around the socket hands it over (a wrapper owns it).
-        if "class-call-takes-ownership" in self.guesses and last and last[0].isupper() and not last.isupper():
+        bare = last.lstrip("_")
+        if "class-call-takes-ownership" in self.guesses and bare and bare[0].isupper() and not bare.isupper():
             return True
         if self._local_class(name, last) is not None:
             return True

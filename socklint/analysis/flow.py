@@ -22,6 +22,7 @@ and still tell, afterwards, which return leaked which socket.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import libcst as cst
@@ -108,7 +109,10 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
         if positional and positional[0].name.value in ("self", "cls"):
             positional = positional[1:]
         dgram = {positional[i] for i in self.ctx.summaries.dgram_params.get(fn.name.value, ()) if i < len(positional)}
-        handler = self.ctx.summaries.handlers.get(fn.name.value) if fn.asynchronous is not None else None
+        found = self.ctx.summaries.handlers.get(fn.name.value) if fn.asynchronous is not None else None
+        # A module-level coroutine function, or a method (not a nested function of that name
+        # inside a method: pproxy's `handler` given to its own `start_server`).
+        handler = found[0] if found is not None and found[1] == (self.cur_class is not None) else None
         if handler is not None and handler.index < len(positional) and len(positional) == 2:
             self._bind_handler_params(handler, positional, st)
             own = [p for p in own if all(p is not q for q in positional)]
@@ -198,6 +202,8 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                 # `server = await asyncio.start_server(...)`: the server exists once the await
                 # has completed.
                 return self._make_tuple(st, v.tuple_source)
+            if v.tuple_source is not None:
+                return dataclasses.replace(v, tuple_source=(v.tuple_source[0], v.tuple_source[1], True))
             return v
         return self._ev_structure(e, st)
 
@@ -241,7 +247,7 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                     self.ev(sub.slice.value, st)
             if len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index):
                 idx = e.slice[0].slice.value
-                if isinstance(idx, cst.Integer) and idx.value in ("0", "1") and v.tuple_source is not None and v.tuple_source[1].index >= 0:
+                if isinstance(idx, cst.Integer) and idx.value in ("0", "1") and v.tuple_source is not None and v.tuple_source[1].index >= 0 and v.tuple_source[2]:
                     # `(await asyncio.open_connection(h, p))[1]`: the writer.
                     v = self._make_tuple(st, v.tuple_source)
                     return v.elems[int(idx.value)] if v.elems else EMPTY

@@ -133,6 +133,10 @@ class InterpreterCore:
         self.global_names: set[str] = set()
         self.event_keys: set[tuple[str, int]] = set()
         self.leak_keys: set[tuple[int, str, int, bool]] = set()
+        # Free names of the nested functions and classes defined so far: binding one later
+        # hands the value to the closure (`def on_connect(r, w): server.close()` before
+        # `server = await asyncio.start_server(on_connect, ...)`).
+        self.closure_names: set[str] = set()
         self.order = 0
         self.handler_depth = 0
         self.guards: list[cst.BaseExpression] = []

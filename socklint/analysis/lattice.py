@@ -263,8 +263,9 @@ class Val:
     accept_call: Optional[cst.Call] = None
     pair_call: Optional[cst.Call] = None
     # `asyncio.open_connection(...)`, `loop.sock_accept(s)`: a pair holding a new resource, made
-    # when the awaited pair is unpacked or indexed (model.TupleFactory).
-    tuple_source: Optional[tuple[cst.Call, TupleFactory]] = None
+    # when the awaited pair is unpacked or indexed (model.TupleFactory); the flag says the
+    # coroutine was awaited (unpacking the coroutine itself makes nothing).
+    tuple_source: Optional[tuple[cst.Call, TupleFactory, bool]] = None
     const: Optional[str] = None  # "none" | "falsy" | "truthy" for literal constants
     reader: bool = False  # a reader made from the socket (`sock.makefile("rb")`)
 

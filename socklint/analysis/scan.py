@@ -148,7 +148,8 @@ class Summaries:
     dgram_params: dict[str, set[int]] = field(default_factory=dict)
     # Connection handlers: functions (or methods, by name) of the module given to
     # `asyncio.start_server(cb, ...)` (`connection-handlers` rows); each owns a parameter.
-    handlers: dict[str, model.Handler] = field(default_factory=dict)
+    # By name: the row, and whether the callback is a method (`self._handle`).
+    handlers: dict[str, tuple[model.Handler, bool]] = field(default_factory=dict)
     # Spellings that construct a socket class (`class TracedSocket(socket.socket)` here, or one
     # imported from the project): calling one creates a socket, as a factory does.
     socket_classes: set[str] = field(default_factory=set)
@@ -306,7 +307,7 @@ class _Walk:
         self.attr_mentions: dict[str, int] = {}
         self.passed: set[str] = set()
         # `asyncio.start_server(handle, ...)`: (the callee as written, the callback's name).
-        self.handler_calls: list[tuple[str, str]] = []
+        self.handler_calls: list[tuple[str, str, bool]] = []
 
     def run(self, tree: ast.Module) -> None:
         stack: list[_Item] = []
@@ -410,9 +411,9 @@ class _Walk:
             cbs = [k.value for k in node.keywords if h.keyword and k.arg == h.keyword] or node.args[:1]
             for cb in cbs:
                 if isinstance(cb, ast.Name):
-                    self.handler_calls.append((callee, cb.id))
+                    self.handler_calls.append((callee, cb.id, False))
                 elif isinstance(cb, ast.Attribute) and isinstance(cb.value, ast.Name) and cb.value.id in ("self", "cls"):
-                    self.handler_calls.append((callee, cb.attr))
+                    self.handler_calls.append((callee, cb.attr, True))
 
     def _call_in_function(self, f: _Fn, node: ast.Call, last: Optional[str], hit: bool) -> None:
         if hit:
@@ -1119,14 +1120,17 @@ _HANDLER_REGISTRAR_LASTS = frozenset(n.rsplit(".", 1)[-1] for n in model.BUILTIN
 def _find_handlers(w: _Walk) -> None:
     """The module's connection handlers (``asyncio.start_server(handle, ...)``, the callee
     qualified through the imports): each is analysed, owning its connection parameter."""
-    for callee, cb in w.handler_calls:
+    for callee, cb, method in w.handler_calls:
         h = model.BUILTIN.HANDLERS.get(w.imports.qualify(callee))
         if h is None:
             continue
-        w.summaries.handlers[cb] = h
         for f in w.fns:
-            if f.node.name == cb and isinstance(f.node, ast.AsyncFunctionDef):
+            # `handle` is a module-level coroutine function; `self._handle` a method of a class
+            # (a nested function of the same name is someone else's callback).
+            where = f.parent < 0 and (f.cls is not None) == method
+            if f.node.name == cb and isinstance(f.node, ast.AsyncFunctionDef) and where:
                 f.trigger = True
+                w.summaries.handlers[cb] = (h, method)
 
 
 def _snippets(tree: ast.Module, fns: list[_Fn], top_trigger: dict[int, bool]) -> list[Snippet]:

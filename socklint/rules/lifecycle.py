@@ -88,7 +88,10 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
             # exits without an exception leave it open.
             leaks = [l for l in leaks if l.kind not in ("call", "raise")]
             cancelled = []
-        if cancelled and rid in facts.disposed:
+        if cancelled and rid in facts.disposed and not any(_ordinary_exception_leak(l) for l in leaks):
+            # Only where the function does clean up on the ordinary failures: a socket that an
+            # ordinary exception leaks already has its SKL101/SKL102 (an early return is
+            # another matter).
             yield _cancellation_finding(ctx, res, cancelled[0], who)
         if not leaks:
             continue
@@ -184,6 +187,14 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                 )
 
 
+def _ordinary_exception_leak(leak: Leak) -> bool:
+    """The leak is an exception path reported by default: a raising call that uses the socket
+    (SKL102, not SKL106/SKL107), or a `raise` (SKL101)."""
+    if leak.failure == FAIL_CONFIG:
+        return False
+    return (leak.kind == "call" and leak.touching) or leak.kind == "raise"
+
+
 def _also_ordinary(leak: Leak, ordinary: set[int], raising_calls: set[int]) -> bool:
     """The cancellation leak's ``await`` also leaks the socket when it fails in the ordinary
     way: that finding (SKL101/SKL102, or SKL106 off by default) says it already. Where the
@@ -212,7 +223,7 @@ def _cancellation_finding(ctx: RuleContext, res: Resource, leak: Leak, who: str)
         "SKL108",
         await_node,
         f"{who} (created at line {{0}}) is left open if the task is cancelled at {where}: "
-        "`except Exception` does not see `CancelledError`; close it in `finally`",
+        "`CancelledError` is a BaseException, which `except Exception` does not catch; close it in `finally`",
         (res.node,),
         _trace(ctx, res, leak, final),
         failure=FAIL_CANCEL,
