@@ -174,7 +174,7 @@ register(
 
 # The flow engine's guesses (SKL101-SKL104, SKL106, SKL107). Word lists of the first five live in
 # socklint/models/heuristics.toml (docs/models.md); the others are tests of a name's shape.
-_LEAKS = ("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107")
+_LEAKS = ("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107", "SKL108")
 for _h in (
     Heuristic(
         "closes-by-name",
