@@ -81,7 +81,9 @@ def check_module(
                 summary.append(made)
 
     try:
-        extra = settings.socket_factories + (view.trigger_names() if view else ())
+        # A user's `factories` rows are sources too: a file calling one is worth reading.
+        user_factories = tuple(r.name for r in settings.models if r.kind == "factories")
+        extra = settings.socket_factories + user_factories + (view.trigger_names() if view else ())
         deep = not prefilter or may_contain_findings(data, extra)
         if not deep and not check_syntax:
             return [], None

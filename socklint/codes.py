@@ -43,6 +43,12 @@ _ALL = [
     Code("SKL103", "socket-never-closed", "a socket is never closed and never handed off", _W),
     Code("SKL104", "socket-overwritten-while-open", "an open socket is rebound or deleted before it is closed", _W),
     Code(
+        "SKL108",
+        "leak-on-cancellation",
+        "a socket or asyncio connection is left open when the task is cancelled at an await",
+        _W,
+    ),
+    Code(
         "SKL111",
         "socket-leak-in-constructor",
         "a socket stored on self is left open when __init__ or __enter__ raises: nobody gets the object to close it",

@@ -39,7 +39,7 @@ class Diagnostic:
     severity: Severity
     trace: tuple[TraceStep, ...] = field(default=())
     # Leak findings: what their witness needs to fail ("io-error", "protocol-raise",
-    # "configuration-call", "any-exception", "none"; docs/json-output.md). None for the others.
+    # "configuration-call", "any-exception", "none", "cancellation"; docs/json-output.md). None for the others.
     failure: str | None = None
 
     @property

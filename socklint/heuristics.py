@@ -174,7 +174,7 @@ register(
 
 # The flow engine's guesses (SKL101-SKL104, SKL106, SKL107). Word lists of the first five live in
 # socklint/models/heuristics.toml (docs/models.md); the others are tests of a name's shape.
-_LEAKS = ("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107")
+_LEAKS = ("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107", "SKL108")
 for _h in (
     Heuristic(
         "closes-by-name",
@@ -238,7 +238,7 @@ for _h in (
     ),
     Heuristic(
         "class-call-takes-ownership",
-        "calling a capitalised name (Wrapper(sock), Connection(sock)) constructs an object that takes over the sockets given to it",
+        "calling a capitalised name (Wrapper(sock), Connection(sock), _TransportWrapper(reader, writer)) constructs an object that takes over the sockets given to it",
         codes=_LEAKS,
         why="wrapper classes own the socket they are built around; a raised exception that keeps its arguments in .args does not",
     ),
@@ -262,7 +262,8 @@ for _h in (
     ),
     Heuristic(
         "event-loop-by-name",
-        "loop.sock_recv(...), sock_sendall, sock_connect... on a receiver named *loop* build a coroutine: nothing runs or fails until it is awaited",
+        "loop.sock_recv(...), sock_sendall, sock_connect... on a receiver named *loop* build a coroutine: nothing runs or fails until it is awaited; "
+        "loop.create_connection(...), sock_accept, start_tls... make asyncio resources only on such a receiver (or on get_running_loop() / get_event_loop())",
         codes=_LEAKS,
         why="asyncio's loop methods return coroutines or futures; the await is the raise point",
     ),

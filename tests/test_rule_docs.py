@@ -49,6 +49,8 @@ WHY_TERMS = {
     "SKL106": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
     # SKL107's leak needs the kernel to reject a configuration call: say which errors do it.
     "SKL107": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "garbage collector", "EBADF", "EINVAL", "ENOMEM", "ENOPROTOOPT"),
+    # SKL108: the same leak, reached by a cancellation; and what an unclosed asyncio transport says.
+    "SKL108": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector", "unclosed transport", "BaseException"),
     "SKL111": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
     "SKL112": ("CLOSE_WAIT", "EMFILE", "ulimit -n", "ResourceWarning", "garbage collector"),
 }

@@ -69,3 +69,34 @@ def test_a_bad_row_is_a_configuration_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "[tool.socklint.models]" in proc.stderr and "frob" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+ASYNC_SOURCE = """\
+from mylib.aio import connect
+
+
+async def fetch(addr):
+    reader, writer = await connect(addr)
+    data = await reader.read(10)
+    writer.close()
+    return data
+
+
+async def tunnel(loop, addr):
+    transport, proto = await loop.open_tunnel(addr)
+    if not proto.ready:
+        return None
+    transport.close()
+"""
+
+
+def test_factory_rows_describe_awaited_asyncio_resources(tmp_path: Path) -> None:
+    assert _check_text(tmp_path, "[tool.socklint]\n", ASYNC_SOURCE) == []
+    config = (
+        "[tool.socklint.models]\n"
+        "factories = [\n"
+        '  { name = "mylib.aio.connect", returns = "second-of-pair", resource = "stream-writer", companion = "view" },\n'
+        '  { name = "open_tunnel", call = "method", returns = "first-of-pair", resource = "transport", companion = "holder" },\n'
+        "]\n"
+    )
+    assert sorted(_check_text(tmp_path, config, ASYNC_SOURCE)) == [("SKL101", 14), ("SKL102", 6)]

@@ -13,6 +13,7 @@ from socklint.analysis.facts import cst_name as _name_of
 from socklint.analysis.frames import LoopFrame
 from socklint.analysis.interp_core import InterpreterCore
 from socklint.analysis.lattice import EMPTY, Obligation, State, Val
+from socklint.analysis.model import TupleFactory
 from socklint.analysis.objects import ALL
 
 
@@ -28,6 +29,11 @@ class AssignMixin(InterpreterCore):
                 return
             if val.contained:
                 self._dispose(st, val.contained, stmt, "escape")
+            if target.value in self.closure_names and val.rids:
+                # A closure defined earlier refers to this name: it gets what is bound here.
+                self._rebind(st, target.value, val, stmt)
+                self._dispose(st, val.rids | val.reach, stmt, "escape")
+                return
             carried = (val.reach - val.rids) & st.env.get(target.value, frozenset())
             if carried:
                 # `sock = self.bind_socket(sock, addr)`, `sock = adapter.wrap(sock)`: the call
@@ -41,6 +47,35 @@ class AssignMixin(InterpreterCore):
                 val = self._make_accept(st, val.accept_call)
             if val.pair_call is not None and len(elts) == 2:
                 val = self._make_pair(st, val.pair_call)
+            if (
+                val.tuple_source is not None
+                and val.tuple_source[1].index >= 0
+                and val.tuple_source[2]
+                and len(elts) == 2
+                and not any(isinstance(e, cst.StarredElement) for e in elts)
+            ):
+                index = val.tuple_source[1].index
+                owner = elts[index].value
+                companion = val.tuple_source[1].companion
+                view = companion == "view"
+                if companion == "holder" and (
+                    (isinstance(owner, cst.Name) and owner.value == "_") or not isinstance(elts[1 - index].value, cst.Name)
+                ):
+                    # `_, protocol = await loop.create_connection(...)`, `self.transport,
+                    # self.protocol = ...`: the protocol, which got the transport in
+                    # `connection_made()`, is kept as its owner.
+                    for e in elts:
+                        self._assign(st, e.value, EMPTY, stmt)
+                    return
+                val = self._make_tuple(st, val.tuple_source)
+                if view and val.elems is not None and not isinstance(elts[1 - index].value, cst.Name):
+                    # `self.reader, self.writer = ...`: the object keeps the writer; the reader
+                    # stored beside it is no second resource to close.
+                    val = Val(elems=(EMPTY, val.elems[1]) if index == 1 else (val.elems[0], EMPTY))
+                if isinstance(owner, cst.Name) and val.elems is not None:
+                    # `reader, writer = ...`: the writer is the resource, the reader a view of it.
+                    for rid in val.elems[index].rids:
+                        self.facts.resources[rid].name = owner.value
             if val.elems is not None and len(val.elems) == len(elts) and not any(isinstance(e, cst.StarredElement) for e in elts):
                 for e, v in zip(elts, val.elems):
                     self._assign(st, e.value, v, stmt)
@@ -221,6 +256,24 @@ class AssignMixin(InterpreterCore):
         rid = self._create(st, call, "accept", callee_text(call))
         return Val(elems=(Val.of(frozenset({rid})), EMPTY))
 
+    def _make_tuple(self, st: State, source: tuple[cst.Call, TupleFactory, bool]) -> Val:
+        """The awaited pair of an asyncio factory, unpacked or indexed: the element the row
+        names is a new resource; the other is the same connection (``view``: the reader of
+        ``open_connection``), an object holding it (``holder``: the protocol, which got the
+        transport in ``connection_made``), or plain data (the address of ``sock_accept``)."""
+        call, tf, _ = source
+        origin = "accept" if tf.resource == "socket" else "factory"
+        rid = self._create(st, call, origin, callee_text(call), call)
+        res = self.facts.resources[rid]
+        res.kind = tf.resource
+        if tf.resource != "socket":
+            res.sock_type = None
+        own = Val.of(frozenset({rid}))
+        if tf.index == -1:
+            return own
+        other = own if tf.companion == "view" else Val(frozenset(), frozenset({rid})) if tf.companion == "holder" else EMPTY
+        return Val(elems=(own, other) if tf.index == 0 else (other, own))
+
     def _make_pair(self, st: State, call: cst.Call) -> Val:
         a = self._create(st, call, "socketpair", callee_text(call), call)
         # The second end needs its own identity: key it on the call's func node.
@@ -231,6 +284,9 @@ class AssignMixin(InterpreterCore):
     def _capture(self, st: State, node: cst.CSTNode, scope: cst.CSTNode) -> None:
         """A nested def, class, lambda or generator refers to a local socket: it may outlive
         this call, so ownership is shared with it."""
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            # The whole definition: its parameters are its own names.
+            self.closure_names |= _free_names(node)
         held = {n for n, r in st.env.items() if r}
         if not held:
             return
@@ -241,3 +297,32 @@ class AssignMixin(InterpreterCore):
                 rids |= st.env[n.value]
         if rids:
             self._dispose(st, rids, node, "escape")
+
+
+def _free_names(scope: cst.CSTNode) -> set[str]:
+    """Names a nested function, class or lambda reads but does not bind itself (an
+    approximation: its parameters and assignment targets are taken as its own)."""
+    loaded: set[str] = set()
+    bound: set[str] = set()
+    not_names: set[int] = set()  # `x.attr`'s attr, `f(kw=...)`'s kw: spellings, not reads
+    for n in walk(scope):
+        if isinstance(n, cst.Attribute):
+            not_names.add(id(n.attr))
+        elif isinstance(n, cst.Arg) and n.keyword is not None:
+            not_names.add(id(n.keyword))
+    for n in walk(scope):
+        if isinstance(n, cst.Name) and id(n) not in not_names:
+            loaded.add(n.value)
+        elif isinstance(n, cst.Param):
+            bound.add(n.name.value)
+        elif isinstance(n, cst.AssignTarget):
+            bound.update(target_names(n.target))
+        elif isinstance(n, (cst.AnnAssign, cst.AugAssign)):
+            bound.update(target_names(n.target))
+        elif isinstance(n, (cst.For, cst.CompFor)):
+            bound.update(target_names(n.target))
+        elif isinstance(n, cst.AsName) and isinstance(n.name, cst.Name):
+            bound.add(n.name.value)
+        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            bound.add(n.name.value)
+    return loaded - bound

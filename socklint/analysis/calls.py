@@ -33,6 +33,24 @@ def _looks_like_ssl_context(receiver: Optional[str]) -> bool:
     return "context" in last or "ctx" in last
 
 
+_LOOP_GETTERS = frozenset({"get_running_loop", "get_event_loop", "new_event_loop"})
+
+
+def _looks_like_event_loop(call: cst.Call) -> bool:
+    """Heuristic ``event-loop-by-name``: ``loop.create_connection(...)``,
+    ``self._loop.sock_accept(s)``, ``asyncio.get_running_loop().create_datagram_endpoint(...)``:
+    the receiver is an event loop by its name, not asyncssh's ``tunnel.create_connection()``."""
+    f = call.func
+    if not isinstance(f, cst.Attribute):
+        return False
+    recv = f.value
+    if isinstance(recv, cst.Call):
+        n = _name_of(recv.func)
+        return n is not None and n.rsplit(".", 1)[-1] in _LOOP_GETTERS
+    n = _name_of(recv)
+    return n is not None and "loop" in n.rsplit(".", 1)[-1].lower()
+
+
 @dataclass(frozen=True)
 class CallSite:
     """A call with its callee and arguments evaluated: what every step of ``ev_call`` reads."""
@@ -125,6 +143,10 @@ class CallsMixin(InterpreterCore):
         """Factories, socket pairs, ssl wrapping, ``accept()`` and ``dup()``."""
         call, qual, name, method = site.call, site.qual, site.name, site.method
         recv_val, arg_rids = site.recv_val, site.arg_rids
+        if qual is not None and qual in self.ctx.model.TUPLE_FACTORIES:
+            # An asyncio factory by its qualified name (a user's row too, which also makes the
+            # name a configured factory: the row's shape decides).
+            return self._call_makes_async_resource(site, self.ctx.model.TUPLE_FACTORIES[qual], st)
         if (
             qual is not None
             and not (qual in self.ctx.model.FACTORIES or qual in self.ctx.factories)
@@ -146,6 +168,17 @@ class CallsMixin(InterpreterCore):
             and not (st.socket_patched and qual.startswith("socket."))
         ):
             return self._create_from_factory(site, qual, st)
+        if (
+            method is not None
+            and method in self.ctx.model.METHOD_TUPLE_FACTORIES
+            # `loop.create_connection(...)`, not `connection.create_connection(...)` of an
+            # imported module, nor a function of the project of that name.
+            and (qual is None or qual == name)
+            and (site.local_name is None or site.local_name not in self.ctx.summaries.defined)
+            and "event-loop-by-name" in self.guesses
+            and _looks_like_event_loop(site.call)
+        ):
+            return self._call_makes_async_resource(site, self.ctx.model.METHOD_TUPLE_FACTORIES[method], st)
         if qual is not None and qual in self.ctx.model.PAIR_FACTORIES:
             self.raise_point(st, call, frozenset(), EXC_OS)
             return Val(pair_call=call)
@@ -170,6 +203,40 @@ class CallsMixin(InterpreterCore):
             rid = self._create(st, call, "dup", callee_text(call), call)
             return Val.of(frozenset({rid}))
         return None
+
+    def _call_makes_async_resource(self, site: CallSite, tf: model.TupleFactory, st: State) -> Val:
+        """asyncio's factories (``factories`` rows with a ``resource`` or ``call = "method"``):
+        ``asyncio.open_connection(...)`` and ``loop.create_connection(...)`` build a coroutine
+        whose awaited pair holds the new resource (made where the pair is unpacked or indexed:
+        ``assign._make_tuple``); ``asyncio.start_server(...)`` one whose result is a server.
+        Calling one only builds the coroutine: the ``await`` is where it fails. A socket given
+        as ``sock=`` belongs to the new transport from the call on."""
+        m = self.ctx.model
+        if tf.companion == "holder" and self._factory_returns_self(site):
+            # `loop.create_connection(lambda: self, ...)`: the object is the protocol, and its
+            # `connection_made()` gets the transport: the object holds it.
+            return EMPTY
+        owned_kw = frozenset().union(
+            *(v.rids | v.reach for a, v in site.arg_vals if a.keyword is not None and a.keyword.value in m.OWNING_KEYWORDS)
+        )
+        if tf.takes_over_argument:
+            owned_kw = owned_kw | site.arg_rids
+        self._dispose(st, owned_kw, site.call, "escape")
+        # `loop.sock_accept(sock)` reads the listening socket: the await touches it.
+        return Val(frozenset(), site.arg_rids - owned_kw, frozenset(), tuple_source=(site.call, tf, False))
+
+    def _factory_returns_self(self, site: CallSite) -> bool:
+        """The protocol factory (first positional argument) is ``lambda: self`` or
+        ``lambda: self.<attr>``."""
+        first = next((a.value for a, _ in site.arg_vals if a.keyword is None), None)
+        if first is None:
+            first = next((a.value for a, _ in site.arg_vals if a.keyword is not None and a.keyword.value == "protocol_factory"), None)
+        if not isinstance(first, cst.Lambda):
+            return False
+        body = first.body
+        while isinstance(body, cst.Attribute):
+            body = body.value
+        return isinstance(body, cst.Name) and self.self_name is not None and body.value == self.self_name
 
     def _create_from_factory(self, site: CallSite, qual: str, st: State) -> Val:
         call, arg_rids = site.call, site.arg_rids
@@ -274,6 +341,9 @@ class CallsMixin(InterpreterCore):
         call, method, recv_val, receiver_text = site.call, site.method, site.recv_val, site.receiver_text
         if method is None:
             return None
+        kinds = {self.facts.resources[r].kind for r in recv_val.rids if r in self.facts.resources}
+        if kinds and "socket" not in kinds:
+            return self._method_of_async_resource(site, method, min(kinds), st)
         f = call.func
         if method in self.ctx.model.SOCKET_METHODS or method in self.ctx.model.CLOSE_METHODS:
             self._event("method", method, call, recv_val.rids, receiver_text)
@@ -329,6 +399,25 @@ class CallsMixin(InterpreterCore):
             return Val(frozenset(), recv_val.rids, frozenset(), reader=True)
         if method in self.ctx.model.SELF_RETURNING_METHODS:
             return Val(recv_val.rids, recv_val.rids)
+        self._after_borrow(st, call, site.arg_vals, site.qual, method)
+        return EMPTY
+
+    def _method_of_async_resource(self, site: CallSite, method: str, kind: str, st: State) -> Val:
+        """A method of a stream writer, transport or server (its ``resource-methods`` row):
+        closing it disposes of it, a method that cannot fail is no raise point, one that does
+        I/O fails in operation, any other may raise anything. No socket events are recorded:
+        the option and shutdown rules are about the socket API."""
+        call, recv_val = site.call, site.recv_val
+        row = self.ctx.model.resource_method(kind, method)
+        if row is not None and row.get("closes"):
+            self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
+            return EMPTY
+        self._used_after_continue(st, recv_val.rids)
+        raises = str(row.get("raises")) if row is not None else "any"
+        if raises == "io":
+            self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_OS, FAIL_IO)
+        elif raises == "any":
+            self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_ANY)
         self._after_borrow(st, call, site.arg_vals, site.qual, method)
         return EMPTY
 
@@ -448,6 +537,12 @@ class CallsMixin(InterpreterCore):
             return EMPTY
         if qual in self.ctx.model.PASS_THROUGH or site.last in ("closing", "nullcontext"):
             return Val(arg_rids, arg_rids)
+        if qual in self.ctx.model.AWAITED_PASS_THROUGH and arg_vals and arg_vals[0][0].keyword is None:
+            first = arg_vals[0][1]
+            if first.tuple_source is not None or (first.rids and self._fresh_only(st, first.rids) == set(first.rids)):
+                # `await asyncio.wait_for(asyncio.open_connection(h, p), 5)`: awaiting it gives
+                # what awaiting the coroutine gives (the await is where either fails).
+                return first
         if qual in self.ctx.model.SUPPRESS or qual in self.ctx.model.INERT_CONTEXT_MANAGERS:
             # `with contextlib.suppress(OSError):` only builds the context manager: nothing
             # to fail.
@@ -675,7 +770,8 @@ class CallsMixin(InterpreterCore):
         if name is not None and name == last and name in self.callable_params:
             return True
         # A class: constructing an object around the socket hands it over (a wrapper owns it).
-        if "class-call-takes-ownership" in self.guesses and last and last[0].isupper() and not last.isupper():
+        bare = last.lstrip("_")
+        if "class-call-takes-ownership" in self.guesses and bare and bare[0].isupper() and not bare.isupper():
             return True
         if self._local_class(name, last) is not None:
             return True

@@ -32,6 +32,9 @@ class Resource:
     lent: Optional[cst.CSTNode] = None  # the first unresolved call it was passed to (borrowed)
     # Where the creating helper or socket class lives when it is another module's ("path:line").
     defined_at: Optional[str] = None
+    # What the resource is (models.load.RESOURCE_KINDS): a socket, or an asyncio stream writer,
+    # transport or server that owns one. Its methods are `resource-methods` rows.
+    kind: str = "socket"
 
 
 # What a leak's witness needs to fail (the JSON field "failure", docs/json-output.md): a call
@@ -44,7 +47,10 @@ FAIL_PROTOCOL = "protocol-raise"
 FAIL_CONFIG = "configuration-call"
 FAIL_ANY = "any-exception"
 FAIL_NONE = "none"
-FAILURES = (FAIL_IO, FAIL_PROTOCOL, FAIL_CONFIG, FAIL_ANY, FAIL_NONE)
+# The task is cancelled at an `await` (asyncio.CancelledError, a BaseException since 3.8): a
+# leak only this path shows is SKL108.
+FAIL_CANCEL = "cancellation"
+FAILURES = (FAIL_IO, FAIL_PROTOCOL, FAIL_CONFIG, FAIL_ANY, FAIL_NONE, FAIL_CANCEL)
 
 
 class Step:
@@ -143,6 +149,9 @@ class FunctionFacts:
     # Each `while` entered, with the sockets each name may hold there (for SKL105).
     loop_entries: list[LoopEntry] = field(default_factory=list)
     budget_exceeded: bool = False
+    # Calls that were raise points (by node id): an `await` of one fails where the call does,
+    # so the rule reads the call's leaks, not the await's own (SKL108).
+    raising_calls: set[int] = field(default_factory=set)
     # `__init__` / `__enter__` / `__aenter__` of a class: sockets stored on self are followed.
     owner_method: Optional[str] = None
     # `self.X = <socket>` in a method: (class, attribute, resource, the assignment) for SKL112.

@@ -22,17 +22,19 @@ and still tell, afterwards, which return leaked which socket.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import libcst as cst
 
+from socklint.analysis import model
 from socklint.analysis.assign import AssignMixin
 from socklint.analysis.calls import CallsMixin
 from socklint.analysis.context import ModuleContext
 from socklint.analysis.cstutil import walk
-from socklint.analysis.facts import FunctionFacts, Resource
+from socklint.analysis.facts import FAIL_IO, FunctionFacts, Resource
 from socklint.analysis.facts import cst_name as _name_of
-from socklint.analysis.frames import EXC_ANY
+from socklint.analysis.frames import EXC_ANY, EXC_CANCEL, EXC_OS
 from socklint.analysis.lattice import EMPTY, BudgetExceeded, State, Val
 from socklint.analysis.narrowing import NarrowingMixin
 from socklint.analysis.recv_loops import RecvLoopMixin
@@ -107,6 +109,13 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
         if positional and positional[0].name.value in ("self", "cls"):
             positional = positional[1:]
         dgram = {positional[i] for i in self.ctx.summaries.dgram_params.get(fn.name.value, ()) if i < len(positional)}
+        found = self.ctx.summaries.handlers.get(fn.name.value) if fn.asynchronous is not None else None
+        # A module-level coroutine function, or a method (not a nested function of that name
+        # inside a method: pproxy's `handler` given to its own `start_server`).
+        handler = found[0] if found is not None and found[1] == (self.cur_class is not None) else None
+        if handler is not None and handler.index < len(positional) and len(positional) == 2:
+            self._bind_handler_params(handler, positional, st)
+            own = [p for p in own if all(p is not q for q in positional)]
         for p in own:
             name = p.name.value
             if name in ("self", "cls"):
@@ -117,6 +126,22 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                 res.sock_type = "dgram"  # every caller in the module passes a datagram socket
             self.facts.resources[rid] = res
             st.env[name] = frozenset({rid})
+
+    def _bind_handler_params(self, handler: model.Handler, positional: list[cst.Param], st: State) -> None:
+        """``async def handle(reader, writer)`` given to ``asyncio.start_server``: the handler
+        owns the connection (the writer; the reader is the same connection), and asyncio never
+        closes it for the handler: every exit must close it or hand it on."""
+        owned = positional[handler.index]
+        other = positional[1 - handler.index]
+        rid = self._create(st, owned, "handler", f"{handler.name}()")
+        res = self.facts.resources[rid]
+        res.kind, res.role = handler.resource, "server-conn"
+        self._rebind(st, owned.name.value, Val.of(frozenset({rid})), owned)
+        res.name = owned.name.value
+        if handler.companion == "view":
+            self._rebind(st, other.name.value, Val.of(frozenset({rid})), other)
+        elif handler.companion == "holder":
+            self._rebind(st, other.name.value, Val(frozenset(), frozenset({rid})), other)
 
     # ------------------------------------------------------------------ expressions
     def ev(self, e: cst.BaseExpression, st: State) -> Val:
@@ -156,9 +181,29 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                 for k in hidden:
                     del st.obs[k]
                 self.raise_point(st, e, v.reach - v.rids, EXC_ANY)
+                self.raise_point(st, e, frozenset(), EXC_CANCEL)
                 st.obs.update(hidden)
             else:
-                self.raise_point(st, e, v.reach, EXC_ANY)
+                inner = e.expression
+                if (
+                    isinstance(inner, cst.Call)
+                    and isinstance(inner.func, cst.Attribute)
+                    and inner.func.attr.value in self.ctx.model.ASYNC_LOOP_IO_METHODS
+                    and self._real_sockets(v.reach)
+                ):
+                    # `await loop.sock_recv(conn, n)`: socket I/O on `conn`, failing in operation.
+                    self.raise_point(st, e, v.reach, EXC_OS, FAIL_IO)
+                else:
+                    self.raise_point(st, e, v.reach, EXC_ANY)
+                # The task can be cancelled at every `await` (SKL108): after the ordinary
+                # failure, so a leak both show at this await is the ordinary one.
+                self.raise_point(st, e, frozenset(), EXC_CANCEL)
+            if v.tuple_source is not None and v.tuple_source[1].index == -1:
+                # `server = await asyncio.start_server(...)`: the server exists once the await
+                # has completed.
+                return self._make_tuple(st, v.tuple_source)
+            if v.tuple_source is not None:
+                return dataclasses.replace(v, tuple_source=(v.tuple_source[0], v.tuple_source[1], True))
             return v
         return self._ev_structure(e, st)
 
@@ -202,6 +247,10 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                     self.ev(sub.slice.value, st)
             if len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Index):
                 idx = e.slice[0].slice.value
+                if isinstance(idx, cst.Integer) and idx.value in ("0", "1") and v.tuple_source is not None and v.tuple_source[1].index >= 0 and v.tuple_source[2]:
+                    # `(await asyncio.open_connection(h, p))[1]`: the writer.
+                    v = self._make_tuple(st, v.tuple_source)
+                    return v.elems[int(idx.value)] if v.elems else EMPTY
                 if isinstance(idx, cst.Integer) and idx.value == "0":
                     if v.accept_call is not None:
                         v = self._make_accept(st, v.accept_call)

@@ -8,7 +8,7 @@ from typing import Optional, Union
 
 import libcst as cst
 
-from socklint.analysis.facts import FAIL_ANY, FAIL_CONFIG, FAIL_IO
+from socklint.analysis.facts import FAIL_ANY, FAIL_CANCEL, FAIL_CONFIG, FAIL_IO
 from socklint.analysis.lattice import State
 
 
@@ -49,10 +49,16 @@ EXC_OS = "os"  # OSError or any subclass (I/O: connect, recv, send, accept...)
 EXC_OSCFG = "oscfg"  # plain OSError from configuration calls (setblocking, setsockopt...)
 EXC_ANY = "any"  # anything, from a call that uses a socket
 EXC_OTHER = "other"  # anything, from a call that touches no socket
-EXC_NONOS = "non-os"  # anything but an OSError (a helper that keeps its OSErrors in: Summaries.non_os)
+EXC_NONOS = "non-os"
+# asyncio.CancelledError at an `await`: a BaseException since Python 3.8, so `except Exception:`
+# does not see it; `finally`, `except BaseException:`, a bare `except:` and `except
+# asyncio.CancelledError:` do.
+EXC_CANCEL = "cancel"  # anything but an OSError (a helper that keeps its OSErrors in: Summaries.non_os)
 
 
 def failure_of_class(cls: str) -> str:
     """What a raise point of exception class ``cls`` needs to fail, when nothing more precise
     is known (a socket method's row says more: model.Model.fails)."""
+    if cls == EXC_CANCEL:
+        return FAIL_CANCEL
     return FAIL_IO if cls == EXC_OS else FAIL_CONFIG if cls == EXC_OSCFG else FAIL_ANY

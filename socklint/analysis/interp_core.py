@@ -17,6 +17,7 @@ import libcst as cst
 from socklint.analysis.context import ModuleContext
 from socklint.analysis.cstutil import FunctionBindings, raise_note
 from socklint.analysis.facts import (
+    FAIL_CANCEL,
     FAIL_CONFIG,
     FAIL_NONE,
     FAIL_PROTOCOL,
@@ -27,6 +28,7 @@ from socklint.analysis.facts import (
 )
 from socklint.analysis.frames import (
     EXC_ANY,
+    EXC_CANCEL,
     EXC_OSCFG,
     EXC_OTHER,
     Exit,
@@ -130,7 +132,11 @@ class InterpreterCore:
         self.budget = ctx.settings.max_function_steps
         self.global_names: set[str] = set()
         self.event_keys: set[tuple[str, int]] = set()
-        self.leak_keys: set[tuple[int, str, int]] = set()
+        self.leak_keys: set[tuple[int, str, int, bool]] = set()
+        # Free names of the nested functions and classes defined so far: binding one later
+        # hands the value to the closure (`def on_connect(r, w): server.close()` before
+        # `server = await asyncio.start_server(on_connect, ...)`).
+        self.closure_names: set[str] = set()
         self.order = 0
         self.handler_depth = 0
         self.guards: list[cst.BaseExpression] = []
@@ -240,7 +246,9 @@ class InterpreterCore:
             return  # the object still holds it: only losing the attribute loses the socket
         if held_by is None:
             held_by = self._held_by(ob)
-        k = (rid, kind, id(node))
+        # A cancellation at an `await` is kept apart from an ordinary failure there: the rule
+        # reports it only where no ordinary failure leaks the socket (SKL108).
+        k = (rid, kind, id(node), failure == FAIL_CANCEL)
         if k in self.leak_keys:
             return
         self.leak_keys.add(k)
@@ -330,6 +338,8 @@ class InterpreterCore:
         if cls == EXC_ANY and not self._real_sockets(touched):
             cls = EXC_OTHER
         failure = failure or failure_of_class(cls)
+        if cls != EXC_CANCEL and isinstance(node, cst.Call):
+            self.facts.raising_calls.add(id(node))
         if not st.obs and not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):
             return
         if not any(isinstance(f, (TryFrame, FinallyFrame)) for f in self.frames):

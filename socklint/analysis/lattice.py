@@ -3,6 +3,11 @@ path facts and witnesses, the state at a program point, abstract values, and joi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from socklint.analysis.model import TupleFactory
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -257,6 +262,10 @@ class Val:
     elems: Optional[tuple[Val, ...]] = None
     accept_call: Optional[cst.Call] = None
     pair_call: Optional[cst.Call] = None
+    # `asyncio.open_connection(...)`, `loop.sock_accept(s)`: a pair holding a new resource, made
+    # when the awaited pair is unpacked or indexed (model.TupleFactory); the flag says the
+    # coroutine was awaited (unpacking the coroutine itself makes nothing).
+    tuple_source: Optional[tuple[cst.Call, TupleFactory, bool]] = None
     const: Optional[str] = None  # "none" | "falsy" | "truthy" for literal constants
     reader: bool = False  # a reader made from the socket (`sock.makefile("rb")`)
 

@@ -53,6 +53,32 @@ class Factory:
 
 
 @dataclass(frozen=True)
+class TupleFactory:
+    """A ``factories`` row whose call returns a pair with one new resource in it
+    (``reader, writer = await asyncio.open_connection(...)``; ``conn, addr = await
+    loop.sock_accept(sock)``): which element is the resource, what it is, what the other
+    element is (``view``: the same connection, ``holder``: an object that holds it, ``data``)."""
+
+    name: str
+    index: int  # 0 or 1; -1: the awaited result itself is the resource (a server)
+    resource: str  # load.RESOURCE_KINDS
+    companion: str  # "data" | "view" | "holder"
+    takes_over_argument: bool = False  # `loop.connect_accepted_socket(factory, sock)`
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A ``connection-handlers`` row: the callback given to ``name`` owns its parameter
+    ``index`` (a ``resource``), and the other one is its ``companion``."""
+
+    name: str
+    index: int
+    companion: str
+    resource: str
+    keyword: str
+
+
+@dataclass(frozen=True)
 class Ownership:
     """Who decides what a call does with a socket argument, and where that came from
     (``"config"`` for a user row, the file name for a built-in row, ``"heuristic:<id>"``)."""
@@ -87,7 +113,7 @@ class Model:
 
     def _build_sockets(self) -> None:
         n = self.names
-        self.FACTORIES = n("factories", returns="socket")
+        self.FACTORIES = n("factories", returns="socket", resource="socket", call="function")
         self.PAIR_FACTORIES = n("factories", returns="pair")
         self.WRAPPING_FACTORIES = n("factories", takes_over_argument=True)
         # Classes: a class derived from one is a socket class (constructing it makes a socket).
@@ -95,6 +121,34 @@ class Model:
         self.WRAP_METHODS = n("method-factories", how="wrap")
         self.DUP_METHODS = n("method-factories", how="dup")
         self.ACCEPT_METHODS = n("method-factories", how="accept")
+        # Factories of the asyncio resources: by qualified name, or as a method of any receiver.
+        self.TUPLE_FACTORIES: dict[str, TupleFactory] = {}
+        self.METHOD_TUPLE_FACTORIES: dict[str, TupleFactory] = {}
+
+        for r in self._by_kind.get("factories", ()):
+            returns, resource, method = str(r.get("returns")), str(r.get("resource")), r.get("call") == "method"
+            if returns in ("first-of-pair", "second-of-pair"):
+                tf = TupleFactory(
+                    r.name, 0 if returns == "first-of-pair" else 1, resource, str(r.get("companion")),
+                    bool(r.get("takes-over-argument")),
+                )
+                (self.METHOD_TUPLE_FACTORIES if method else self.TUPLE_FACTORIES)[r.name] = tf
+            elif resource != "socket" or method:
+                # `server = await asyncio.start_server(...)`: the awaited result is the resource.
+                tf = TupleFactory(r.name, -1, resource, "data", bool(r.get("takes-over-argument")))
+                (self.METHOD_TUPLE_FACTORIES if method else self.TUPLE_FACTORIES)[r.name] = tf
+        # What a method of each asyncio resource does: (resource, method) -> row.
+        self.RESOURCE_METHODS: dict[tuple[str, str], Row] = {
+            (str(r.get("resource")), r.name): r for r in self._by_kind.get("resource-methods", ())
+        }
+        self.HANDLERS: dict[str, Handler] = {
+            r.name: Handler(
+                r.name, 0 if r.get("owned-parameter") == "first" else 1, str(r.get("companion")), str(r.get("resource")),
+                str(r.get("keyword")),
+            )
+            for r in self._by_kind.get("connection-handlers", ())
+        }
+        self.AWAITED_PASS_THROUGH = n("pass-throughs", passes="awaited-result")
         self.CLOSE_METHODS = n("socket-methods", closes=True)
         self.SOCKET_METHODS = n("socket-methods", touches=True, closes=False)
         self.CONFIG_SOCKET_METHODS = n("socket-methods", raises="config") | n("socket-methods", config=True)
@@ -125,7 +179,7 @@ class Model:
         self.KEEPING_ANY = n("keepers", call="any")
         self.CLOSING_FUNCTIONS = n("closers")
         self.NON_OWNING_CALLS = n("borrowers")
-        self.PASS_THROUGH = n("pass-throughs")
+        self.PASS_THROUGH = n("pass-throughs", passes="argument")
         self.FAKE_FACTORY_INSTALLERS = n("test-doubles", effect="installs-socket-factory")
         self.SOCKET_MODULE_PATCHERS = n("test-doubles", effect="patches-socket-module")
         self.SOCKET_MODULE_PATCHING_DECORATORS = n("test-doubles", effect="patching-decorator")
@@ -146,6 +200,7 @@ class Model:
         self.STR_BUILDING_METHODS = n("string-methods")
         self.LENIENT_CODEC_ERRORS = n("lenient-codec-errors")
         self.ASYNC_LOOP_METHODS = n("coroutine-methods")
+        self.ASYNC_LOOP_IO_METHODS = n("coroutine-methods", fails="in-operation")
         self.OS_CONFIG_FUNCTIONS = n("config-functions")
         self.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION = n("config-functions", fails="in-operation")
         self.NETWORK_FUNCTIONS = n("network-functions")
@@ -159,6 +214,8 @@ class Model:
         self.OSERROR_CATCHERS = n("exception-names", role="catches-oserror")
         self.OS_EXCEPTIONS = n("exception-names", role="is-oserror")
         self.CATCH_ALL = n("exception-names", role="catch-all")
+        # Qualified names of the exception that cancels an asyncio task at an `await`.
+        self.CANCELLATION_EXCEPTIONS = n("exception-names", role="cancellation")
         self.REPORT_CALLS = n("report-calls")
         self.TEXT_BUILTINS = n("text-builtins")
         self.PYTHON2_TYPES = n("python2-names")
@@ -185,9 +242,13 @@ class Model:
         ``raises`` says (``io``: in operation; ``config``/``none``: on misuse)."""
         return self._fails.get(method, "in-operation")
 
+    def resource_method(self, resource: str, method: str) -> Optional[Row]:
+        """The ``resource-methods`` row for ``method`` of an asyncio ``resource``, if any."""
+        return self.RESOURCE_METHODS.get((resource, method))
+
     def factory(self, qual: str) -> Optional[Factory]:
         for r in reversed(self._by_kind.get("factories", ())):
-            if r.name == qual:
+            if r.name == qual and r.get("returns") in ("socket", "pair") and r.get("call") == "function":
                 return Factory(qual, str(r.get("returns")), bool(r.get("takes-over-argument")), r.source)
         return None
 

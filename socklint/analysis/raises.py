@@ -14,7 +14,7 @@ import libcst as cst
 from socklint.analysis.context import ModuleContext
 from socklint.analysis.cstutil import FunctionBindings
 from socklint.analysis.facts import cst_name as _name_of
-from socklint.analysis.frames import EXC_ANY, EXC_NONOS, EXC_OS, EXC_OSCFG, EXC_OTHER
+from socklint.analysis.frames import EXC_ANY, EXC_CANCEL, EXC_NONOS, EXC_OS, EXC_OSCFG, EXC_OTHER
 
 # How a handler answers for one exception class.
 Catch = str  # "yes" | "no" | "maybe"
@@ -135,6 +135,12 @@ class RaiseOracle:
                 unknown = True
             else:
                 builtins_.append(b)
+        if cls == EXC_CANCEL:
+            # Only a handler for BaseException or for the cancellation itself sees it: an
+            # unknown name is a project's exception, an Exception.
+            if any(n in self.ctx.model.CANCELLATION_EXCEPTIONS or n == "BaseException" for n in names):
+                return "yes"
+            return "no"
         if any(b in (BaseException, Exception) for b in builtins_):
             return "yes"
         if cls == EXC_OS:

@@ -153,6 +153,10 @@ class Summaries:
     # themselves, so they can raise with it stored.
     socket_setters: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     setters_raise: set[str] = field(default_factory=set)
+    # Connection handlers: functions (or methods, by name) of the module given to
+    # `asyncio.start_server(cb, ...)` (`connection-handlers` rows); each owns a parameter.
+    # By name: the row, and whether the callback is a method (`self._handle`).
+    handlers: dict[str, tuple[model.Handler, bool]] = field(default_factory=dict)
     # Spellings that construct a socket class (`class TracedSocket(socket.socket)` here, or one
     # imported from the project): calling one creates a socket, as a factory does.
     socket_classes: set[str] = field(default_factory=set)
@@ -316,6 +320,8 @@ class _Walk:
         self.attr_calls: dict[str, int] = {}
         self.attr_mentions: dict[str, int] = {}
         self.passed: set[str] = set()
+        # `asyncio.start_server(handle, ...)`: (the callee as written, the callback's name).
+        self.handler_calls: list[tuple[str, str, bool]] = []
 
     def run(self, tree: ast.Module) -> None:
         stack: list[_Item] = []
@@ -380,6 +386,8 @@ class _Walk:
 
     def _call(self, node: ast.Call, fi: int, ti: int, prot: bool) -> None:
         last = _last_name(node.func)
+        if last is not None and last in _HANDLER_REGISTRAR_LASTS:
+            self._handler_call(node)
         if last is not None:
             self.call_funcs[last] = self.call_funcs.get(last, 0) + 1
             if isinstance(node.func, ast.Attribute):
@@ -404,6 +412,22 @@ class _Walk:
                 self.top_trigger[ti] = True
             if last is not None:
                 self.top_called.setdefault(ti, set()).add(last)
+
+    def _handler_call(self, node: ast.Call) -> None:
+        """``asyncio.start_server(handle, ...)`` / ``(self._handle, ...)``: remember the callback
+        by name; the callee is qualified once every import is known (``_find_handlers``)."""
+        callee = dotted_name(node.func)
+        if callee is None:
+            return
+        for h in model.BUILTIN.HANDLERS.values():
+            if h.name.rsplit(".", 1)[-1] != callee.rsplit(".", 1)[-1]:
+                continue
+            cbs = [k.value for k in node.keywords if h.keyword and k.arg == h.keyword] or node.args[:1]
+            for cb in cbs:
+                if isinstance(cb, ast.Name):
+                    self.handler_calls.append((callee, cb.id, False))
+                elif isinstance(cb, ast.Attribute) and isinstance(cb.value, ast.Name) and cb.value.id in ("self", "cls"):
+                    self.handler_calls.append((callee, cb.attr, True))
 
     def _call_in_function(self, f: _Fn, node: ast.Call, last: Optional[str], hit: bool) -> None:
         if hit:
@@ -535,6 +559,7 @@ def scan(
         )
         _factory_triggers(fns, summaries)
         summaries.objects.released, summaries.objects.released_by = released_attributes(tree)
+    _find_handlers(w)
     snippets = _snippets(tree, fns, w.top_trigger)
     result = ScanResult(imports, summaries, snippets, w.classes, tree, analysed_calls=calls)
     result.fn_class = {id(f.node): f.cls for f in fns}
@@ -1189,6 +1214,25 @@ def _close_chains(fns: list[_Fn], s: Summaries) -> None:
                     changed = True
         if not changed:
             break
+
+
+_HANDLER_REGISTRAR_LASTS = frozenset(n.rsplit(".", 1)[-1] for n in model.BUILTIN.HANDLERS)
+
+
+def _find_handlers(w: _Walk) -> None:
+    """The module's connection handlers (``asyncio.start_server(handle, ...)``, the callee
+    qualified through the imports): each is analysed, owning its connection parameter."""
+    for callee, cb, method in w.handler_calls:
+        h = model.BUILTIN.HANDLERS.get(w.imports.qualify(callee))
+        if h is None:
+            continue
+        for f in w.fns:
+            # `handle` is a module-level coroutine function; `self._handle` a method of a class
+            # (a nested function of the same name is someone else's callback).
+            where = f.parent < 0 and (f.cls is not None) == method
+            if f.node.name == cb and isinstance(f.node, ast.AsyncFunctionDef) and where:
+                f.trigger = True
+                w.summaries.handlers[cb] = (h, method)
 
 
 def _snippets(tree: ast.Module, fns: list[_Fn], top_trigger: dict[int, bool]) -> list[Snippet]:

@@ -68,13 +68,22 @@ def _choice(*values: str, default: str | None = None) -> Field:
 
 _NONE: Mapping[str, Field] = {}
 
+# The kinds of resource a factory can return: a socket, or an asyncio object that owns one.
+RESOURCE_KINDS = ("socket", "stream-writer", "transport", "server")
+
 KINDS: Mapping[str, Kind] = {
     "factories": Kind(
         "Calls (qualified names) that return a fresh socket the caller owns.",
         {
-            "returns": _choice("socket", "pair", default="socket"),
+            "returns": _choice("socket", "pair", "first-of-pair", "second-of-pair", default="socket"),
             "takes-over-argument": Field(bool, default=False),
             "is-class": Field(bool, default=False),
+            # What the new resource is: a socket, or an asyncio object that owns one.
+            "resource": _choice(*RESOURCE_KINDS, default="socket"),
+            # `function`: matched by qualified name; `method`: on any receiver (`loop.X(...)`).
+            "call": _choice("function", "method", default="function"),
+            # For `first-of-pair` / `second-of-pair`: what the other element is.
+            "companion": _choice("data", "view", "holder", default="data"),
         },
     ),
     "method-factories": Kind(
@@ -103,7 +112,31 @@ KINDS: Mapping[str, Kind] = {
     ),
     "closers": Kind("Functions that close the socket passed as their first argument.", _NONE),
     "borrowers": Kind("Calls that look at a socket without ever owning it.", _NONE),
-    "pass-throughs": Kind("Calls that return their argument, owned as before (`closing(s)`).", _NONE),
+    "pass-throughs": Kind(
+        "Calls that return their argument, owned as before (`closing(s)`); `awaited-result`: "
+        "awaiting the call gives what awaiting its first argument gives (`asyncio.wait_for`).",
+        {"passes": _choice("argument", "awaited-result", default="argument")},
+    ),
+    "resource-methods": Kind(
+        "Methods of the asyncio resources (stream writers, transports, servers): whether a call "
+        "closes the resource, cannot fail, or fails in operation.",
+        {
+            "resource": _choice(*RESOURCE_KINDS[1:]),
+            "raises": _choice("io", "none", "any", default="any"),
+            "closes": Field(bool, default=False),
+        },
+        key=("resource",),
+    ),
+    "connection-handlers": Kind(
+        "Calls that register a callback run once per accepted connection (`asyncio.start_server("
+        "cb, ...)`): the callback owns one of its parameters (the connection's resource).",
+        {
+            "owned-parameter": _choice("first", "second", default="second"),
+            "companion": _choice("data", "view", "holder", default="data"),
+            "resource": _choice(*RESOURCE_KINDS, default="socket"),
+            "keyword": Field(str, default=""),
+        },
+    ),
     "context-managers": Kind(
         "Context managers by effect: `suppresses` the exceptions named in its arguments, "
         "`expects-raise` (the body is expected to fail), `inert` (construction cannot fail).",
@@ -122,7 +155,11 @@ KINDS: Mapping[str, Kind] = {
     ),
     "string-methods": Kind("str/bytes methods that build a string and fail only when misused.", _NONE),
     "lenient-codec-errors": Kind("Codec error handlers that never raise.", _NONE),
-    "coroutine-methods": Kind("Event-loop methods that only build a coroutine when called.", _NONE),
+    "coroutine-methods": Kind(
+        "Event-loop methods that only build a coroutine when called; `fails = \"in-operation\"`: "
+        "awaiting it is socket I/O (an OSError in normal operation: a refused connect, a reset).",
+        {"fails": _choice("in-operation", default="")},
+    ),
     "config-functions": Kind(
         "Module functions that configure a descriptor: plain OSError only; `fails` says whether "
         "that happens in normal operation (a lock held, an interface gone) or only on misuse.",
@@ -146,8 +183,9 @@ KINDS: Mapping[str, Kind] = {
     ),
     "exception-names": Kind(
         "Exception names as spelt in a handler, for the module scan (no import resolution): "
-        "`catches-oserror`, `is-oserror`, `catch-all`.",
-        {"role": _choice("catches-oserror", "is-oserror", "catch-all")},
+        "`catches-oserror`, `is-oserror`, `catch-all`, `cancellation` (a handler for the exception "
+        "that cancels a task at an `await`).",
+        {"role": _choice("catches-oserror", "is-oserror", "catch-all", "cancellation")},
         key=("role",),
     ),
     "report-calls": Kind("Calls a print/log helper may make: console or log output only.", _NONE),

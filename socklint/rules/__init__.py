@@ -24,7 +24,7 @@ ALL_RULES: tuple[Rule, ...] = (
     # SKL106 and SKL107 are opt-in siblings of SKL101/SKL102: a leak when an unrelated call
     # raises, and one that only a failing configuration call can cause. SKL111: a socket on an
     # object whose constructor (or `__enter__`) raised.
-    Rule(("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107", "SKL111"), check_leaks),
+    Rule(("SKL101", "SKL102", "SKL103", "SKL104", "SKL106", "SKL107", "SKL108", "SKL111"), check_leaks),
     Rule(("SKL112",), check_attribute_stores),
     Rule(("SKL105",), check_recv_loops),
     Rule(("SKL201", "SKL202", "SKL203", "SKL211", "SKL213", "SKL214", "SKL215", "SKL216"), check_options),

@@ -7,7 +7,7 @@ from typing import Optional
 
 import libcst as cst
 
-from socklint.analysis.facts import FAIL_CONFIG, Finding, Leak, Resource
+from socklint.analysis.facts import FAIL_CANCEL, FAIL_CONFIG, Finding, Leak, Resource
 from socklint.rules.base import RuleContext
 
 MAX_TRACE = 24
@@ -20,6 +20,8 @@ def _trace(ctx: RuleContext, res: Resource, leak: Leak, final_note: str) -> tupl
         if note == "created":
             if res.origin == "attribute":
                 note = f"`{res.callee}` holds an open socket here"
+            elif res.origin == "handler":
+                note = f"{ctx.describe(res)} is the connection this handler owns (given by `{res.callee}`)"
             else:
                 note = f"{ctx.describe(res)} created by `{res.callee}`"
                 if res.defined_at is not None:
@@ -69,11 +71,30 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
     by_rid: dict[int, list[Leak]] = {}
     for leak in facts.leaks:
         by_rid.setdefault(leak.rid, []).append(leak)
-    for rid, leaks in by_rid.items():
+    for rid, all_leaks in by_rid.items():
         res = facts.resources[rid]
         if not res.reportable:
             continue
         who = ctx.describe(res)
+        # A leak only the cancellation of the task shows is SKL108's; an `await` where an
+        # ordinary failure leaks the socket too reports that one (the same exit, deduplicated
+        # in interp_core._record_leak).
+        leaks = [l for l in all_leaks if l.failure != FAIL_CANCEL]
+        ordinary = {id(l.node) for l in leaks}
+        cancelled = [l for l in all_leaks if l.failure == FAIL_CANCEL and not _also_ordinary(l, ordinary, facts.raising_calls)]
+        if res.origin == "handler":
+            # asyncio closes the connection of a handler that raises (Python 3.11+, logging
+            # "Unhandled exception in client_connected_cb") or is cancelled (3.13+): only the
+            # exits without an exception leave it open.
+            leaks = [l for l in leaks if l.kind not in ("call", "raise")]
+            cancelled = []
+        if cancelled and rid in facts.disposed and not any(_ordinary_exception_leak(l) for l in leaks):
+            # Only where the function does clean up on the ordinary failures: a socket that an
+            # ordinary exception leaks already has its SKL101/SKL102 (an early return is
+            # another matter).
+            yield _cancellation_finding(ctx, res, cancelled[0], who)
+        if not leaks:
+            continue
         if res.origin == "object":
             yield from _factory_findings(ctx, res, leaks)
             continue
@@ -164,6 +185,49 @@ def _leak_findings(ctx: RuleContext) -> Iterator[Finding]:
                     _trace(ctx, res, leak, "the last reference is dropped here"),
                     failure=leak.failure,
                 )
+
+
+def _ordinary_exception_leak(leak: Leak) -> bool:
+    """The leak is an exception path reported by default: a raising call that uses the socket
+    (SKL102, not SKL106/SKL107), or a `raise` (SKL101)."""
+    if leak.failure == FAIL_CONFIG:
+        return False
+    return (leak.kind == "call" and leak.touching) or leak.kind == "raise"
+
+
+def _also_ordinary(leak: Leak, ordinary: set[int], raising_calls: set[int]) -> bool:
+    """The cancellation leak's ``await`` also leaks the socket when it fails in the ordinary
+    way: that finding (SKL101/SKL102, or SKL106 off by default) says it already. Where the
+    awaited call is itself a raise point (``await reader.read()``), its failure is the ordinary
+    one; the await's own raise point duplicates it."""
+    node = leak.node
+    if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call) and id(node.expression) in raising_calls:
+        return id(node.expression) in ordinary
+    return id(node) in ordinary
+
+
+def _cancellation_finding(ctx: RuleContext, res: Resource, leak: Leak, who: str) -> Finding:
+    """SKL108: open where the task is cancelled at an ``await``, and only there: the cleanup
+    is written for ``Exception`` (``except Exception: close(); raise``), which
+    ``asyncio.CancelledError`` is not since Python 3.8."""
+    await_node: cst.CSTNode = leak.node
+    step = leak.witness
+    while step is not None and leak.kind != "call":
+        if step.failure == FAIL_CANCEL:
+            await_node = step.node  # the latest `await` where the cancellation came in
+            break
+        step = step.prev
+    where = "this `await`"
+    final = f"the task is cancelled here; {who} is not closed on that path"
+    return Finding(
+        "SKL108",
+        await_node,
+        f"{who} (created at line {{0}}) is left open if the task is cancelled at {where}: "
+        "`CancelledError` is a BaseException, which `except Exception` does not catch; close it in `finally`",
+        (res.node,),
+        _trace(ctx, res, leak, final),
+        failure=FAIL_CANCEL,
+    )
 
 
 def _realistic(calls: list[Leak]) -> Leak | None:
