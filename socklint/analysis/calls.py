@@ -639,8 +639,11 @@ class CallsMixin(InterpreterCore):
             rid = self._create(st, site.call, "factory", f"{site.name}()")
             self._hold_on_self(st, dotted, frozenset({rid}), Val.of(frozenset({rid})), site.call)
             made.add(rid)
-        if made and f"{self.cur_class}.{site.local_name}" in self.ctx.summaries.setters_raise:
-            self.raise_point(st, site.call, frozenset(made), EXC_ANY, FAIL_IO)
+        method = f"{self.cur_class}.{site.local_name}"
+        if made and method in self.ctx.summaries.setters_raise:
+            self.raise_point(st, site.call, frozenset(made), EXC_OS, FAIL_IO)
+        elif made and method in self.ctx.summaries.setters_raise_config:
+            self.raise_point(st, site.call, frozenset(made), EXC_OSCFG, FAIL_CONFIG)
 
     def _call_unknown(self, site: CallSite, st: State) -> Val:
         """Any other call: it may raise, and it borrows what it is given."""

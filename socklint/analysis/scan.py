@@ -150,9 +150,11 @@ class Summaries:
     # class -> method -> the attributes (`def connect(self): self.sock = socket.socket()`). A
     # call from the constructor leaves the half-built object holding it. `setters_raise`:
     # "Class.method" of those that then use it (`self.sock.connect(...)`) and never close it
-    # themselves, so they can raise with it stored.
+    # themselves, so they can raise with it stored: with I/O that fails in normal operation
+    # (`setters_raise`), or only with configuration calls (`setters_raise_config`: SKL107).
     socket_setters: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     setters_raise: set[str] = field(default_factory=set)
+    setters_raise_config: set[str] = field(default_factory=set)
     # Connection handlers: functions (or methods, by name) of the module given to
     # `asyncio.start_server(cb, ...)` (`connection-handlers` rows); each owns a parameter.
     # By name: the row, and whether the callback is a method (`self._handle`).
@@ -280,6 +282,7 @@ class _Fn:
     self_set: set[str] = field(default_factory=set)
     socket_only: set[str] = field(default_factory=set)  # ... with a method only sockets have
     self_closed: set[str] = field(default_factory=set)  # ... and closes (`self.sock.close()`)
+    self_io: set[str] = field(default_factory=set)  # ... with I/O that fails in operation (connect, recv)
     self_stored: dict[str, list[ast.expr]] = field(default_factory=dict)  # X -> values of `self.X = v`
 
 
@@ -439,6 +442,8 @@ class _Walk:
                 f.socket_only.add(attr)
             if last in model.CLOSE_METHODS:
                 f.self_closed.add(attr)
+            if last in model.SOCKET_METHODS and model.BUILTIN.fails(last) == "in-operation":
+                f.self_io.add(attr)
         for arg in node.args:
             if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
                 f.kept.add(arg.value.id)
@@ -620,7 +625,10 @@ def _find_socket_setters(fns: list[_Fn], imports: ImportTable, factories: frozen
         if attrs:
             s.socket_setters.setdefault(f.cls, {})[f.node.name] = attrs
             if attrs & f.self_used and not attrs & f.self_closed:
-                s.setters_raise.add(f"{f.cls}.{f.node.name}")
+                if attrs & f.self_io:
+                    s.setters_raise.add(f"{f.cls}.{f.node.name}")
+                else:
+                    s.setters_raise_config.add(f"{f.cls}.{f.node.name}")
     # A constructor calling one is worth analysing (SKL111 if it raises with the socket stored).
     for f in fns:
         if f.cls in s.socket_setters and f.parent < 0 and f.node.name in ("__init__", "__enter__", "__aenter__"):
