@@ -205,6 +205,8 @@ class Model:
         self.OS_CONFIG_FUNCTIONS_FAILING_IN_OPERATION = n("config-functions", fails="in-operation")
         self.NETWORK_FUNCTIONS = n("network-functions")
         self.OSERROR_FUNCTIONS = n("oserror-functions")
+        self.CLOSED_TEST_CALLS = n("closed-tests", form="call")
+        self.CLOSED_TEST_ATTRIBUTES = n("closed-tests", form="attribute")
         self.OSERROR_ALIASES: dict[str, str] = {
             r.name: str(r.get("means")) for r in self._by_kind.get("exception-aliases", ())
         }

@@ -143,6 +143,16 @@ class NarrowingMixin(InterpreterCore):
         if kind != "notnone":
             self._set_fact(st, name, kind, rebinding=False)
 
+    def _closed_test(self, test: cst.BaseExpression) -> Optional[str]:
+        """The name ``test`` asks "closed?" about: ``x.is_closing()``, ``x._closed``."""
+        if isinstance(test, cst.Call) and not test.args and isinstance(test.func, cst.Attribute):
+            names, test = self.ctx.model.CLOSED_TEST_CALLS, test.func
+        elif isinstance(test, cst.Attribute):
+            names = self.ctx.model.CLOSED_TEST_ATTRIBUTES
+        else:
+            return None
+        return _name_of(test.value) if test.attr.value in names else None
+
     def _edge_identical(self, st: State, name: str, attr: str) -> None:
         """On this edge ``name is attr``: drop the obligations that the local ``name`` surely
         holds and the attribute was never bound to."""
@@ -289,6 +299,11 @@ class NarrowingMixin(InterpreterCore):
             # the name forgets it, like `eq:a:b`.
             self._edge_eq(t, key, True)
             self._edge_eq(f, key, False)
+        elif (closed_owner := self._closed_test(test)) is not None:
+            # `if not writer.is_closing(): writer.close()`: where the object says it is closed
+            # or closing, its close() has run (model rows `closed-tests`).
+            for k in [k for k, ob in t.obs.items() if closed_owner in ob.must]:
+                del t.obs[k]
         elif isinstance(test, cst.Attribute) and (dotted := _name_of(test)) is not None:
             # `if self.ciphers:` ... `if not self.ciphers:`: attributes narrow like names
             # (until this function assigns them; calls are assumed not to change them).

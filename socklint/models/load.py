@@ -175,6 +175,12 @@ KINDS: Mapping[str, Kind] = {
         "that is not one: `socket.inet_aton`): a helper calling them raises nothing else.",
         _NONE,
     ),
+    "closed-tests": Kind(
+        "Methods (called with no argument) and attributes whose truth says the object is closed or "
+        "closing (`writer.is_closing()`): on the branch where one holds, nothing is left to close.",
+        {"form": _choice("call", "attribute")},
+        key=("form",),
+    ),
     "io-only-errnos": Kind("errno names only I/O produces, never a configuration call.", _NONE),
     "exception-aliases": Kind(
         "Qualified exception names and the builtin class they are (`OSErrorSubclass`: some "
