@@ -122,7 +122,7 @@ def test_engine_tables_follow_the_socket_method_rows() -> None:
     assert "close" in model.CLOSE_METHODS and "close" not in model.SOCKET_METHODS
     assert "gettimeout" in model.NONRAISING_SOCKET_METHODS and "gettimeout" not in model.SOCKET_METHODS
     assert model.BUILTIN.socket_method("makefile") == model.SocketMethod(
-        "makefile", "io", False, "in-operation", True, False, True, False, "socket.toml"
+        "makefile", "none", False, "on-misuse", True, False, True, False, "socket.toml"
     )
     # When a failure happens, for the realistic witness of a leak: `raises = "io"` fails in
     # operation, `raises = "config"` on misuse, unless the row says otherwise.

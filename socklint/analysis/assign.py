@@ -111,6 +111,12 @@ class AssignMixin(InterpreterCore):
                     return
             if dotted is not None:
                 self._set_fact(st, dotted, val.const if val.const is not None else ("truthy" if val.rids else None))
+            if on_self and self.owner_self is not None:
+                # `self.file = self.sock.makefile("rb")` in `__init__`: what reaches a socket
+                # the object under construction holds already hands nothing over.
+                held = st.derived.get(self.owner_self, frozenset())
+                self._dispose(st, (val.reach | val.rids) - held, stmt, "escape")
+                return
         elif isinstance(target, cst.Subscript):
             self.ev(target.value, st)
             # `self.peers[sock] = peer`: a socket used as the key is held by the mapping as

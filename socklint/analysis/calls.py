@@ -690,7 +690,10 @@ class CallsMixin(InterpreterCore):
                     if res.lent is None:
                         res.lent = call
         # `self._handshake()`, `super().__init__()` in `__init__`: they use what self holds.
-        self.raise_point(st, call, arg_rids | self._self_reach(site, st) | exposed, cls, failure)
+        # `f.readline()` on `f = sock.makefile()`: a method of an object that holds the socket
+        # uses it (and fails when it does: a reset connection).
+        held = site.recv_val.rids | site.recv_val.reach
+        self.raise_point(st, call, arg_rids | self._self_reach(site, st) | exposed | held, cls, failure)
         self._constructor_calls_setter(site, st)
         # The call's result may hold what was passed in (a coroutine, a wrapper): it is
         # reachable from the result, which matters only if the result is handed off.

@@ -936,7 +936,11 @@ def _catches_oserror(node: ast.Try) -> bool:
 
 def _classify_raise(f: _Fn, call: ast.Call, guesses: frozenset[str]) -> None:
     func = call.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in f.params:
+    if isinstance(func, ast.Attribute) and (
+        (isinstance(func.value, ast.Name) and func.value.id in f.params)
+        # `self.sock.settimeout(t)` in a method: the object's socket, summarised as a parameter's.
+        or (f.cls is not None and _self_attribute(func.value) is not None)
+    ):
         if func.attr in model.SOCKET_METHODS or func.attr in model.NONRAISING_SOCKET_METHODS:
             if func.attr not in model.CONFIG_SOCKET_METHODS and func.attr not in model.NONRAISING_SOCKET_METHODS:
                 f.os_io = True
