@@ -98,8 +98,9 @@ class SocketFix:
 
 @dataclass
 class FixResult:
-    text: str
+    text: str  # the fixed text
     applied: list[SocketFix] = field(default_factory=list)
+    original: str = ""  # the text before any fix
 
     @property
     def fixed_findings(self) -> int:
@@ -588,7 +589,7 @@ def fix_text(text: str, check: Check, *, unsafe: bool = False, max_rounds: int =
     """Apply fixes until none is left (or ``max_rounds``): each round plans every socket on the
     current text, applies together those that do not touch the same block, and verifies the
     result; when the combination fails, the first fix alone is applied."""
-    result = FixResult(text)
+    result = FixResult(text, original=text)
     diags = check(text)
     for _ in range(max_rounds):
         fixes = [f for f in candidate_fixes(result.text, diags, check) if f.safe or unsafe]
@@ -696,3 +697,57 @@ def line_edit(old: str, new: str) -> tuple[int, int, str]:
     while post < len(a) - pre and post < len(b) - pre and a[len(a) - 1 - post] == b[len(b) - 1 - post]:
         post += 1
     return pre, len(a) - post, "".join(b[pre : len(b) - post])
+
+
+# --- many files (the CLI) -------------------------------------------------------------------
+
+
+@dataclass
+class FileFix:
+    """A file's fixed bytes, from the bytes ``old`` it was read with."""
+
+    path: str
+    old: bytes
+    new: bytes
+    result: FixResult
+
+
+def files_with_fixable(diags: Iterable[Diagnostic]) -> list[str]:
+    """The files (in first-seen order) with a finding some fix may remove."""
+    return list(dict.fromkeys(d.path for d in diags if is_fixable(d)))
+
+
+def fix_files(
+    paths: Iterable[str], settings_for: Callable[[str], Settings], read: Callable[[str], Optional[bytes]], *, unsafe: bool = False
+) -> list[FileFix]:
+    """Fix each file alone (without its project's index: a finding only the index gives is left
+    for the next run to report). Files that cannot be read or written back are skipped."""
+    out: list[FileFix] = []
+    for path in paths:
+        data = read(path)
+        if data is None:
+            continue
+        new, result = fix_file(path, data, settings_for(path), unsafe=unsafe)
+        if new is not None and new != data:
+            out.append(FileFix(path, data, new, result))
+    return out
+
+
+def fixable_findings(
+    diags: Sequence[Diagnostic], settings_for: Callable[[str], Settings], read: Callable[[str], Optional[bytes]]
+) -> dict[Diagnostic, bool]:
+    """The findings of ``diags`` that a verified fix removes, each with whether that fix is
+    safe: the text output marks them ``[*]``."""
+    out: dict[Diagnostic, bool] = {}
+    for path in files_with_fixable(diags):
+        data = read(path)
+        enc = encoding_of(data) if data is not None else None
+        if data is None or enc is None:
+            continue
+        check = checker(path, settings_for(path), None, enc)
+        text = data.decode(enc)
+        mine = [d for d in diags if d.path == path]
+        for f in candidate_fixes(text, check(text), check):
+            keys = {(d.line, d.column, d.code) for d in f.diagnostics}
+            out.update((d, f.safe) for d in mine if (d.line, d.column, d.code) in keys)
+    return out
