@@ -675,7 +675,9 @@ def checker(path: str, settings: Settings, view: Optional[ModuleView] = None, en
 
 def unified_diff(path: str, old: str, new: str) -> str:
     import difflib
+    import os
 
+    path = os.path.normpath(path)  # "./a.py" as "a.py", as git prints it
     lines = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
     )
