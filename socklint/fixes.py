@@ -342,6 +342,14 @@ def _plan(tree: _Tree, line: int, column: int, name: str, diags: list[Diagnostic
     return plan if plan.kinds else None
 
 
+def _safe_plan(tree: _Tree, line: int, column: int, name: str, diags: list[Diagnostic]) -> Optional[_Plan]:
+    """``_plan``, where a shape it does not foresee means no fix rather than a traceback."""
+    try:
+        return _plan(tree, line, column, name, diags)
+    except Exception:  # noqa: BLE001 - a fix is optional; the finding is still reported
+        return None
+
+
 def later_uses_any(uses: _Uses) -> bool:
     return not uses.method_only or uses.closes
 
@@ -568,7 +576,7 @@ def candidate_fixes(text: str, diags: list[Diagnostic], check: Check) -> list[So
         return []
     out: list[SocketFix] = []
     for (line, col, name), ds in sorted(groups.items()):
-        plan = _plan(tree, line, col, name, ds)
+        plan = _safe_plan(tree, line, col, name, ds)
         if plan is None:
             continue
         new_text = _rewrite(tree, [plan])
@@ -602,7 +610,7 @@ def fix_text(text: str, check: Check, *, unsafe: bool = False, max_rounds: int =
             plans: list[_Plan] = []
             used: set[int] = set()
             for f in fixes:
-                plan = _plan(tree, f.line, f.column, f.name, list(f.diagnostics))
+                plan = _safe_plan(tree, f.line, f.column, f.name, list(f.diagnostics))
                 if plan is None:
                     continue
                 touched = {id(plan.block)} | {id(tree.parent.get(s)) for s in plan.inserts}

@@ -10,6 +10,7 @@ by default), so every position goes through pygls' position codec.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import io
@@ -60,6 +61,9 @@ class SocklintServer(LanguageServer):
         self.shown_errors: set[str] = set()
         # The project index of each package with open modules (see socklint.project).
         self.views = ProjectViews()
+        from socklint.integrations.lsp_fixes import FixMemo
+
+        self.fix_memo = FixMemo()  # fixes per document version (code actions)
 
     def open_document(self, uri: str) -> TextDocument | None:
         # pygls keys its documents by the unquoted URI; get_text_document() would read a
@@ -336,6 +340,8 @@ def code_actions(server: SocklintServer, params: types.CodeActionParams) -> list
 
 
 def make_server() -> SocklintServer:
+    from socklint.integrations.lsp_fixes import FIX_ALL, fix_actions, wants
+
     server = SocklintServer()
 
     @server.feature(types.INITIALIZE)
@@ -382,12 +388,24 @@ def make_server() -> SocklintServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
     )
-    def on_code_action(
+    async def on_code_action(
         ls: SocklintServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        return code_actions(ls, params)
+        only = params.context.only
+        actions = code_actions(ls, params) if wants(only, types.CodeActionKind.QuickFix) else []
+        doc = ls.open_document(params.text_document.uri)
+        path = to_fs_path(params.text_document.uri) if doc is not None else None
+        if doc is not None and path and _is_python(doc.uri, doc.language_id):
+            # The fixes of socklint.fixes, computed in a worker thread (they re-analyse).
+            socklint_diags = [d for d in params.context.diagnostics if d.source == SOURCE]
+            with contextlib.suppress(ConfigError):  # shown with the diagnostics already
+                actions += await asyncio.get_running_loop().run_in_executor(
+                    ls.executor, fix_actions, ls, doc.uri, path, ls._report_path(path), doc.source, doc.version,
+                    socklint_diags, only,
+                )
+        return actions
 
     return server
 
