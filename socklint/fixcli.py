@@ -49,7 +49,7 @@ def _settings_for(stdin: Optional[tuple[str, bytes]], settings: Settings, config
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('x') else 's'}"
 
 
 def _summary(fixes: list[FileFix], verb: str) -> str:

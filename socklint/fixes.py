@@ -227,6 +227,16 @@ def _is_close_stmt(stmt: cst.CSTNode, name: str) -> bool:
     )
 
 
+def _comments(stmt: cst.BaseStatement) -> list[cst.EmptyLine]:
+    """The comments of a simple statement (above it and after it), as comment lines."""
+    assert isinstance(stmt, cst.SimpleStatementLine)
+    out = [ln for ln in stmt.leading_lines if ln.comment is not None]
+    trailing = stmt.trailing_whitespace.comment
+    if trailing is not None:
+        out.append(cst.EmptyLine(comment=trailing))
+    return out
+
+
 def _close_call(name: str) -> cst.Expr:
     return cst.Expr(cst.Call(func=cst.Attribute(value=cst.Name(name), attr=cst.Name("close"))))
 
@@ -318,6 +328,8 @@ def _plan(tree: _Tree, line: int, column: int, name: str, diags: list[Diagnostic
             and not after_function
             # A module's own factory may return something that is no context manager.
             and _callee_name(value) in _SOCKET_CONSTRUCTORS
+            # The comments of the dropped `close()` need a statement after it to stay above.
+            and (k + 1 < len(body) or not _comments(body[k]))
         ):
             plan.kind = "with"
         else:
@@ -490,8 +502,11 @@ class _Rewrite(cst.CSTTransformer):
                     leading_lines=creation.leading_lines,
                 )
                 rest = [s for g in groups[k + 1 :] for s in g]
-                # Comments above the dropped `close()` stay, above what follows it.
-                closing = _lead(groups[k][-1])
+                # The comments of the dropped `close()` (above it, after it) go above what
+                # follows the `with`, after a blank line that was there.
+                dropped = groups[k][-1]
+                assert isinstance(dropped, cst.SimpleStatementLine)
+                closing = [*dropped.leading_lines, *_comments(dropped)[len([ln for ln in dropped.leading_lines if ln.comment]) :]]
                 if rest and closing:
                     rest[0] = _with_lead(rest[0], (*closing, *_lead(rest[0])))
                 return [s for g in groups[:i] for s in g] + [new] + rest
@@ -685,10 +700,9 @@ def unified_diff(path: str, old: str, new: str) -> str:
     import difflib
     import os
 
-    path = os.path.normpath(path)  # "./a.py" as "a.py", as git prints it
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
-    )
+    path = os.path.normpath(path)  # "./a.py" as "a.py"
+    # ruff's headers: the path on both lines (`patch -p0` and `git apply -p0` take it).
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=path, tofile=path)
     out = []
     for ln in lines:
         out.append(ln if ln.endswith(("\n", "\r")) else ln + "\n\\ No newline at end of file\n")

@@ -197,9 +197,9 @@ def test_diff_prints_the_fixes_and_writes_nothing(tmp_path: Path) -> None:
     r = _cli(["--diff", "--no-cache", "."], tmp_path)
     assert r.returncode == 1, r.stderr
     assert [p.read_bytes() for p in files] == before
-    assert "+++ b/with_create_use_close.py" in r.stdout and "+    with socket.socket() as s:  # the probe" in r.stdout
+    assert "--- with_create_use_close.py\n+++ with_create_use_close.py\n" in r.stdout and "+    with socket.socket() as s:  # the probe" in r.stdout
     assert "not_fixed_fall_off_end" not in r.stdout
-    assert "Would fix 3 findings in 2 files." in r.stderr
+    assert "Would fix 4 findings in 2 files." in r.stderr
     # Nothing to fix: no diff, exit 0 (whatever findings are left).
     clean = _cli(["--diff", "--no-cache", "not_fixed_fall_off_end.py"], tmp_path)
     assert (clean.returncode, clean.stdout) == (0, "")
@@ -209,14 +209,14 @@ def test_fix_writes_the_fixed_files_and_reports_what_is_left(tmp_path: Path) -> 
     files = _copy(tmp_path, "with_create_use_close", "unsafe_lent_before_hand_off", "not_fixed_fall_off_end")
     # A first run fills the cache with the findings of the old text.
     first = _cli(["."], tmp_path)
-    assert first.returncode == 1 and first.stdout.count("SKL1") == 3
+    assert first.returncode == 1 and first.stdout.count("SKL1") == 4
     r = _cli(["--fix", "."], tmp_path)
     assert files[0].read_text() == (ROOT / "fixtures/fixes/with_create_use_close.fixed").read_text()
     assert files[1].read_text() == (ROOT / "fixtures/fixes/unsafe_lent_before_hand_off.py").read_text()
     # What is left is reported from the new text, not from the cache of the old one.
     assert "with_create_use_close.py" not in r.stdout
     assert "unsafe_lent_before_hand_off.py:10:5: SKL102 `s`" in r.stdout
-    assert "Fixed 1 finding in 1 file." in r.stdout
+    assert "Fixed 2 findings in 1 file." in r.stdout
     assert r.returncode == 1
     again = _cli(["."], tmp_path)
     assert "with_create_use_close.py" not in again.stdout
@@ -244,10 +244,10 @@ def test_text_output_marks_fixable_findings(tmp_path: Path) -> None:
     lines = r.stdout.splitlines()
     assert "with_create_use_close.py:10:5: SKL102 [*] `s` (created at line 9)" in lines[2]
     assert "[*]" not in lines[0] and "[*]" not in lines[1]  # no fix; an unsafe fix only
-    assert lines[-1] == "[*] 1 fixable with `socklint check --fix` (1 more with `--unsafe-fixes`)."
+    assert lines[-1] == "[*] 2 fixable with `socklint check --fix` (1 more with `--unsafe-fixes`)."
     u = _cli(["--no-cache", "--output-format", "concise", "--unsafe-fixes", "."], tmp_path)
     assert "SKL102 [*]" in u.stdout.splitlines()[1]
-    assert u.stdout.splitlines()[-1] == "[*] 2 fixable with `socklint check --fix --unsafe-fixes`."
+    assert u.stdout.splitlines()[-1] == "[*] 3 fixable with `socklint check --fix --unsafe-fixes`."
 
 
 def test_fix_on_stdin_prints_the_fixed_source(tmp_path: Path) -> None:
