@@ -69,7 +69,6 @@ _AT_CALL = "is left open if"
 Check = Callable[[str], list[Diagnostic]]
 
 Block = Union[cst.IndentedBlock, cst.Module]
-Small = Union[cst.Return, cst.Raise, cst.Continue]
 
 
 @dataclass(frozen=True)
@@ -324,7 +323,8 @@ def _plan(tree: _Tree, line: int, column: int, name: str, diags: list[Diagnostic
         if (
             _is_close_stmt(body[k], name)
             and simple
-            and not later_uses_any(later)
+            and later.method_only
+            and not later.closes
             and not after_function
             # A module's own factory may return something that is no context manager.
             and _callee_name(value) in _SOCKET_CONSTRUCTORS
@@ -360,10 +360,6 @@ def _safe_plan(tree: _Tree, line: int, column: int, name: str, diags: list[Diagn
         return _plan(tree, line, column, name, diags)
     except Exception:  # noqa: BLE001 - a fix is optional; the finding is still reported
         return None
-
-
-def later_uses_any(uses: _Uses) -> bool:
-    return not uses.method_only or uses.closes
 
 
 def _later_uses(tree: _Tree, creation: cst.CSTNode, close: cst.CSTNode, name: str) -> bool:
@@ -412,8 +408,6 @@ def _exit_unsafe(tree: _Tree, small: cst.CSTNode, creation: cst.CSTNode, block: 
                 reasons.append("a `finally` on the way uses the socket")
             if isinstance(small, cst.Raise) and a.handlers and _inside(tree, small, a.body.body):
                 reasons.append("a handler may catch this `raise` and go on using the socket")
-    if not anc or not any(s is creation for s in block.body):
-        return None
     # Every use between the creation and the exit, in source order, is a method call: the
     # socket is still bound to this name and owned here on every path.
     start = tree.span(creation)[1]
