@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-source", action="store_true", help="text format: do not print the offending source line")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     _add_adoption_arguments(c)
+    c.add_argument("--fix", action="store_true", help="rewrite the files to close leaked sockets, with the safe fixes (docs/fixes.md); report what is left")
+    c.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply the unsafe fixes too; alone, mark them [*] as well")
+    c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 when there is a diff)")
     c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default and upper bound: the number of CPUs this process may use)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     c.add_argument(
@@ -211,9 +214,12 @@ def _usage_conflict(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _report(args: argparse.Namespace, diags: list[Diagnostic], sources: dict[str, str], checked: int) -> str:
+def _report(
+    args: argparse.Namespace, diags: list[Diagnostic], sources: dict[str, str], checked: int, fixable: dict[Diagnostic, bool] | None = None
+) -> str:
     """The whole report: findings (or statistics), then, on the text formats, the count or the
-    summary line. Colour only on the text formats, and only when ``--color`` allows it."""
+    summary line. Colour only on the text formats, and only when ``--color`` allows it.
+    ``fixable``: findings a fix removes (marked ``[*]``), with whether that fix is safe."""
     from socklint import reporting
 
     text = args.format in TEXT_FORMATS
@@ -222,17 +228,25 @@ def _report(args: argparse.Namespace, diags: list[Diagnostic], sources: dict[str
         if args.format == "json":
             return reporting.format_statistics_json(diags)
         body = reporting.format_statistics(diags, color=color)
-    elif args.format == "text":
-        body = reporting.format_text(diags, sources, show_source=not args.no_source, color=color)
-    elif args.format == "concise":
-        body = reporting.format_concise(diags, color=color)
+    elif args.format in TEXT_FORMATS:
+        # Marked: what `--fix` would remove (and, with --unsafe-fixes, the unsafe ones too).
+        marked = {d for d, safe in (fixable or {}).items() if safe or args.unsafe_fixes}
+        if args.format == "text":
+            body = reporting.format_text(diags, sources, show_source=not args.no_source, color=color, fixable=marked)
+        else:
+            body = reporting.format_concise(diags, color=color, fixable=marked)
     else:
         return FORMATTERS[args.format](diags, sources)
     if args.count:
         return body + f"{len(diags)}\n"
     if args.quiet:
         return body
-    return body + reporting.summary_line(diags, checked, color=color)
+    hint = ""
+    if fixable:
+        from socklint.fixcli import fixable_line
+
+        hint = fixable_line(fixable, args.unsafe_fixes)
+    return body + reporting.summary_line(diags, checked, color=color) + hint
 
 
 def _read_sources(paths: list[str], diags: list[Diagnostic], stdin: tuple[str, bytes] | None) -> dict[str, str]:
@@ -370,13 +384,28 @@ def _cmd_check(args: argparse.Namespace) -> int:
             message = f"cannot read the folder: {reason}; the files in it were not checked"
             diags += finalize(folder, [tool_diagnostic(folder, "SKL002", message)], None, configs.for_path(folder), apply_noqa=False)
     diags.sort(key=Diagnostic.sort_key)
+    fixed_note = ""
+    if args.fix or args.diff:
+        from socklint import fixcli
+
+        outcome = fixcli.apply(args, diags, stdin, settings, configs)
+        if outcome.status is not None:
+            return outcome.status
+        diags, fixed_note = outcome.diags, outcome.note
     adopted = _adopt(args, diags, paths, stdin, configs, settings)
     if isinstance(adopted, int):
         return adopted
     diags, sources, baseline_note = adopted
     if sources is None:
         sources = _read_sources(paths, diags, stdin) if args.format in ("text", "sarif") else {}
-    report = _report(args, diags, sources, checked)
+    fixable = None
+    if args.format in TEXT_FORMATS and not args.statistics:
+        from socklint import fixcli
+
+        fixable = fixcli.marked(diags, stdin, settings, configs)
+    report = _report(args, diags, sources, checked, fixable)
+    if fixed_note and not args.quiet:
+        report += fixed_note
     if baseline_note and not args.quiet:
         if args.format in TEXT_FORMATS and not args.count:
             report += baseline_note + "\n"  # beside the summary line it qualifies

@@ -14,7 +14,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, Callable, TextIO
@@ -68,9 +68,11 @@ def _paint(text: str, *codes: str, color: bool) -> str:
     return f"\x1b[{';'.join(codes)}m{text}\x1b[0m" if color and text else text
 
 
-def _headline(d: Diagnostic, color: bool) -> str:
+def _headline(d: Diagnostic, color: bool, fixable: Collection[Diagnostic] = ()) -> str:
     where = _paint(d.path, _BOLD, color=color) + f":{d.line}:{d.column}:"
-    return f"{where} {_paint(d.code, _BOLD, _SEVERITY_COLOR[d.severity], color=color)} {d.message}"
+    # ruff's mark for a finding `--fix` can remove (docs/fixes.md).
+    mark = " [*]" if d in fixable else ""
+    return f"{where} {_paint(d.code, _BOLD, _SEVERITY_COLOR[d.severity], color=color)}{mark} {d.message}"
 
 
 def format_text(
@@ -79,11 +81,12 @@ def format_text(
     *,
     show_source: bool = True,
     color: bool = False,
+    fixable: Collection[Diagnostic] = (),
 ) -> str:
     out: list[str] = []
     split: dict[str, list[str]] = {}
     for d in diags:
-        out.append(_headline(d, color))
+        out.append(_headline(d, color, fixable))
         text = (sources or {}).get(d.path)
         if show_source and text is not None:
             lines = split.get(d.path)
@@ -98,11 +101,15 @@ def format_text(
 
 
 def format_concise(
-    diags: Sequence[Diagnostic], sources: dict[str, str] | None = None, *, color: bool = False
+    diags: Sequence[Diagnostic],
+    sources: dict[str, str] | None = None,
+    *,
+    color: bool = False,
+    fixable: Collection[Diagnostic] = (),
 ) -> str:
     """One line per finding, ``path:line:column: CODE message`` (ruff's ``concise``): for grep,
     editors' error lists and ``wc -l``."""
-    return "".join(_headline(d, color) + "\n" for d in diags)
+    return "".join(_headline(d, color, fixable) + "\n" for d in diags)
 
 
 def _plural(n: int, word: str) -> str:

@@ -94,9 +94,13 @@ def test_concise_is_one_line_per_finding(project: Path) -> None:
     expected = _findings(project)
     proc = _run("check", "--no-cache", "--output-format", "concise", "pkg", cwd=project)
     assert proc.returncode == 1, proc.stderr
-    *lines, summary = proc.stdout.splitlines()
-    assert lines == [f"{d['path']}:{d['line']}:{d['column']}: {d['code']} {d['message']}" for d in expected]
+    *lines, summary, hint = proc.stdout.splitlines()
+    # A finding `--fix` removes is marked [*] after its code (docs/fixes.md, tests/test_fixes.py).
+    assert [ln.replace(" [*] ", " ", 1) for ln in lines] == [
+        f"{d['path']}:{d['line']}:{d['column']}: {d['code']} {d['message']}" for d in expected
+    ]
     assert summary == f"Found {len(expected)} findings in 2 files (3 checked)"
+    assert hint == f"[*] {sum(' [*] ' in ln for ln in lines)} fixable with `socklint check --fix`."
     # --format is the older spelling of the same option.
     assert _run("check", "--no-cache", "--format", "concise", "pkg", cwd=project).stdout == proc.stdout
 
@@ -104,7 +108,9 @@ def test_concise_is_one_line_per_finding(project: Path) -> None:
 def test_summary_line_on_text_formats_only(project: Path) -> None:
     expected = _findings(project)
     text = _run("check", "--no-cache", "pkg", cwd=project)
-    assert text.stdout.splitlines()[-1] == f"Found {len(expected)} findings in 2 files (3 checked)"
+    # The summary, then how many findings `--fix` removes (docs/fixes.md).
+    assert text.stdout.splitlines()[-2] == f"Found {len(expected)} findings in 2 files (3 checked)"
+    assert text.stdout.splitlines()[-1].startswith("[*] ")
     assert text.stdout.count("Found ") == 1
     clean = _run("check", "--no-cache", "pkg/clean.py", cwd=project)
     assert (clean.returncode, clean.stdout) == (0, "All checks passed\n")
@@ -125,7 +131,8 @@ def test_quiet_prints_findings_only(project: Path) -> None:
     loud = _run("check", "--no-cache", "--format", "concise", "pkg", cwd=project).stdout
     quiet = _run("check", "--no-cache", "--format", "concise", "-q", "pkg", cwd=project)
     assert quiet.returncode == 1
-    assert quiet.stdout == "".join(line + "\n" for line in loud.splitlines()[:-1])
+    # Without the summary and the fixable count after it.
+    assert quiet.stdout == "".join(line + "\n" for line in loud.splitlines()[:-2])
     clean = _run("check", "--no-cache", "--quiet", "pkg/clean.py", cwd=project)
     assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -80,6 +81,9 @@ class SocklintServer(LanguageServer):
         # The editor's settings: (workspace folder or None for the global scope, settings).
         self.editor: list[tuple[str | None, EditorSettings]] = []
         self._config_ready: asyncio.Event | None = None
+        from socklint.integrations.lsp_fixes import FixMemo
+
+        self.fix_memo = FixMemo()  # fixes per document version (code actions)
 
     @property
     def config_ready(self) -> asyncio.Event:
@@ -691,6 +695,8 @@ def code_actions(server: SocklintServer, params: types.CodeActionParams) -> list
 
 
 def make_server() -> SocklintServer:
+    from socklint.integrations.lsp_fixes import FIX_ALL, fix_actions, wants
+
     server = SocklintServer()
 
     @server.feature(types.INITIALIZE)
@@ -782,12 +788,24 @@ def make_server() -> SocklintServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
     )
-    def on_code_action(
+    async def on_code_action(
         ls: SocklintServer, params: types.CodeActionParams
     ) -> list[types.CodeAction]:
-        return code_actions(ls, params)
+        only = params.context.only
+        actions = code_actions(ls, params) if wants(only, types.CodeActionKind.QuickFix) else []
+        doc = ls.open_document(params.text_document.uri)
+        path = to_fs_path(params.text_document.uri) if doc is not None else None
+        if doc is not None and path and _is_python(doc.uri, doc.language_id):
+            # The fixes of socklint.fixes, computed in a worker thread (they re-analyse).
+            socklint_diags = [d for d in params.context.diagnostics if d.source == SOURCE]
+            with contextlib.suppress(ConfigError):  # shown with the diagnostics already
+                actions += await asyncio.get_running_loop().run_in_executor(
+                    ls.executor, fix_actions, ls, doc.uri, path, ls._report_path(path), doc.source, doc.version,
+                    socklint_diags, only,
+                )
+        return actions
 
     return server
 
