@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--fix", action="store_true", help="rewrite the files to close leaked sockets, with the safe fixes (docs/fixes.md); report what is left")
     c.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, apply the unsafe fixes too; alone, mark them [*] as well")
     c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and write nothing (exit 1 when there is a diff)")
+    c.add_argument(
+        "--show-fixable",
+        action="store_true",
+        help="text formats: mark [*] the findings --fix removes (each fix is verified: a second analysis of every file with a leak)",
+    )
     c.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N", help="processes to use (default and upper bound: the number of CPUs this process may use)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     c.add_argument(
@@ -399,7 +404,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if sources is None:
         sources = _read_sources(paths, diags, stdin) if args.format in ("text", "sarif") else {}
     fixable = None
-    if args.format in TEXT_FORMATS and not args.statistics:
+    if args.format in TEXT_FORMATS and not args.statistics and (args.show_fixable or args.unsafe_fixes):
+        # Verified marks cost a second analysis of every file with a leak finding (three times
+        # a cold run on the standard library), so they are asked for.
         from socklint import fixcli
 
         fixable = fixcli.marked(diags, stdin, settings, configs)

@@ -240,7 +240,9 @@ def test_fix_through_a_symlink_keeps_the_link_and_the_mode(tmp_path: Path) -> No
 
 def test_text_output_marks_fixable_findings(tmp_path: Path) -> None:
     _copy(tmp_path, "with_create_use_close", "unsafe_lent_before_hand_off", "not_fixed_fall_off_end")
-    r = _cli(["--no-cache", "--output-format", "concise", "."], tmp_path)
+    plain = _cli(["--no-cache", "--output-format", "concise", "."], tmp_path)
+    assert "[*]" not in plain.stdout  # marks are asked for: each costs a verified fix
+    r = _cli(["--no-cache", "--output-format", "concise", "--show-fixable", "."], tmp_path)
     lines = r.stdout.splitlines()
     assert "with_create_use_close.py:10:5: SKL102 [*] `s` (created at line 9)" in lines[2]
     assert "[*]" not in lines[0] and "[*]" not in lines[1]  # no fix; an unsafe fix only

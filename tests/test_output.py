@@ -92,7 +92,7 @@ def _findings(project: Path, *args: str) -> list[dict[str, object]]:
 
 def test_concise_is_one_line_per_finding(project: Path) -> None:
     expected = _findings(project)
-    proc = _run("check", "--no-cache", "--output-format", "concise", "pkg", cwd=project)
+    proc = _run("check", "--no-cache", "--output-format", "concise", "--show-fixable", "pkg", cwd=project)
     assert proc.returncode == 1, proc.stderr
     *lines, summary, hint = proc.stdout.splitlines()
     # A finding `--fix` removes is marked [*] after its code (docs/fixes.md, tests/test_fixes.py).
@@ -102,15 +102,16 @@ def test_concise_is_one_line_per_finding(project: Path) -> None:
     assert summary == f"Found {len(expected)} findings in 2 files (3 checked)"
     assert hint == f"[*] {sum(' [*] ' in ln for ln in lines)} fixable with `socklint check --fix`."
     # --format is the older spelling of the same option.
-    assert _run("check", "--no-cache", "--format", "concise", "pkg", cwd=project).stdout == proc.stdout
+    assert _run("check", "--no-cache", "--format", "concise", "--show-fixable", "pkg", cwd=project).stdout == proc.stdout
 
 
 def test_summary_line_on_text_formats_only(project: Path) -> None:
     expected = _findings(project)
-    text = _run("check", "--no-cache", "pkg", cwd=project)
+    text = _run("check", "--no-cache", "--show-fixable", "pkg", cwd=project)
     # The summary, then how many findings `--fix` removes (docs/fixes.md).
     assert text.stdout.splitlines()[-2] == f"Found {len(expected)} findings in 2 files (3 checked)"
     assert text.stdout.splitlines()[-1].startswith("[*] ")
+    assert _run("check", "--no-cache", "pkg", cwd=project).stdout.splitlines()[-1].startswith("Found ")
     assert text.stdout.count("Found ") == 1
     clean = _run("check", "--no-cache", "pkg/clean.py", cwd=project)
     assert (clean.returncode, clean.stdout) == (0, "All checks passed\n")
@@ -123,7 +124,7 @@ def test_summary_line_on_text_formats_only(project: Path) -> None:
     assert all(line.startswith("::") for line in github.splitlines())
     # The report file holds what stdout would have held.
     out = project / "report.txt"
-    assert _run("check", "--no-cache", "-o", str(out), "pkg", cwd=project).stdout == ""
+    assert _run("check", "--no-cache", "--show-fixable", "-o", str(out), "pkg", cwd=project).stdout == ""
     assert out.read_text(encoding="utf-8") == text.stdout
 
 
@@ -131,8 +132,8 @@ def test_quiet_prints_findings_only(project: Path) -> None:
     loud = _run("check", "--no-cache", "--format", "concise", "pkg", cwd=project).stdout
     quiet = _run("check", "--no-cache", "--format", "concise", "-q", "pkg", cwd=project)
     assert quiet.returncode == 1
-    # Without the summary and the fixable count after it.
-    assert quiet.stdout == "".join(line + "\n" for line in loud.splitlines()[:-2])
+    # Without the summary.
+    assert quiet.stdout == "".join(line + "\n" for line in loud.splitlines()[:-1])
     clean = _run("check", "--no-cache", "--quiet", "pkg/clean.py", cwd=project)
     assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "")
 
