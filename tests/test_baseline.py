@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from frontend_sources import LEAK
 
 from socklint.reporting import FINGERPRINT_KEY
 from socklint.suppress import noqa_edit
@@ -19,18 +20,7 @@ from socklint.suppress import noqa_edit
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
 # Two functions with three findings: SKL102 and SKL101 in fetch, SKL103 in probe.
-SERVICE = """\
-import socket
-
-
-def fetch(host, port):
-    sock = socket.create_connection((host, port))
-    greeting = sock.recv(1024)
-    if not greeting:
-        return None
-    sock.close()
-    return greeting
-
+SERVICE = LEAK + """
 
 def probe(host):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
