@@ -63,6 +63,14 @@ class StatementsMixin(InterpreterCore):
             return self.exec_match(s, st)
         if isinstance(s, cst.SimpleStatementSuite):
             return self.exec_block(s.body, st)
+        if isinstance(s, cst.BaseSmallStatement):
+            # `if not data: return None`: the statements of a one-line suite run as they would
+            # on lines of their own (a `return` there is an exit like any other).
+            self.stmt_node = s
+            after = self.exec_small(s, s, st)
+            if after is not None:
+                self._drop_temporaries(after, s)
+            return after
         # Unknown statement: conservatively evaluate the expressions it contains.
         for child in s.children:
             if isinstance(child, cst.BaseExpression):
@@ -80,7 +88,7 @@ class StatementsMixin(InterpreterCore):
             self._record_leak(k[0], None, ob, "drop", stmt)
 
     # ------------------------------------------------------------------ small statements
-    def exec_small(self, s: cst.BaseSmallStatement, line: cst.SimpleStatementLine, st: State) -> Optional[State]:
+    def exec_small(self, s: cst.BaseSmallStatement, line: cst.CSTNode, st: State) -> Optional[State]:
         if isinstance(s, cst.Expr):
             return self._exec_expr(s, st)
         if isinstance(s, cst.Assign):
