@@ -442,7 +442,7 @@ class _Walk:
                 f.socket_only.add(attr)
             if last in model.CLOSE_METHODS:
                 f.self_closed.add(attr)
-            if last in model.SOCKET_METHODS and model.BUILTIN.fails(last) == "in-operation":
+            if last in model.SOCKET_METHODS and _fails_in_operation(last, node):
                 f.self_io.add(attr)
         for arg in node.args:
             if isinstance(arg, ast.Attribute) and arg.attr in model.CLOSE_METHODS and isinstance(arg.value, ast.Name):
@@ -634,6 +634,17 @@ def _find_socket_setters(fns: list[_Fn], imports: ImportTable, factories: frozen
         if f.cls in s.socket_setters and f.parent < 0 and f.node.name in ("__init__", "__enter__", "__aenter__"):
             if f.called & s.socket_setters[f.cls].keys():
                 f.trigger = True
+
+
+def _fails_in_operation(method: str, call: ast.Call) -> bool:
+    """The socket method fails in normal operation (`connect` refused, a taken port for
+    `bind`), not only when misused (`setsockopt`, a `bind` to port 0)."""
+    fails = model.BUILTIN.fails(method)
+    if fails == "in-operation-unless-port-zero":
+        addr = call.args[0] if call.args else None
+        port = addr.elts[1] if isinstance(addr, ast.Tuple) and len(addr.elts) >= 2 else None
+        return not (isinstance(port, ast.Constant) and port.value == 0)
+    return fails == "in-operation"
 
 
 def _self_attribute(node: Optional[ast.expr]) -> Optional[str]:
