@@ -405,12 +405,14 @@ class CallsMixin(InterpreterCore):
     def _method_of_async_resource(self, site: CallSite, method: str, kind: str, st: State) -> Val:
         """A method of a stream writer, transport or server (its ``resource-methods`` row):
         closing it disposes of it, a method that cannot fail is no raise point, one that does
-        I/O fails in operation, any other may raise anything. No socket events are recorded:
-        the option and shutdown rules are about the socket API."""
+        I/O fails in operation, any other may raise anything. Only closing is recorded as an
+        event (SKL112 asks whether a stored transport is closed anywhere); the option and
+        shutdown rules are about the socket API."""
         call, recv_val = site.call, site.recv_val
         row = self.ctx.model.resource_method(kind, method)
         if row is not None and row.get("closes"):
             self._dispose(st, recv_val.rids | recv_val.reach, call, "close")
+            self._event("close", method, call, recv_val.rids | recv_val.reach, site.receiver_text)
             return EMPTY
         self._used_after_continue(st, recv_val.rids)
         raises = str(row.get("raises")) if row is not None else "any"
