@@ -153,11 +153,10 @@ class NarrowingMixin(InterpreterCore):
             return None
         return _name_of(test.value) if test.attr.value in names else None
 
-    def _edge_identical(self, st: State, name: str, attr: str) -> None:
-        """On this edge ``name is attr``: drop the obligations that the local ``name`` surely
-        holds and the attribute was never bound to."""
-        drop = [k for k, ob in st.obs.items() if name in ob.must and ob.rid not in st.env.get(attr, frozenset())]
-        for k in drop:
+    def _drop_held(self, st: State, name: str, unless: frozenset[int] = frozenset()) -> None:
+        """On this edge nothing ``name`` surely holds is open (it is closed, or the edge cannot
+        be taken with it): drop those obligations, except for the sockets in ``unless``."""
+        for k in [k for k, ob in st.obs.items() if name in ob.must and ob.rid not in unless]:
             del st.obs[k]
 
     def _edge_atom(self, st: State, key: str, holds: bool) -> None:
@@ -302,8 +301,7 @@ class NarrowingMixin(InterpreterCore):
         elif (closed_owner := self._closed_test(test)) is not None:
             # `if not writer.is_closing(): writer.close()`: where the object says it is closed
             # or closing, its close() has run (model rows `closed-tests`).
-            for k in [k for k, ob in t.obs.items() if closed_owner in ob.must]:
-                del t.obs[k]
+            self._drop_held(t, closed_owner)
         elif isinstance(test, cst.Attribute) and (dotted := _name_of(test)) is not None:
             # `if self.ciphers:` ... `if not self.ciphers:`: attributes narrow like names
             # (until this function assigns them; calls are assumed not to change them).
@@ -353,8 +351,7 @@ class NarrowingMixin(InterpreterCore):
             # where it is "in" one, it is not an open obligation.
             inside = t if isinstance(test.comparisons[0].operator, cst.In) else f
             name = test.left.value
-            for k in [k for k, ob in inside.obs.items() if name in ob.must]:
-                del inside.obs[k]
+            self._drop_held(inside, name)
         elif (
             isinstance(test, cst.Comparison)
             and len(test.comparisons) == 1
@@ -371,9 +368,9 @@ class NarrowingMixin(InterpreterCore):
             # same object back from a call that only borrowed it.)
             same = t if isinstance(test.comparisons[0].operator, cst.Is) else f
             if "." not in left and "." in right:
-                self._edge_identical(same, left, right)
+                self._drop_held(same, left, unless=same.env.get(right, frozenset()))
             elif "." in left and "." not in right:
-                self._edge_identical(same, right, left)
+                self._drop_held(same, right, unless=same.env.get(left, frozenset()))
         elif isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name):
             comp = test.comparisons[0]
             if is_none(comp.comparator):

@@ -257,7 +257,7 @@ def _stores_fresh_socket(fn: FuncNode, is_source: Callable[[ast.AST], bool]) -> 
             for t in n.targets:
                 if isinstance(t, ast.Name) and is_source(n.value):
                     fresh.add(t.id)
-                elif _self_attr(t, me) is not None:
+                elif self_attr(t, me) is not None:
                     stores.append(n.value)
     return any(is_source(v) or (isinstance(v, ast.Name) and v.id in fresh) for v in stores)
 
@@ -271,7 +271,8 @@ def _self_name(fn: FuncNode) -> Optional[str]:
     return args[0].arg
 
 
-def _self_attr(node: ast.AST, me: Optional[str]) -> Optional[str]:
+def self_attr(node: Optional[ast.AST], me: Optional[str]) -> Optional[str]:
+    """``X`` of ``<me>.X`` (``me``: the method's name for its instance, usually ``self``)."""
     if me is not None and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == me:
         return node.attr
     return None
@@ -298,7 +299,7 @@ def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]
     nodes = list(_walk_own(fn))
 
     def attrs_of(e: ast.AST) -> set[str]:
-        a = _self_attr(e, me)
+        a = self_attr(e, me)
         if a is not None:
             return {a}
         if isinstance(e, ast.Name):

@@ -24,7 +24,7 @@ from socklint.analysis.helper_raises import (
     only_reports,
     without_docstring,
 )
-from socklint.analysis.objects import ObjectSummary, released_attributes
+from socklint.analysis.objects import ObjectSummary, released_attributes, self_attr
 from socklint.analysis.objects import summarize as summarize_objects
 from socklint.analysis.project import FunctionFacts, ModuleView, resolve_relative
 from socklint.heuristics import ALL_IDS
@@ -435,7 +435,7 @@ class _Walk:
     def _call_in_function(self, f: _Fn, node: ast.Call, last: Optional[str], hit: bool) -> None:
         if hit:
             f.trigger = True
-        if f.cls is not None and isinstance(node.func, ast.Attribute) and (attr := _self_attribute(node.func.value)):
+        if f.cls is not None and isinstance(node.func, ast.Attribute) and (attr := self_attr(node.func.value, "self")):
             if last in model.IN_USE_METHODS:
                 f.self_used.add(attr)
             if last in _SOCKET_ONLY_METHODS and last != "connect":
@@ -495,7 +495,7 @@ class _Walk:
         f = self.fns[fi]
         if f.cls is not None:
             for t in node.targets:
-                if (a := _self_attribute(t)) is not None:
+                if (a := self_attr(t, "self")) is not None:
                     f.self_set.add(a)
                     f.self_stored.setdefault(a, []).append(node.value)
         if isinstance(node.value, ast.Call):
@@ -645,13 +645,6 @@ def _fails_in_operation(method: str, call: ast.Call) -> bool:
         port = addr.elts[1] if isinstance(addr, ast.Tuple) and len(addr.elts) >= 2 else None
         return not (isinstance(port, ast.Constant) and port.value == 0)
     return fails == "in-operation"
-
-
-def _self_attribute(node: Optional[ast.expr]) -> Optional[str]:
-    """``X`` of ``self.X``."""
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
-        return node.attr
-    return None
 
 
 def _attribute_rebind_triggers(fns: list[_Fn]) -> None:
@@ -950,7 +943,7 @@ def _classify_raise(f: _Fn, call: ast.Call, guesses: frozenset[str]) -> None:
     if isinstance(func, ast.Attribute) and (
         (isinstance(func.value, ast.Name) and func.value.id in f.params)
         # `self.sock.settimeout(t)` in a method: the object's socket, summarised as a parameter's.
-        or (f.cls is not None and _self_attribute(func.value) is not None)
+        or (f.cls is not None and self_attr(func.value, "self") is not None)
     ):
         if func.attr in model.SOCKET_METHODS or func.attr in model.NONRAISING_SOCKET_METHODS:
             if func.attr not in model.CONFIG_SOCKET_METHODS and func.attr not in model.NONRAISING_SOCKET_METHODS:
