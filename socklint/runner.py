@@ -203,6 +203,17 @@ def _unchanged(read: list[tuple[str, str]]) -> bool:
     return True
 
 
+def _in_order(
+    paths: Sequence[str], results: list[list[Diagnostic] | None], by_path: dict[str, list[Diagnostic]]
+) -> list[Diagnostic]:
+    """Every file's findings in input order: those already known (unreadable files), else the
+    run's."""
+    out: list[Diagnostic] = []
+    for known, path in zip(results, paths):
+        out += known if known is not None else by_path.get(path, [])
+    return out
+
+
 def check_paths(
     paths: Sequence[str],
     settings: Settings,
@@ -269,10 +280,7 @@ def check_paths(
         if memo is not None:
             # Nothing the run depends on changed: its findings, without a single view.
             advance(len(files))
-            for i, path in enumerate(paths):
-                if results[i] is None:
-                    results[i] = memo.get(path, [])
-            return [d for r in results if r is not None for d in r]
+            return _in_order(paths, results, memo)
 
     pool = _Pool(settings, jobs)
     counted: set[str] = set()
@@ -330,10 +338,7 @@ def check_paths(
             by_path = {f.path: diags for f, (_, diags) in zip(files, work([(f, None) for f in files]))}
         finally:
             pool.close()
-        for i, path in enumerate(paths):
-            if results[i] is None:
-                results[i] = by_path.get(path, [])
-        return [d for r in results if r is not None for d in r]
+        return _in_order(paths, results, by_path)
     try:
         converged = converge(files, work, discover=discover)
     finally:
@@ -342,7 +347,4 @@ def check_paths(
         final = {f.path: converged.results.get(f.path, []) for f in files}
         if not any(d.code == "SKL900" for ds in final.values() for d in ds):
             cache.put_run(run_key, final, sorted(read.items()))
-    for i, path in enumerate(paths):
-        if results[i] is None:
-            results[i] = converged.results.get(path, [])
-    return [d for r in results if r is not None for d in r]
+    return _in_order(paths, results, converged.results)

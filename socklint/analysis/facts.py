@@ -14,6 +14,10 @@ from libcst.helpers import get_full_name_for_node
 
 from socklint.diagnostics import Severity
 
+# The methods whose `self` is an object under construction: a socket stored on it is the
+# caller's only once the method returns (SKL111).
+OWNING_METHODS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__"})
+
 
 @dataclass
 class Resource:

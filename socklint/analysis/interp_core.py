@@ -21,6 +21,7 @@ from socklint.analysis.facts import (
     FAIL_CONFIG,
     FAIL_NONE,
     FAIL_PROTOCOL,
+    OWNING_METHODS,
     Event,
     FunctionFacts,
     Leak,
@@ -59,7 +60,6 @@ NO_ASSIGNMENT = Assignment()
 # Methods whose caller gets the object only if they return: a socket stored on `self` before
 # one of them raises is out of everybody's reach (`with` never calls `__exit__` when
 # `__enter__` raised).
-OWNING_METHODS = frozenset({"__init__", "__post_init__", "__enter__", "__aenter__"})
 
 
 def factory_names(func: object, cur_class: Optional[str]) -> frozenset[str]:

@@ -16,6 +16,7 @@ from typing import Optional, Union
 from socklint.analysis import model
 from socklint.analysis.astutil import dotted_name
 from socklint.analysis.compat import python3_constant_ast
+from socklint.analysis.facts import OWNING_METHODS
 from socklint.analysis.helper_raises import (
     OsGuard,
     cannot_fail,
@@ -619,7 +620,7 @@ def _find_socket_setters(fns: list[_Fn], imports: ImportTable, factories: frozen
         return isinstance(v, ast.Name) and any(_is_source_call(c, imports, factories, s.sources) for c in f.assigned.get(v.id, ()))
 
     for f in fns:
-        if f.cls is None or f.parent >= 0 or f.node.name in ("__init__", "__enter__", "__aenter__", "__new__"):
+        if f.cls is None or f.parent >= 0 or f.node.name in OWNING_METHODS or f.node.name == "__new__":
             continue
         attrs = frozenset(a for a, values in f.self_stored.items() if any(fresh(f, v) for v in values))
         if attrs:
@@ -631,7 +632,7 @@ def _find_socket_setters(fns: list[_Fn], imports: ImportTable, factories: frozen
                     s.setters_raise_config.add(f"{f.cls}.{f.node.name}")
     # A constructor calling one is worth analysing (SKL111 if it raises with the socket stored).
     for f in fns:
-        if f.cls in s.socket_setters and f.parent < 0 and f.node.name in ("__init__", "__enter__", "__aenter__"):
+        if f.cls in s.socket_setters and f.parent < 0 and f.node.name in OWNING_METHODS:
             if f.called & s.socket_setters[f.cls].keys():
                 f.trigger = True
 
