@@ -78,6 +78,13 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     for proc in processes:
         with contextlib.suppress(OSError, AttributeError, ValueError):  # already gone
             proc.terminate()
+    # The pool's manager thread notices the dead workers and closes its wake-up pipe; if the
+    # interpreter exits meanwhile, concurrent.futures' exit hook writes to that pipe as it
+    # closes and prints an "Exception ignored ... Bad file descriptor" traceback. Waiting for
+    # the thread (it ends within milliseconds of its workers) closes the race.
+    manager = getattr(pool, "_executor_manager_thread", None) or getattr(pool, "_queue_management_thread", None)
+    if manager is not None:
+        manager.join(timeout=2.0)
 
 
 def _analyse(item: _Item, settings: Settings | None) -> _Out:
