@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from socklint.analysis import model
-from socklint.analysis.astutil import dotted_name
+from socklint.analysis.astutil import children, dotted_name
 from socklint.heuristics import words
 
 FuncNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -211,7 +211,9 @@ def released_attributes(tree: ast.AST) -> tuple[set[str], dict[str, set[str]]]:
     todo: list[tuple[ast.AST, Optional[str], Optional[str]]] = [(tree, None, None)]
     while todo:
         node, cls, me = todo.pop()
-        for child in ast.iter_child_nodes(node):
+        for child in children(node):
+            if child.__class__ is ast.Name or child.__class__ is ast.Constant:
+                continue  # leaves: nothing below them to let go of
             c_cls, c_me = cls, me
             if isinstance(child, ast.ClassDef):
                 c_cls, c_me = child.name, None
@@ -284,7 +286,7 @@ def _walk_own(fn: FuncNode) -> Iterator[ast.AST]:
     while todo:
         n = todo.pop()
         yield n
-        for child in ast.iter_child_nodes(n):
+        for child in children(n):
             if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 todo.append(child)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from socklint.analysis import model
-from socklint.analysis.astutil import dotted_name
+from socklint.analysis.astutil import SINGLETONS, dotted_name
 from socklint.analysis.compat import python3_constant_ast
 from socklint.analysis.facts import OWNING_METHODS
 from socklint.analysis.helper_raises import (
@@ -228,14 +228,7 @@ class ScanResult:
 
 # Nodes the walk in ``scan`` never acts on and whose subtrees hold nothing it acts on: names,
 # constants, and the operator / context singletons (together about half of all nodes).
-_INERT = frozenset(
-    {ast.Name, ast.Constant}
-    | {
-        cls
-        for base in (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
-        for cls in base.__subclasses__()
-    }
-)
+_INERT = frozenset({ast.Name, ast.Constant} | SINGLETONS)
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
