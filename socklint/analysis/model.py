@@ -463,6 +463,7 @@ _NOT_CLOSE_WORDS = _words("closes-by-name", "unless-contains")
 _NOT_CLOSE_PREFIXES = _words("closes-by-name", "unless-prefix")
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of the name, asked once per call site
 def closes_by_name(name: str) -> bool:
     """Heuristic (``closes-by-name``): a function of another module whose name says it closes
     what it is given (``close_socket(s)``, ``safe_close(s)``, ``self._close_on_teardown(s)``).

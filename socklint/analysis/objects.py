@@ -20,7 +20,7 @@ and the answers lean towards "closed" where the module cannot tell (``docs/rules
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -280,15 +280,21 @@ def self_attr(node: Optional[ast.AST], me: Optional[str]) -> Optional[str]:
     return None
 
 
-def _walk_own(fn: FuncNode) -> Iterator[ast.AST]:
-    """The nodes of the method's body, not of functions or classes nested in it."""
+# Nodes a method's walk never yields: other scopes, and the leaves (names and constants, about
+# half of all nodes) that its users only look at through their parents.
+_NOT_WALKED = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Name, ast.Constant})
+
+
+def _walk_own(fn: FuncNode) -> list[ast.AST]:
+    """The nodes of the method's body, not of functions or classes nested in it, nor names and
+    constants."""
+    out: list[ast.AST] = []
     todo: list[ast.AST] = list(fn.body)
     while todo:
         n = todo.pop()
-        yield n
-        for child in children(n):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                todo.append(child)
+        out.append(n)
+        todo.extend([c for c in children(n) if c.__class__ not in _NOT_WALKED])
+    return out
 
 
 def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]) -> tuple[set[str], set[str], bool]:
@@ -298,7 +304,7 @@ def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]
     called: set[str] = set()
     opaque = False
     alias: dict[str, set[str]] = {}  # local name -> attributes of self it may hold
-    nodes = list(_walk_own(fn))
+    nodes = _walk_own(fn)
 
     def attrs_of(e: ast.AST) -> set[str]:
         a = self_attr(e, me)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional
 import libcst as cst
 
 from socklint import heuristics
-from socklint.analysis.astutil import dotted_name
+from socklint.analysis.astutil import SINGLETONS, dotted_name
 from socklint.analysis.facts import Event, FunctionFacts
 from socklint.analysis.options import MULTICAST_JOIN, Evaluator, Sym, read_setsockopt, truthy
 from socklint.analysis.scan import ImportTable, socket_type_arg
@@ -267,7 +267,8 @@ class ModuleFacts:
             for name in node._fields:
                 value = getattr(node, name, None)
                 if isinstance(value, ast.AST):
-                    push((value, inner))
+                    if value.__class__ not in SINGLETONS:  # `Load()`, `Add()`: nothing below
+                        push((value, inner))
                 elif isinstance(value, list):
                     if name in _BLOCK_FIELDS and value and isinstance(value[0], ast.stmt):
                         self.blocks.append(value)
