@@ -15,6 +15,7 @@ every module's view, whatever the order of the files and the number of workers.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import threading
@@ -204,8 +205,11 @@ class ProjectViews:
         settings: Settings,
         iter_files: Callable[[Iterable[str]], Iterable[str]],
         overrides: Optional[dict[str, bytes]] = None,
+        parsed: Optional[tuple[bytes, ast.Module]] = None,
     ) -> Optional[ModuleView]:
-        """``overrides``: texts that differ from the disk (unsaved editor buffers), by path."""
+        """``overrides``: texts that differ from the disk (unsaved editor buffers), by path.
+        ``parsed``: the file's text and its ``ast``, when the caller has them (flake8 parsed
+        the file): its summary is made from that tree when the text is what the index reads."""
         pkg = outermost_package(path)
         if pkg is None:
             return None
@@ -251,7 +255,8 @@ class ProjectViews:
                     hit = k in self._summaries
                     summary = self._summaries.get(k)
                 if not hit:
-                    summary = check_module(f.path, f.data, settings, view=v, scan_only=True)[1]
+                    tree = parsed[1] if parsed is not None and f.path == path and f.data == parsed[0] else None
+                    summary = check_module(f.path, f.data, settings, view=v, scan_only=True, tree=tree)[1]
                     with self._lock:
                         if len(self._summaries) > MAX_KEPT_SUMMARIES:
                             self._summaries.clear()  # an editor running for days: start over

@@ -86,18 +86,22 @@ class Plugin:
             exclude=(),
         )
 
-    def _view(self) -> ModuleView | None:
-        """What the module sees of its package: the same project index the CLI builds."""
+    def _view(self, text: bytes) -> ModuleView | None:
+        """What the module sees of its package: the same project index the CLI builds
+        (``text``: flake8's text of the file, whose tree it hands over)."""
         if self.filename in ("stdin", "-") or not os.path.isfile(self.filename):
             return None
         try:
-            return self._views.view_for(self.filename, self.settings, lambda where: iter_python_files(where, self.configured))
+            parsed = (text, self.tree) if self.tree is not None else None
+            return self._views.view_for(
+                self.filename, self.settings, lambda where: iter_python_files(where, self.configured), parsed=parsed
+            )
         except Exception:  # noqa: BLE001 - without the index the file is still checked alone
             return None
 
-    def _source_bytes(self, view: ModuleView | None) -> tuple[bytes, bool]:
-        """The bytes to check, and whether they are the text flake8 parsed (so its tree fits)."""
-        data = encode_source("".join(self.lines))
+    def _source_bytes(self, data: bytes, view: ModuleView | None) -> tuple[bytes, bool]:
+        """The bytes to check (``data``: flake8's text), and whether they are the text flake8
+        parsed (so its tree fits)."""
         if not may_contain_findings(data, self.settings.socket_factories + (view.trigger_names() if view else ())):
             return data, True  # the cheap path: check_source will skip it too
         # flake8 decodes a file it cannot decode as declared as latin-1 instead of failing;
@@ -114,8 +118,9 @@ class Plugin:
         return data, True
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
-        view = self._view()
-        data, same_text = self._source_bytes(view)
+        text = encode_source("".join(self.lines))
+        view = self._view(text)
+        data, same_text = self._source_bytes(text, view)
         # check_syntax=False: flake8 reports syntax errors itself (E999) and runs no plugin then.
         diags = check_source(
             self.filename,
