@@ -82,7 +82,7 @@ def check_module(
 
     try:
         # A user's `factories` rows are sources too: a file calling one is worth reading.
-        user_factories = tuple(r.name for r in settings.models if r.kind == "factories")
+        user_factories = tuple(r.name for r in settings.models if r.kind in ("factories", "connection-handlers"))
         extra = settings.socket_factories + user_factories + (view.trigger_names() if view else ())
         deep = not prefilter or may_contain_findings(data, extra)
         if not deep and not check_syntax:

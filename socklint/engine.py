@@ -312,6 +312,7 @@ def analyze_text(
                 enabled_ids(settings),
                 view,
                 summary_only=scan_only,
+                handlers=m.HANDLERS,
             )
             if on_scan is not None:
                 on_scan(tree, result)

@@ -100,3 +100,31 @@ def test_factory_rows_describe_awaited_asyncio_resources(tmp_path: Path) -> None
         "]\n"
     )
     assert sorted(_check_text(tmp_path, config, ASYNC_SOURCE)) == [("SKL101", 14), ("SKL102", 6)]
+
+
+HANDLER_SOURCE = """\
+from mylib.serve import listen
+
+
+async def handle(reader, writer):
+    data = await reader.read(100)
+    if not data:
+        return
+    writer.write(data)
+    writer.close()
+
+
+async def main():
+    await listen(handle, port=8888)
+"""
+
+
+def test_a_connection_handler_row_makes_the_callback_own_its_writer(tmp_path: Path) -> None:
+    # A framework of the user's own that registers per-connection callbacks, as
+    # asyncio.start_server does: the callback owns the writer it is given.
+    assert _check_text(tmp_path, "[tool.socklint]\n", HANDLER_SOURCE) == []
+    row = (
+        "[tool.socklint.models]\n"
+        'connection-handlers = [{ name = "mylib.serve.listen", companion = "view", resource = "stream-writer" }]\n'
+    )
+    assert _check_text(tmp_path, row, HANDLER_SOURCE) == [("SKL101", 7)]

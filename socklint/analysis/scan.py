@@ -9,7 +9,7 @@ repeated ``ast.iter_child_nodes`` walks costing more than the parse itself.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -298,9 +298,18 @@ class _Walk:
     the summaries and the snippets, one ``_visit`` per node."""
 
     def __init__(
-        self, factories: frozenset[str], closers: frozenset[str], guesses: frozenset[str] = ALL_IDS, view: Optional[ModuleView] = None
+        self,
+        factories: frozenset[str],
+        closers: frozenset[str],
+        guesses: frozenset[str] = ALL_IDS,
+        view: Optional[ModuleView] = None,
+        handlers: Optional[Mapping[str, model.Handler]] = None,
     ) -> None:
         self.guesses = guesses
+        # `connection-handlers` rows (the built-in ones and the user's), and the last names of
+        # their registrars (`start_server`), which decide whether a call is looked at.
+        self.handlers = model.BUILTIN.HANDLERS if handlers is None else handlers
+        self.registrar_lasts = frozenset(n.rsplit(".", 1)[-1] for n in self.handlers)
         self.imports = ImportTable(view.module, view.is_package) if view is not None else ImportTable()
         self.classes: list[ast.ClassDef] = []
         self.fns: list[_Fn] = []
@@ -383,7 +392,7 @@ class _Walk:
 
     def _call(self, node: ast.Call, fi: int, ti: int, prot: bool) -> None:
         last = _last_name(node.func)
-        if last is not None and last in _HANDLER_REGISTRAR_LASTS:
+        if last is not None and last in self.registrar_lasts:
             self._handler_call(node)
         if last is not None:
             self.call_funcs[last] = self.call_funcs.get(last, 0) + 1
@@ -416,7 +425,7 @@ class _Walk:
         callee = dotted_name(node.func)
         if callee is None:
             return
-        for h in model.BUILTIN.HANDLERS.values():
+        for h in self.handlers.values():
             if h.name.rsplit(".", 1)[-1] != callee.rsplit(".", 1)[-1]:
                 continue
             cbs = [k.value for k in node.keywords if h.keyword and k.arg == h.keyword] or node.args[:1]
@@ -516,14 +525,16 @@ def scan(
     guesses: frozenset[str] = ALL_IDS,
     view: Optional[ModuleView] = None,
     summary_only: bool = False,
+    handlers: Optional[Mapping[str, model.Handler]] = None,
 ) -> ScanResult:
     """``guesses``: the named heuristics that apply (``socklint.heuristics``). ``view``: what
     the module sees of its project through its imports (``project.ProjectIndex.view``).
+    ``handlers``: the ``connection-handlers`` rows in force (default: the built-in ones).
     ``summary_only``: the module is only summarised for the project index (not reported): what
     only its own analysis reads (objects, snippets) is skipped."""
     if view:
         factories = factories | frozenset(view.socket_classes) | frozenset(k for k, f in view.functions.items() if f.source)
-    w = _Walk(factories, closers, guesses, view)
+    w = _Walk(factories, closers, guesses, view, handlers)
     w.run(tree)
     fns, summaries, imports = w.fns, w.summaries, w.imports
     _resolve_factory_aliases(w, factories)
@@ -1226,14 +1237,11 @@ def _close_chains(fns: list[_Fn], s: Summaries) -> None:
             break
 
 
-_HANDLER_REGISTRAR_LASTS = frozenset(n.rsplit(".", 1)[-1] for n in model.BUILTIN.HANDLERS)
-
-
 def _find_handlers(w: _Walk) -> None:
     """The module's connection handlers (``asyncio.start_server(handle, ...)``, the callee
     qualified through the imports): each is analysed, owning its connection parameter."""
     for callee, cb, method in w.handler_calls:
-        h = model.BUILTIN.HANDLERS.get(w.imports.qualify(callee))
+        h = w.handlers.get(w.imports.qualify(callee))
         if h is None:
             continue
         for f in w.fns:
