@@ -545,6 +545,19 @@ class CallsMixin(InterpreterCore):
                 # `await asyncio.wait_for(asyncio.open_connection(h, p), 5)`: awaiting it gives
                 # what awaiting the coroutine gives (the await is where either fails).
                 return first
+        if (
+            method is not None
+            and method in self.ctx.model.RUN_TO_COMPLETION
+            and arg_vals
+            and arg_vals[0][1].tuple_source is not None
+            and "event-loop-by-name" in self.guesses
+            and _looks_like_event_loop(call)
+        ):
+            # `reader, writer = loop.run_until_complete(asyncio.open_connection(h, p))`: running
+            # the coroutine to completion gives what awaiting it gives, and fails where it would.
+            first = arg_vals[0][1]
+            self.raise_point(st, call, first.reach - first.rids, EXC_ANY)
+            return self._awaited_value(st, first)
         if qual in self.ctx.model.SUPPRESS or qual in self.ctx.model.INERT_CONTEXT_MANAGERS:
             # `with contextlib.suppress(OSError):` only builds the context manager: nothing
             # to fail.

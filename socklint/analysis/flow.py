@@ -198,14 +198,19 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                 # The task can be cancelled at every `await` (SKL108): after the ordinary
                 # failure, so a leak both show at this await is the ordinary one.
                 self.raise_point(st, e, frozenset(), EXC_CANCEL)
-            if v.tuple_source is not None and v.tuple_source[1].index == -1:
-                # `server = await asyncio.start_server(...)`: the server exists once the await
-                # has completed.
-                return self._make_tuple(st, v.tuple_source)
-            if v.tuple_source is not None:
-                return dataclasses.replace(v, tuple_source=(v.tuple_source[0], v.tuple_source[1], True))
-            return v
+            return self._awaited_value(st, v)
         return self._ev_structure(e, st)
+
+    def _awaited_value(self, st: State, v: Val) -> Val:
+        """What awaiting (or running to completion) a value gives: an asyncio factory's
+        coroutine gives its resource, or the pair to be unpacked."""
+        if v.tuple_source is not None and v.tuple_source[1].index == -1:
+            # `server = await asyncio.start_server(...)`: the server exists once the await
+            # has completed.
+            return self._make_tuple(st, v.tuple_source)
+        if v.tuple_source is not None:
+            return dataclasses.replace(v, tuple_source=(v.tuple_source[0], v.tuple_source[1], True))
+        return v
 
     def _ev_structure(self, e: cst.BaseExpression, st: State) -> Val:
         """Containers, conditional expressions, boolean operators and ``:=``: what they hold."""
