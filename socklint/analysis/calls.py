@@ -344,6 +344,14 @@ class CallsMixin(InterpreterCore):
         kinds = {self.facts.resources[r].kind for r in recv_val.rids if r in self.facts.resources}
         if kinds and "socket" not in kinds:
             return self._method_of_async_resource(site, method, min(kinds), st)
+        owners = frozenset(r for r in recv_val.reach if r in self.facts.resources and self.facts.resources[r].kind != "socket")
+        if not recv_val.rids and owners and method in self.ctx.model.SOCKET_METHODS:
+            # `stream.socket.sendmsg(...)`, `stream._raw_socket.setsockopt(...)`: the socket
+            # method, on the socket a stream or transport owns, fails as on a socket.
+            if method not in self.ctx.model.NONRAISING_SOCKET_METHODS:
+                cls = EXC_OSCFG if method in self.ctx.model.CONFIG_SOCKET_METHODS else EXC_OS
+                self.raise_point(st, call, owners | site.arg_rids, cls, self._method_failure(method, call))
+            return EMPTY
         f = call.func
         if method in self.ctx.model.SOCKET_METHODS or method in self.ctx.model.CLOSE_METHODS:
             self._event("method", method, call, recv_val.rids, receiver_text)
@@ -418,6 +426,10 @@ class CallsMixin(InterpreterCore):
         raises = str(row.get("raises")) if row is not None else "any"
         if raises == "io":
             self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_OS, FAIL_IO)
+        elif raises == "config":
+            # `stream.setsockopt(...)` on trio's SocketStream: the socket call, failing only
+            # when misused (a bad option), as on a socket.
+            self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_OSCFG, FAIL_CONFIG)
         elif raises == "any":
             self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_ANY)
         self._after_borrow(st, call, site.arg_vals, site.qual, method)

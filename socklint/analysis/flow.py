@@ -160,8 +160,12 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                     # `self.sock` in `__init__`, where the method still owns what it stored.
                     return Val(held, held)
             base = self.ev(e.value, st)
-            if base.rids and any(self.facts.resources[r].origin == "object" for r in base.rids if r in self.facts.resources):
-                # `obj.sock` of an object a factory built: closing it closes what the object holds.
+            if base.rids and any(
+                self.facts.resources[r].origin == "object" or self.facts.resources[r].kind != "socket" for r in base.rids if r in self.facts.resources
+            ):
+                # `obj.sock` of an object a factory built, `stream.socket` of a trio stream,
+                # `writer.transport`: closing it closes what the object holds, and giving it
+                # away gives the connection away (jeepney's `DBusConnection(sock.socket)`).
                 return Val(frozenset(), base.rids)
             if e.attr.value in self.ctx.model.CLOSE_METHODS and base.rids:
                 # `return port, sock.close`: whoever gets the bound `close` is to close it
@@ -267,6 +271,12 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
             return EMPTY
         if isinstance(e, (cst.ListComp, cst.SetComp, cst.DictComp)):
             # Evaluated at once: uses inside borrow. Evaluate the pieces for their calls.
+            if e.for_in.asynchronous is None:
+                # `[SSLListener(l, ctx) for l in listeners]` over a tracked collection (trio's
+                # list of listeners): its elements go on, as in a `for` statement.
+                held = self.ev_peek(e.for_in.iter, st)
+                if held:
+                    self._dispose(st, held, e, "escape")
             for child in walk(e):
                 if isinstance(child, cst.Call):
                     self._tick()

@@ -127,7 +127,7 @@ KINDS: Mapping[str, Kind] = {
         "closes the resource, cannot fail, or fails in operation.",
         {
             "resource": _choice(*RESOURCE_KINDS[1:]),
-            "raises": _choice("io", "none", "any", default="any"),
+            "raises": _choice("io", "config", "none", "any", default="any"),
             "closes": Field(bool, default=False),
         },
         key=("resource",),
