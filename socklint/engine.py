@@ -308,7 +308,7 @@ def analyze_text(
             result = scan(
                 tree,
                 frozenset(settings.socket_factories) | m.user("factories"),
-                frozenset(settings.closers) | m.user("closers"),
+                frozenset(settings.closers) | m.CLOSING_FUNCTIONS,
                 enabled_ids(settings),
                 view,
                 summary_only=scan_only,
@@ -550,7 +550,7 @@ def _analyze_snippet(
         code_for,
         factories=frozenset(settings.socket_factories) | m.user("factories") | frozenset(result.summaries.socket_classes)
         | frozenset(result.summaries.resource_classes),
-        closers=frozenset(settings.closers) | m.user("closers"),
+        closers=frozenset(settings.closers) | m.CLOSING_FUNCTIONS,
         sinks=frozenset(settings.ownership_sinks) | m.user("keepers"),
         borrowers=frozenset(settings.borrowers) | m.user("borrowers"),
         model=m,

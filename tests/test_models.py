@@ -37,8 +37,8 @@ def _file(tmp_path: Path, text: str, name: str = "mine.toml") -> Path:
 def test_every_builtin_file_loads_and_each_kind_is_used() -> None:
     rows = builtin_rows()
     assert {r.source for r in rows} == set(BUILTIN_FILES)
-    # Every kind but the user-only `closers` has shipped rows (otherwise the kind is dead).
-    assert {r.kind for r in rows} == set(KINDS) - {"closers"}
+    # Every kind has shipped rows (otherwise the kind is dead).
+    assert {r.kind for r in rows} == set(KINDS)
 
 
 @pytest.mark.parametrize("row", [r for r in builtin_rows() if r.fixture], ids=lambda r: f"{r.kind}:{r.name}")

@@ -344,6 +344,14 @@ class CallsMixin(InterpreterCore):
         kinds = {self.facts.resources[r].kind for r in recv_val.rids if r in self.facts.resources}
         if kinds and "socket" not in kinds:
             return self._method_of_async_resource(site, method, min(kinds), st)
+        owners = frozenset(r for r in recv_val.reach if r in self.facts.resources and self.facts.resources[r].kind != "socket")
+        if not recv_val.rids and owners and method in self.ctx.model.SOCKET_METHODS:
+            # `stream.socket.sendmsg(...)`, `stream._raw_socket.setsockopt(...)`: the socket
+            # method, on the socket a stream or transport owns, fails as on a socket.
+            if method not in self.ctx.model.NONRAISING_SOCKET_METHODS:
+                cls = EXC_OSCFG if method in self.ctx.model.CONFIG_SOCKET_METHODS else EXC_OS
+                self.raise_point(st, call, owners | site.arg_rids, cls, self._method_failure(method, call))
+            return EMPTY
         f = call.func
         if method in self.ctx.model.SOCKET_METHODS or method in self.ctx.model.CLOSE_METHODS:
             self._event("method", method, call, recv_val.rids, receiver_text)
@@ -418,6 +426,10 @@ class CallsMixin(InterpreterCore):
         raises = str(row.get("raises")) if row is not None else "any"
         if raises == "io":
             self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_OS, FAIL_IO)
+        elif raises == "config":
+            # `stream.setsockopt(...)` on trio's SocketStream: the socket call, failing only
+            # when misused (a bad option), as on a socket.
+            self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_OSCFG, FAIL_CONFIG)
         elif raises == "any":
             self.raise_point(st, call, recv_val.rids | site.arg_rids, EXC_ANY)
         self._after_borrow(st, call, site.arg_vals, site.qual, method)
@@ -545,6 +557,19 @@ class CallsMixin(InterpreterCore):
                 # `await asyncio.wait_for(asyncio.open_connection(h, p), 5)`: awaiting it gives
                 # what awaiting the coroutine gives (the await is where either fails).
                 return first
+        if (
+            method is not None
+            and method in self.ctx.model.RUN_TO_COMPLETION
+            and arg_vals
+            and arg_vals[0][1].tuple_source is not None
+            and "event-loop-by-name" in self.guesses
+            and _looks_like_event_loop(call)
+        ):
+            # `reader, writer = loop.run_until_complete(asyncio.open_connection(h, p))`: running
+            # the coroutine to completion gives what awaiting it gives, and fails where it would.
+            first = arg_vals[0][1]
+            self.raise_point(st, call, first.reach - first.rids, EXC_ANY)
+            return self._awaited_value(st, first)
         if qual in self.ctx.model.SUPPRESS or qual in self.ctx.model.INERT_CONTEXT_MANAGERS:
             # `with contextlib.suppress(OSError):` only builds the context manager: nothing
             # to fail.

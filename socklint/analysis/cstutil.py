@@ -111,6 +111,10 @@ def raise_note(node: cst.CSTNode) -> str:
         return f"`await {callee_text(node.expression)}` raises"
     if isinstance(node, (cst.Import, cst.ImportFrom)):
         return "the import fails (ImportError)"
+    if isinstance(node, cst.With):
+        return "`async with` awaits `__aenter__()` or `__aexit__()`: raises"
+    if isinstance(node, cst.For):
+        return "`async for` awaits `__anext__()`: raises"
     return "raises"
 
 

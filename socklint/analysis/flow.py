@@ -160,8 +160,12 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                     # `self.sock` in `__init__`, where the method still owns what it stored.
                     return Val(held, held)
             base = self.ev(e.value, st)
-            if base.rids and any(self.facts.resources[r].origin == "object" for r in base.rids if r in self.facts.resources):
-                # `obj.sock` of an object a factory built: closing it closes what the object holds.
+            if base.rids and any(
+                self.facts.resources[r].origin == "object" or self.facts.resources[r].kind != "socket" for r in base.rids if r in self.facts.resources
+            ):
+                # `obj.sock` of an object a factory built, `stream.socket` of a trio stream,
+                # `writer.transport`: closing it closes what the object holds, and giving it
+                # away gives the connection away (jeepney's `DBusConnection(sock.socket)`).
                 return Val(frozenset(), base.rids)
             if e.attr.value in self.ctx.model.CLOSE_METHODS and base.rids:
                 # `return port, sock.close`: whoever gets the bound `close` is to close it
@@ -198,14 +202,19 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
                 # The task can be cancelled at every `await` (SKL108): after the ordinary
                 # failure, so a leak both show at this await is the ordinary one.
                 self.raise_point(st, e, frozenset(), EXC_CANCEL)
-            if v.tuple_source is not None and v.tuple_source[1].index == -1:
-                # `server = await asyncio.start_server(...)`: the server exists once the await
-                # has completed.
-                return self._make_tuple(st, v.tuple_source)
-            if v.tuple_source is not None:
-                return dataclasses.replace(v, tuple_source=(v.tuple_source[0], v.tuple_source[1], True))
-            return v
+            return self._awaited_value(st, v)
         return self._ev_structure(e, st)
+
+    def _awaited_value(self, st: State, v: Val) -> Val:
+        """What awaiting (or running to completion) a value gives: an asyncio factory's
+        coroutine gives its resource, or the pair to be unpacked."""
+        if v.tuple_source is not None and v.tuple_source[1].index == -1:
+            # `server = await asyncio.start_server(...)`: the server exists once the await
+            # has completed.
+            return self._make_tuple(st, v.tuple_source)
+        if v.tuple_source is not None:
+            return dataclasses.replace(v, tuple_source=(v.tuple_source[0], v.tuple_source[1], True))
+        return v
 
     def _ev_structure(self, e: cst.BaseExpression, st: State) -> Val:
         """Containers, conditional expressions, boolean operators and ``:=``: what they hold."""
@@ -262,6 +271,12 @@ class FunctionAnalyzer(StatementsMixin, CallsMixin, AssignMixin, NarrowingMixin,
             return EMPTY
         if isinstance(e, (cst.ListComp, cst.SetComp, cst.DictComp)):
             # Evaluated at once: uses inside borrow. Evaluate the pieces for their calls.
+            if e.for_in.asynchronous is None:
+                # `[SSLListener(l, ctx) for l in listeners]` over a tracked collection (trio's
+                # list of listeners): its elements go on, as in a `for` statement.
+                held = self.ev_peek(e.for_in.iter, st)
+                if held:
+                    self._dispose(st, held, e, "escape")
             for child in walk(e):
                 if isinstance(child, cst.Call):
                     self._tick()

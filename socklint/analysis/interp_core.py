@@ -160,6 +160,9 @@ class InterpreterCore:
         self.stmt_node: Optional[cst.CSTNode] = None
         self.caught_cls: list[str] = []
         self.expect_raise = 0
+        # Inside `with trio.CancelScope(shield=True):` (a `shields` context manager): no
+        # cancellation from outside arrives at the awaits of the body.
+        self.shielded = 0
         # `with self.assertRaises(E):` items: building the context manager fails nothing.
         self.cm_calls: set[int] = set()
         self.callable_params: frozenset[str] = frozenset(outer_params)
@@ -337,6 +340,8 @@ class InterpreterCore:
         it fails (facts.FAIL_*) if its exception class does not (a socket method's row)."""
         if cls == EXC_ANY and not self._real_sockets(touched):
             cls = EXC_OTHER
+        if cls == EXC_CANCEL and self.shielded:
+            return
         failure = failure or failure_of_class(cls)
         if cls != EXC_CANCEL and isinstance(node, cst.Call):
             self.facts.raising_calls.add(id(node))
@@ -392,6 +397,9 @@ class InterpreterCore:
         raise NotImplementedError
 
     def exec_block(self, stmts: Sequence[cst.CSTNode], st: Optional[State]) -> Optional[State]:
+        raise NotImplementedError
+
+    def _awaited_value(self, st: State, v: Val) -> Val:
         raise NotImplementedError
 
     def _real_sockets(self, rids: frozenset[int]) -> frozenset[int]:

@@ -149,6 +149,9 @@ class Model:
             for r in self._by_kind.get("connection-handlers", ())
         }
         self.AWAITED_PASS_THROUGH = n("pass-throughs", passes="awaited-result")
+        # Event-loop methods (matched by method name) that run their first argument to
+        # completion: `loop.run_until_complete(coro)` gives what `await coro` gives.
+        self.RUN_TO_COMPLETION = n("pass-throughs", passes="run-to-completion")
         self.CLOSE_METHODS = n("socket-methods", closes=True)
         self.SOCKET_METHODS = n("socket-methods", touches=True, closes=False)
         self.CONFIG_SOCKET_METHODS = n("socket-methods", raises="config") | n("socket-methods", config=True)
@@ -193,6 +196,9 @@ class Model:
         self.EXPECT_RAISES = n("context-managers", effect="expects-raise")
         self.SUPPRESS = n("context-managers", effect="suppresses")
         self.INERT_CONTEXT_MANAGERS = n("context-managers", effect="inert")
+        self.SHIELDING_CONTEXT_MANAGERS = n("context-managers", effect="shields")
+        self.NONWAITING_ENTRIES = n("context-managers", effect="enters-at-once")
+        self.WAITING_EXITS = n("context-managers", effect="waits-on-exit")
         self.INSPECTING_FUNCTIONS = n("inspectors")
         self.PURE_CALLS = n("cannot-fail", when="always")
         self.PURE_BUILTINS = n("cannot-fail", when="unless-misused")

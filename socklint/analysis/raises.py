@@ -125,6 +125,10 @@ class RaiseOracle:
         unknown = False
         for e in exprs:
             n = _name_of(e)
+            if n is None and isinstance(e, cst.Call) and not e.args:
+                # `except anyio.get_cancelled_exc_class():` names a class by a call (an
+                # `exception-names` row with the call's name).
+                n = _name_of(e.func)
             if not n:
                 unknown = True
                 continue

@@ -10,9 +10,17 @@ import libcst as cst
 
 from socklint.analysis.compat import python3_constant, raises_on_python3
 from socklint.analysis.cstutil import const_true, nonempty_iterable, outer_call, target_names, walk
-from socklint.analysis.facts import FAIL_CONFIG, FAIL_PROTOCOL, Step
+from socklint.analysis.facts import FAIL_CONFIG, FAIL_IO, FAIL_PROTOCOL, Step
 from socklint.analysis.facts import cst_name as _name_of
-from socklint.analysis.frames import EXC_ANY, EXC_OS, EXC_OTHER, FinallyFrame, LoopFrame, TryFrame
+from socklint.analysis.frames import (
+    EXC_ANY,
+    EXC_CANCEL,
+    EXC_OS,
+    EXC_OTHER,
+    FinallyFrame,
+    LoopFrame,
+    TryFrame,
+)
 from socklint.analysis.interp_core import NO_ASSIGNMENT, Assignment, InterpreterCore
 from socklint.analysis.lattice import EMPTY, Key, Obligation, State, Val, join, join_all, same_facts
 
@@ -367,9 +375,14 @@ class StatementsMixin(InterpreterCore):
 
     def exec_for(self, node: cst.For, st: State) -> Optional[State]:
         it = self.ev(node.iter, st)
-        if it.reach:
+        read: frozenset[int] = frozenset()
+        if node.asynchronous is not None:
+            # `async for line in reader:` / `async for chunk in stream:` reads the connection
+            # the function owns; it stays the function's to close.
+            read = frozenset(r for r in it.rids if r in self.facts.resources and self.facts.resources[r].kind != "socket")
+        if it.reach - read:
             # Iterating over a collection of sockets: we do not follow elements.
-            self._dispose(st, it.reach, node, "escape")
+            self._dispose(st, it.reach - read, node, "escape")
 
         def before(cur: State) -> tuple[Optional[State], Optional[State]]:
             exit_state = cur.copy()
@@ -377,7 +390,13 @@ class StatementsMixin(InterpreterCore):
             for n in target_names(node.target):
                 self._rebind(body, n, EMPTY, node)
             if node.asynchronous is not None:
-                self.raise_point(body, node, frozenset(), EXC_ANY)
+                # Each step awaits `__anext__()`: a read that fails in operation when the
+                # iterable is the connection, and a place where the task can be cancelled.
+                if read:
+                    self.raise_point(body, node, read, EXC_OS, FAIL_IO)
+                else:
+                    self.raise_point(body, node, frozenset(), EXC_ANY)
+                self.raise_point(body, node, frozenset(), EXC_CANCEL)
             return body, exit_state
 
         return self._loop(node, st, before, runs_once=nonempty_iterable(node.iter) or self._addrinfo_list(node.iter))
@@ -501,6 +520,43 @@ class StatementsMixin(InterpreterCore):
         return self._exec_with(node, st)
 
     def _exec_with(self, node: cst.With, st: State) -> Optional[State]:
+        shields = self._shields(node)
+        if shields:
+            self.shielded += 1
+        try:
+            out = self._exec_with_items(node, st)
+        finally:
+            if shields:
+                self.shielded -= 1
+        if node.asynchronous is not None and out is not None and any(self._cm_in(item.item, self.ctx.model.WAITING_EXITS) for item in node.items):
+            # Leaving a task group or nursery awaits its children in `__aexit__()`: a
+            # cancellation can arrive there. (Most `__aexit__()`s never suspend: a lock's, a
+            # timeout's.)
+            self.raise_point(out, node, frozenset(), EXC_CANCEL)
+        return out
+
+    def _cm_in(self, e: cst.BaseExpression, table: frozenset[str]) -> bool:
+        """``e`` is a call of a context manager of ``table`` (by qualified name)."""
+        if not isinstance(e, cst.Call):
+            return False
+        n = _name_of(e.func)
+        return n is not None and (self.ctx.imports.qualify(n) in table or n in table)
+
+    def _shields(self, node: cst.With) -> bool:
+        """``with trio.CancelScope(shield=True):`` (a ``shields`` context-manager row with
+        ``shield=True`` spelt out): no cancellation from outside reaches the body."""
+        for item in node.items:
+            call = item.item
+            if not isinstance(call, cst.Call):
+                continue
+            n = _name_of(call.func)
+            if n is None or self.ctx.imports.qualify(n) not in self.ctx.model.SHIELDING_CONTEXT_MANAGERS:
+                continue
+            if any(a.keyword is not None and a.keyword.value == "shield" and const_true(a.value) for a in call.args):
+                return True
+        return False
+
+    def _exec_with_items(self, node: cst.With, st: State) -> Optional[State]:
         suppress_classes: list[str] = []
         for item in node.items:
             if isinstance(item.item, cst.Call):
@@ -524,7 +580,11 @@ class StatementsMixin(InterpreterCore):
                 self._dispose(st, managed, node, "close")
                 self._event("close", "__exit__", node, managed, _name_of(item.item))
             if node.asynchronous is not None:
+                # `async with` awaits `__aenter__()`: it may fail, and the task may be
+                # cancelled there unless it never suspends (a timeout, a task group).
                 self.raise_point(st, node, frozenset(), EXC_ANY)
+                if not self._cm_in(item.item, self.ctx.model.NONWAITING_ENTRIES):
+                    self.raise_point(st, node, frozenset(), EXC_CANCEL)
             if item.asname is not None:
                 tgt = item.asname.name
                 if isinstance(tgt, cst.Name):

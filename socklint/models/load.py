@@ -69,7 +69,9 @@ def _choice(*values: str, default: str | None = None) -> Field:
 _NONE: Mapping[str, Field] = {}
 
 # The kinds of resource a factory can return: a socket, or an asyncio object that owns one.
-RESOURCE_KINDS = ("socket", "stream-writer", "transport", "server")
+# trio's and anyio's byte streams and listeners (`stream`, `listener`) are closed by
+# `await x.aclose()`.
+RESOURCE_KINDS = ("socket", "stream-writer", "transport", "server", "stream", "listener")
 
 KINDS: Mapping[str, Kind] = {
     "factories": Kind(
@@ -114,15 +116,18 @@ KINDS: Mapping[str, Kind] = {
     "borrowers": Kind("Calls that look at a socket without ever owning it.", _NONE),
     "pass-throughs": Kind(
         "Calls that return their argument, owned as before (`closing(s)`); `awaited-result`: "
-        "awaiting the call gives what awaiting its first argument gives (`asyncio.wait_for`).",
-        {"passes": _choice("argument", "awaited-result", default="argument")},
+        "awaiting the call gives what awaiting its first argument gives (`asyncio.wait_for`); "
+        "`run-to-completion`: an event loop's method (by method name) whose result is what awaiting "
+        "its first argument gives (`loop.run_until_complete(coro)`).",
+        {"passes": _choice("argument", "awaited-result", "run-to-completion", default="argument")},
     ),
     "resource-methods": Kind(
-        "Methods of the asyncio resources (stream writers, transports, servers): whether a call "
+        "Methods of the async resources (stream writers, transports, servers, byte streams, "
+        "listeners): whether a call "
         "closes the resource, cannot fail, or fails in operation.",
         {
             "resource": _choice(*RESOURCE_KINDS[1:]),
-            "raises": _choice("io", "none", "any", default="any"),
+            "raises": _choice("io", "config", "none", "any", default="any"),
             "closes": Field(bool, default=False),
         },
         key=("resource",),
@@ -139,8 +144,11 @@ KINDS: Mapping[str, Kind] = {
     ),
     "context-managers": Kind(
         "Context managers by effect: `suppresses` the exceptions named in its arguments, "
-        "`expects-raise` (the body is expected to fail), `inert` (construction cannot fail).",
-        {"effect": _choice("suppresses", "expects-raise", "inert")},
+        "`expects-raise` (the body is expected to fail), `inert` (construction cannot fail), "
+        "`shields` (with `shield=True`, no cancellation from outside arrives in the body), "
+        "`enters-at-once` (`__aenter__()` never suspends: no cancellation arrives on entry), "
+        "`waits-on-exit` (`__aexit__()` waits for child tasks: a cancellation can arrive on leaving).",
+        {"effect": _choice("suppresses", "expects-raise", "inert", "shields", "enters-at-once", "waits-on-exit")},
         key=("effect",),
     ),
     "noreturn": Kind("Calls that never return normally.", _NONE),

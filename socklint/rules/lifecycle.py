@@ -217,13 +217,15 @@ def _cancellation_finding(ctx: RuleContext, res: Resource, leak: Leak, who: str)
             await_node = step.node  # the latest `await` where the cancellation came in
             break
         step = step.prev
-    where = "this `await`"
+    where = "this `async with`" if isinstance(await_node, cst.With) else "this `async for`" if isinstance(await_node, cst.For) else "this `await`"
     final = f"the task is cancelled here; {who} is not closed on that path"
+    # trio's and anyio's resources are cancelled by trio's `Cancelled` or the backend's class.
+    exc = "the cancellation (trio's `Cancelled`, anyio's backend class)" if res.kind in ("stream", "listener") else "`CancelledError`"
     return Finding(
         "SKL108",
         await_node,
         f"{who} (created at line {{0}}) is left open if the task is cancelled at {where}: "
-        "`CancelledError` is a BaseException, which `except Exception` does not catch; close it in `finally`",
+        f"{exc} is a BaseException, which `except Exception` does not catch; close it in `finally`",
         (res.node,),
         _trace(ctx, res, leak, final),
         failure=FAIL_CANCEL,
@@ -369,6 +371,11 @@ def _callee(ctx: RuleContext, node: cst.CSTNode) -> str:
         return f"{ctx.code_for(f)}()"
     if isinstance(node, cst.Await):
         return f"await {_callee(ctx, node.expression)}" if isinstance(node.expression, cst.Call) else "await"
+    if isinstance(node, cst.With):
+        # The statement's header, not its body: `async with lock`.
+        return "async with " + ", ".join(ctx.code_for(item.item) for item in node.items)
+    if isinstance(node, cst.For):
+        return f"async for {ctx.code_for(node.target)} in {ctx.code_for(node.iter)}"
     return ctx.code_for(node)
 
 
