@@ -359,9 +359,11 @@ class CallsMixin(InterpreterCore):
             self._dispose(st, inner, call, "close")
             self._event("close", method, call, inner, receiver_text)
             return EMPTY
-        if method in self.ctx.model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids:
+        if method in self.ctx.model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids and self._self_call_closes_exactly(site) is None:
             # `transport = make_transport(sock); ...; transport.close()`: the object built
-            # around the socket owns it, and closing it closes the socket.
+            # around the socket owns it, and closing it closes the socket. (`self.close()` on
+            # the object under construction whose close() the module shows closes what it
+            # closes: `_call_closes_self`.)
             owned = recv_val.reach - recv_val.rids
             self._dispose(st, owned, call, "close")
             self._event("close", method, call, owned, receiver_text)
@@ -514,6 +516,16 @@ class CallsMixin(InterpreterCore):
         via_super = isinstance(f.value, cst.Call)
         objects = self.ctx.summaries.objects
         attrs: Optional[set[str]] = None
+        exact = self._self_call_closes_exactly(site)
+        if exact is not None:
+            # The module shows all the method closes: what it does not close stays open
+            # (`close()` that closes only the file).
+            closed = frozenset().union(*(held[a] for a in exact if a in held)) if exact & set(held) else frozenset()
+            if not closed:
+                return None
+            self._dispose(st, closed, site.call, "close")
+            self._event("close", method, site.call, closed, site.receiver_text)
+            return EMPTY
         if self.cur_class is not None:
             if via_super:
                 found = [objects.closed_by(b, method) for b in objects.bases.get(self.cur_class, ())]
@@ -530,6 +542,15 @@ class CallsMixin(InterpreterCore):
         self._dispose(st, closed, site.call, "close")
         self._event("close", method, site.call, closed, site.receiver_text)
         return EMPTY
+
+    def _self_call_closes_exactly(self, site: CallSite) -> Optional[set[str]]:
+        """For ``self.m()`` / ``super().m()`` on the object under construction: the attributes
+        ``m`` closes when the module shows all it closes (``ObjectSummary.closes_exactly``);
+        None otherwise, or when the call is not one."""
+        f = site.call.func
+        if self.owner_self is None or self.cur_class is None or site.method is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
+            return None
+        return self.ctx.summaries.objects.closes_exactly(self.cur_class, site.method, via_super=isinstance(f.value, cst.Call))
 
     # ------------------------------------------------------------------ closing helpers, owners, borrowers
     def _call_known_function(self, site: CallSite, st: State) -> Optional[Val]:

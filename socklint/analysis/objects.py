@@ -74,6 +74,9 @@ class ObjectSummary:
     # Classes that reach their attributes by name (`getattr(self, ...)`, `self.__dict__`,
     # `vars(self)`, `__getattr__`): what they close cannot be read off the code.
     opaque: set[str] = field(default_factory=set)
+    # class -> methods that hand `self` itself to a call (`cleanup(self)`, `pool.release(self)`),
+    # directly or through another method of the class: what they close is not all in the class.
+    hands_self: dict[str, set[str]] = field(default_factory=dict)
 
     def family(self, cls: str) -> set[str]:
         """``cls`` with its module-local bases and subclasses, transitively."""
@@ -120,6 +123,13 @@ class ObjectSummary:
     def closed_by(self, cls: str, method: str) -> Optional[set[str]]:
         """The attributes ``self.method()`` closes when called in ``cls``: the first
         definition found in ``cls`` and its module-local bases; None when none is in the module."""
+        owner = self.defining(cls, method)
+        return None if owner is None else self.closes[owner][method]
+
+    def defining(self, cls: str, method: str) -> Optional[str]:
+        """The class whose ``method`` a call of ``self.method()`` in ``cls`` runs: the first
+        definition in ``cls`` and its module-local bases (breadth first); None when none is in
+        the module."""
         seen: set[str] = set()
         todo = [cls]
         while todo:
@@ -129,9 +139,46 @@ class ObjectSummary:
             seen.add(c)
             ms = self.closes.get(c)
             if ms is not None and method in ms:
-                return ms[method]
+                return c
             todo.extend(self.bases.get(c, ()))
         return None
+
+    def ancestors(self, cls: str) -> set[str]:
+        """``cls`` and its module-local bases, transitively."""
+        out: set[str] = set()
+        todo = [cls]
+        while todo:
+            c = todo.pop()
+            if c not in out:
+                out.add(c)
+                todo.extend(self.bases.get(c, ()))
+        return out
+
+    def closes_exactly(self, cls: str, method: str, via_super: bool = False) -> Optional[set[str]]:
+        """What ``self.method()`` (``super().method()`` with ``via_super``) called in ``cls``
+        closes, when the module shows all of it: the method is defined in the module, the
+        class and its bases reach no attribute by name, every base from elsewhere closes nothing
+        (``INERT_BASES``), and the method hands ``self`` to no call. Then an attribute not in the
+        answer is not closed by the call (``close()`` that closes only a file). None otherwise:
+        the caller keeps its guesses (``object-method-closes-by-name``)."""
+        starts = list(self.bases.get(cls, ())) if via_super else [cls]
+        if not starts:
+            return None
+        found: set[str] = set()
+        for start in starts:
+            line = self.ancestors(start)
+            if line & self.opaque or any(
+                b.rsplit(".", 1)[-1] not in INERT_BASES for c in line | {cls} for b in self.external_bases.get(c, ())
+            ):
+                return None
+            owner = self.defining(start, method)
+            if owner is None or method in self.hands_self.get(owner, ()):
+                return None
+            closes = self.closes[owner][method]
+            if ALL in closes:
+                return None
+            found |= closes
+        return found
 
 
 def summarize(
@@ -167,7 +214,9 @@ def summarize(
             if fn.name == "__init__" and _stores_fresh_socket(fn, is_source):
                 out.socket_inits.add(c.name)
             me = _self_name(fn)
-            closed, called, opaque = _method_closes(fn, me, closers)
+            closed, called, opaque, hands = _method_closes(fn, me, closers)
+            if hands:
+                out.hands_self.setdefault(c.name, set()).add(fn.name)
             direct.setdefault(c.name, {}).setdefault(fn.name, set()).update(closed)
             calls.setdefault(c.name, {}).setdefault(fn.name, set()).update(called)
             if opaque:
@@ -196,9 +245,24 @@ def summarize(
                     if through and not through <= out.closes[cname][m]:
                         out.closes[cname][m] |= through
                         changed = True
+                    if m not in out.hands_self.get(cname, ()) and _calls_hands_self(out, cname, callee):
+                        out.hands_self.setdefault(cname, set()).add(m)
+                        changed = True
         if not changed:
             break
     return out
+
+
+def _calls_hands_self(s: ObjectSummary, cls: str, callee: str) -> bool:
+    """The method ``callee`` (as ``_method_closes`` records it) called from ``cls`` hands
+    ``self`` to a call."""
+    if callee.startswith(SUPER):
+        m = callee[len(SUPER):]
+        owners = [s.defining(b, m) for b in s.bases.get(cls, ())]
+    else:
+        m = callee
+        owners = [s.defining(cls, m)]
+    return any(o is not None and m in s.hands_self.get(o, ()) for o in owners)
 
 
 def released_attributes(tree: ast.AST) -> tuple[set[str], dict[str, set[str]]]:
@@ -289,12 +353,14 @@ def _walk_own(fn: FuncNode) -> Iterator[ast.AST]:
                 todo.append(child)
 
 
-def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]) -> tuple[set[str], set[str], bool]:
+def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]) -> tuple[set[str], set[str], bool, bool]:
     """The attributes of ``self`` the method closes itself, the methods of ``self`` it calls
-    (``self.m()``, ``super().m()``, ``Base.m(self)``), and whether it reaches attributes by name."""
+    (``self.m()``, ``super().m()``, ``Base.m(self)``), whether it reaches attributes by name,
+    and whether it hands ``self`` itself to a call (`cleanup(self)`: that call may close them)."""
     closed: set[str] = set()
     called: set[str] = set()
     opaque = False
+    hands = False
     alias: dict[str, set[str]] = {}  # local name -> attributes of self it may hold
     nodes = list(_walk_own(fn))
 
@@ -344,6 +410,16 @@ def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]
                 called.add(SUPER + f.attr)
             elif n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
                 called.add(SUPER + f.attr)  # `Base.close(self)`
+        # `Base.close(self)` runs a method of the class (above); any other call given `self`
+        # may close what it holds.
+        based = (
+            isinstance(f, ast.Attribute)
+            and not (isinstance(f.value, ast.Name) and f.value.id == me)
+            and not (isinstance(f.value, ast.Call) and dotted_name(f.value.func) == "super")
+        )
+        given = [a for i, a in enumerate(n.args) if not (based and i == 0)] + [k.value for k in n.keywords]
+        if me is not None and any(isinstance(a, ast.Name) and a.id == me for a in given):
+            hands = True
         # `closing(self.X)`, `stack.enter_context(self.X)`, `stack.callback(self.X.close)`,
         # `close_socket(self.X)`, a module closer.
         closes_args = last in ("closing", "enter_context", "enter_async_context") or model.closes_by_name(last) or last in closers
@@ -355,4 +431,4 @@ def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]
     for n in nodes:
         if isinstance(n, ast.Attribute) and n.attr == "__dict__" and isinstance(n.value, ast.Name) and n.value.id == me:
             opaque = True
-    return closed, called, opaque
+    return closed, called, opaque, hands
