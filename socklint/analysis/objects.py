@@ -74,6 +74,12 @@ class ObjectSummary:
     # Classes that reach their attributes by name (`getattr(self, ...)`, `self.__dict__`,
     # `vars(self)`, `__getattr__`): what they close cannot be read off the code.
     opaque: set[str] = field(default_factory=set)
+    # class -> attributes its own `__init__` stores a socket it makes in; and how that
+    # `__init__` runs a base's (`super().__init__()`: "", `Base.__init__(self)`: "Base").
+    init_stores: dict[str, set[str]] = field(default_factory=dict)
+    init_base_call: dict[str, str] = field(default_factory=dict)
+    # class -> the last names of all its bases, in order (`super()` runs the first one's).
+    base_order: dict[str, list[str]] = field(default_factory=dict)
     # class -> methods that hand `self` itself to a call (`cleanup(self)`, `pool.release(self)`),
     # directly or through another method of the class: what they close is not all in the class.
     hands_self: dict[str, set[str]] = field(default_factory=dict)
@@ -143,6 +149,28 @@ class ObjectSummary:
             todo.extend(self.bases.get(c, ()))
         return None
 
+    def base_init_stores(self, cls: str, named: Optional[str] = None) -> set[str]:
+        """The attributes of ``self`` that hold a socket once ``super().__init__()`` (or
+        ``named.__init__(self)``) called in ``cls`` returns: those the ``__init__`` it runs, of a
+        class of this module, stores a socket it makes in, and those of the base ``__init__``
+        that one runs in turn. Empty when the ``__init__`` run is not the module's (the first
+        base is from elsewhere: ``socketserver.TCPServer``)."""
+        out: set[str] = set()
+        seen: set[str] = set()
+        target: Optional[str] = named if named is not None else next(iter(self.base_order.get(cls, ())), None)
+        while target is not None and target in self.closes and target not in seen:
+            seen.add(target)
+            if "__init__" not in self.closes[target]:
+                # No `__init__` of its own: its first base's runs.
+                target = next(iter(self.base_order.get(target, ())), None)
+                continue
+            out |= self.init_stores.get(target, set())
+            call = self.init_base_call.get(target)
+            if call is None:
+                break
+            target = call or next(iter(self.base_order.get(target, ())), None)
+        return out
+
     def ancestors(self, cls: str) -> set[str]:
         """``cls`` and its module-local bases, transitively."""
         out: set[str] = set()
@@ -197,6 +225,7 @@ def summarize(
     for c in classes:
         out.bases.setdefault(c.name, [])
         out.external_bases.setdefault(c.name, [])
+        out.base_order[c.name] = [(dotted_name(b) or "?").rsplit(".", 1)[-1] for b in c.bases]
         for b in c.bases:
             d = dotted_name(b)
             if d is not None and d.rsplit(".", 1)[-1] in names and d.rsplit(".", 1)[-1] != c.name:
@@ -211,9 +240,15 @@ def summarize(
                 continue
             if fn.name in ("__getattr__", "__getattribute__"):
                 out.opaque.add(c.name)
-            if fn.name == "__init__" and _stores_fresh_socket(fn, is_source):
-                out.socket_inits.add(c.name)
             me = _self_name(fn)
+            if fn.name == "__init__":
+                stored = _fresh_socket_attrs(fn, is_source)
+                if stored:
+                    out.socket_inits.add(c.name)
+                    out.init_stores[c.name] = stored
+                base_call = _base_init_call(fn, me)
+                if base_call is not None:
+                    out.init_base_call[c.name] = base_call
             closed, called, opaque, hands = _method_closes(fn, me, closers)
             if hands:
                 out.hands_self.setdefault(c.name, set()).add(fn.name)
@@ -310,20 +345,37 @@ def _lets_go(node: ast.Attribute, parent: Optional[ast.AST]) -> bool:
     return True
 
 
-def _stores_fresh_socket(fn: FuncNode, is_source: Callable[[ast.AST], bool]) -> bool:
-    """``self.X = <socket source>()`` in the method, directly or through a local name bound to
-    one (`sock = socket.socket(); ...; self.sock = sock`)."""
+def _fresh_socket_attrs(fn: FuncNode, is_source: Callable[[ast.AST], bool]) -> set[str]:
+    """The X of ``self.X = <socket source>()`` in the method, directly or through a local name
+    bound to one (`sock = socket.socket(); ...; self.sock = sock`)."""
     me = _self_name(fn)
     fresh: set[str] = set()
-    stores: list[ast.expr] = []
+    stores: list[tuple[str, ast.expr]] = []
     for n in _walk_own(fn):
         if isinstance(n, ast.Assign):
             for t in n.targets:
+                attr = self_attr(t, me)
                 if isinstance(t, ast.Name) and is_source(n.value):
                     fresh.add(t.id)
-                elif self_attr(t, me) is not None:
-                    stores.append(n.value)
-    return any(is_source(v) or (isinstance(v, ast.Name) and v.id in fresh) for v in stores)
+                elif attr is not None:
+                    stores.append((attr, n.value))
+    return {a for a, v in stores if is_source(v) or (isinstance(v, ast.Name) and v.id in fresh)}
+
+
+def _base_init_call(fn: FuncNode, me: Optional[str]) -> Optional[str]:
+    """How ``__init__`` runs a base's ``__init__``: ``super().__init__(...)`` gives "",
+    ``Base.__init__(self, ...)`` gives "Base"; None when it does neither."""
+    for n in _walk_own(fn):
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "__init__"):
+            continue
+        recv = n.func.value
+        if isinstance(recv, ast.Call) and dotted_name(recv.func) == "super":
+            return ""
+        d = dotted_name(recv)
+        if d is not None and me is not None and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
+            # `socketserver.TCPServer.__init__(self, ...)`: a class of another module ("?").
+            return d if "." not in d else "?"
+    return None
 
 
 def _self_name(fn: FuncNode) -> Optional[str]:

@@ -564,6 +564,7 @@ def scan(
             by_name="object-method-closes-by-name" in guesses,
         )
         _factory_triggers(fns, summaries)
+        _base_init_triggers(fns, summaries)
         summaries.objects.released, summaries.objects.released_by = released_attributes(tree)
     _find_handlers(w)
     snippets = _snippets(tree, fns, w.top_trigger)
@@ -598,6 +599,18 @@ def _factory_triggers(fns: list[_Fn], s: Summaries) -> None:
         if "classmethod" in kinds and f.called & {"cls", f.cls}:
             f.trigger = True
         elif "staticmethod" in kinds and f.cls in f.called:
+            f.trigger = True
+
+
+def _base_init_triggers(fns: list[_Fn], s: Summaries) -> None:
+    """An ``__init__`` that runs a base's ``__init__`` of this module (``super().__init__()``,
+    ``Base.__init__(self)``) storing a socket it makes: from that call on the object under
+    construction holds the socket, so what fails after it is SKL111 (``calls._constructor_calls_base_init``)."""
+    for f in fns:
+        if f.trigger or f.cls is None or f.parent >= 0 or f.node.name != "__init__" or "__init__" not in f.called:
+            continue
+        call = s.objects.init_base_call.get(f.cls)
+        if call is not None and s.objects.base_init_stores(f.cls, call or None):
             f.trigger = True
 
 
