@@ -68,6 +68,9 @@ class ObjectSummary:
     # than a method's own `self`, and by class, through `self` in the class's methods.
     released: set[str] = field(default_factory=set)
     released_by: dict[str, set[str]] = field(default_factory=dict)
+    # "Class.attr" that other modules of the package let go of (`server.srv_sck.close()` in
+    # `__main__.py`), from the project view (``project.released_in_package``).
+    released_elsewhere: set[str] = field(default_factory=set)
     # Classes whose `__init__` stores a socket it makes on self (`self.sock =
     # socket.create_connection(addr)`): building one in a factory makes an object to close.
     socket_inits: set[str] = field(default_factory=set)
@@ -97,15 +100,18 @@ class ObjectSummary:
                     changed = True
         return out
 
-    def keeps_unseen(self, cls: str, attr: str) -> bool:
+    def keeps_unseen(self, cls: str, attr: str, elsewhere: bool = True) -> bool:
         """Whether ``cls`` keeps ``self.<attr>`` where no code of the module closes it or lets
         it go: the attribute name is never released in the module, no class of the family reaches
         attributes by name, and every base from elsewhere is one that closes nothing of its
-        subclasses (``object``, ``threading.Thread``...)."""
+        subclasses (``object``, ``threading.Thread``...). With ``elsewhere``, nor in another
+        module of the package (``released_elsewhere``)."""
         if attr in self.released:
             return False
         fam = self.family(cls)
         if fam & self.opaque or any(attr in self.released_by.get(c, ()) for c in fam):
+            return False
+        if elsewhere and any(f"{c}.{attr}" in self.released_elsewhere for c in fam):
             return False
         return all(b.rsplit(".", 1)[-1] in INERT_BASES for c in fam for b in self.external_bases.get(c, ()))
 

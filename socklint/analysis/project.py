@@ -96,6 +96,9 @@ class ModuleSummary:
     # Last names called where the deep analysis looks (ScanResult.analysed_calls); None: not
     # scanned (no socket code of its own).
     calls: Optional[tuple[str, ...]] = None
+    # "Class.attr" its classes fill with a socket that nothing in the module closes or lets go
+    # of (``scan.Summaries.kept_attributes``): the package is asked whether another module does.
+    kept_attrs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def fn(f: FunctionFacts) -> dict[str, Any]:
@@ -112,6 +115,7 @@ class ModuleSummary:
             },
             "imports": dict(sorted(self.imports.items())),
             "calls": list(self.calls) if self.calls is not None else None,
+            "kept_attrs": list(self.kept_attrs),
         }
 
     @classmethod
@@ -137,6 +141,7 @@ class ModuleSummary:
             },
             {str(k): str(v) for k, v in obj["imports"].items()},
             tuple(str(c) for c in obj["calls"]) if obj.get("calls") is not None else None,
+            tuple(str(a) for a in obj.get("kept_attrs", ())),
         )
 
     def digest(self) -> str:
@@ -194,9 +199,12 @@ class ModuleView:
     # Other classes of the project, by the spelling a `from` import gives them: constructing
     # one around a socket hands the socket to the new object.
     classes: dict[str, ClassFacts] = field(default_factory=dict)
+    # "Class.attr" of the module's ``kept_attrs`` that another module of its package lets go of
+    # (``socklint.project.released_in_package``): no SKL112 for them.
+    released_elsewhere: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.socket_classes or self.inherited or self.resource_classes or self.classes)
+        return bool(self.functions or self.socket_classes or self.inherited or self.resource_classes or self.classes or self.released_elsewhere)
 
     def digest(self) -> str:
         payload = {
@@ -208,6 +216,8 @@ class ModuleView:
             "classes": {k: [c.path, c.line, c.trivial] for k, c in sorted(self.classes.items())},
             "inherited": {c: {m: [f.path, f.line, f.source, f.wraps, f.closes, f.keeps, f.cannot_raise] for m, f in sorted(ms.items())} for c, ms in sorted(self.inherited.items())},
         }
+        if self.released_elsewhere:
+            payload["released_elsewhere"] = sorted(self.released_elsewhere)
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def analysis_digest(self, calls: Optional[tuple[str, ...]]) -> str:
@@ -226,6 +236,7 @@ class ModuleView:
             {c: kept for c, ms in self.inherited.items() if (kept := {m: f for m, f in ms.items() if f.source or m in called})},
             self.resource_classes,
             self.classes,
+            self.released_elsewhere,
         )
         return narrowed.digest()
 
@@ -434,7 +445,9 @@ def _add_classes(out: ModuleSummary, tree: ast.Module, imports: Any) -> None:
 def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSummary:
     """The exported summary of one scanned module (``scan.ScanResult``)."""
     s = result.summaries
-    out = ModuleSummary(name, path, is_package, imports=dict(result.imports.names), calls=tuple(sorted(result.analysed_calls)))
+    out = ModuleSummary(
+        name, path, is_package, imports=dict(result.imports.names), calls=tuple(sorted(result.analysed_calls)), kept_attrs=s.kept_attributes
+    )
     for dotted in result.imports.dotted_modules:
         out.imports.setdefault(dotted, dotted)
     _add_classes(out, result.tree, result.imports)
