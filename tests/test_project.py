@@ -228,3 +228,19 @@ def test_editor_views_ask_unsaved_buffers_about_attributes(tmp_path: Path) -> No
     edited = shutdown.read_bytes().replace(b"self.ctl_sck.close()", b"pass")
     view = views.view_for(listener, settings, lambda w: iter_python_files(w, settings), {str(shutdown): edited})
     assert view is not None and view.released_elsewhere == {"Listener.srv_sck"}
+
+
+def test_super_init_of_a_base_in_another_module_stores_its_socket() -> None:
+    """hosts.py's classes derive from listener.Endpoint, whose `__init__` stores `self.sock`:
+    what fails after `super().__init__()` is SKL111, alone or with the package, and by flake8."""
+    bind = _line('self.sock.bind(("", port))  # expect: SKL111', "hosts.py")
+    hosts = "netpkg/hosts.py"
+    alone = run_json("--no-cache", hosts)
+    assert ("netpkg/hosts.py", bind, "SKL111") in alone
+    assert sorted(alone) == sorted(f for f in run_json("--no-cache", "netpkg") if f[0] == hosts)
+    assert not run_json("--no-cache", "--no-project", hosts)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "SKL", "--format=%(path)s:%(row)d:%(code)s", hosts],
+        capture_output=True, text=True, cwd=PROJECT, env=_env(), check=False,
+    )
+    assert sorted((os.path.normpath(p), int(r), c) for p, r, c in (line.rsplit(":", 2) for line in proc.stdout.splitlines())) == sorted(alone)

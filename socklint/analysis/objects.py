@@ -83,6 +83,9 @@ class ObjectSummary:
     init_base_call: dict[str, str] = field(default_factory=dict)
     # class -> the last names of all its bases, in order (`super()` runs the first one's).
     base_order: dict[str, list[str]] = field(default_factory=dict)
+    # class -> what the `__init__` of its first base, a class of another module of the project,
+    # stores a socket in (the project view's ``base_inits``).
+    imported_inits: dict[str, set[str]] = field(default_factory=dict)
     # class -> methods that hand `self` itself to a call (`cleanup(self)`, `pool.release(self)`),
     # directly or through another method of the class: what they close is not all in the class.
     hands_self: dict[str, set[str]] = field(default_factory=dict)
@@ -159,13 +162,28 @@ class ObjectSummary:
         """The attributes of ``self`` that hold a socket once ``super().__init__()`` (or
         ``named.__init__(self)``) called in ``cls`` returns: those the ``__init__`` it runs, of a
         class of this module, stores a socket it makes in, and those of the base ``__init__``
-        that one runs in turn. Empty when the ``__init__`` run is not the module's (the first
-        base is from elsewhere: ``socketserver.TCPServer``)."""
+        that one runs in turn; for a first base from another module of the project, what the
+        project index says it stores (``imported_inits``). Empty when the ``__init__`` run is
+        unknown (a library's: ``socketserver.TCPServer``)."""
+        first = next(iter(self.base_order.get(cls, ())), None)
+        return self._init_chain(cls, named if named is not None else first)
+
+    def init_attrs(self, cls: str) -> set[str]:
+        """The attributes ``cls(...)`` stores a socket it makes in: its own ``__init__`` (or its
+        bases' here), as the project index exports it (``ClassFacts.init_stores``)."""
+        return self._init_chain(None, cls)
+
+    def _init_chain(self, frm: Optional[str], target: Optional[str]) -> set[str]:
         out: set[str] = set()
         seen: set[str] = set()
-        target: Optional[str] = named if named is not None else next(iter(self.base_order.get(cls, ())), None)
-        while target is not None and target in self.closes and target not in seen:
+        while target is not None and target not in seen:
             seen.add(target)
+            if target not in self.closes:
+                # A class of another module: the index's word, for the first base only.
+                if frm is not None and target == next(iter(self.base_order.get(frm, ())), None):
+                    out |= self.imported_inits.get(frm, set())
+                break
+            frm = target
             if "__init__" not in self.closes[target]:
                 # No `__init__` of its own: its first base's runs.
                 target = next(iter(self.base_order.get(target, ())), None)

@@ -562,13 +562,15 @@ def scan(
     # The objects are a module's own analysis's; a summary needs them only to say which
     # attributes keep a socket nothing in the module closes (`kept_attributes`), asked only of
     # modules that store a socket they make on self. Both kinds of scan answer it the same way.
-    if w.classes and (not summary_only or summaries.socket_setters or summaries.init_socket_attrs):
+    if w.classes and (not summary_only or summaries.socket_setters or summaries.init_socket_attrs or (view is not None and view.base_inits)):
         summaries.objects = summarize_objects(
             w.classes,
             summaries.closers,
             lambda n: _is_source_call(n, imports, factories, summaries.sources),
             by_name="object-method-closes-by-name" in guesses,
         )
+        if view is not None:
+            summaries.objects.imported_inits = {c: set(a) for c, a in view.base_inits.items()}
         if not summary_only:
             _factory_triggers(fns, summaries)
             _base_init_triggers(fns, summaries)
