@@ -119,6 +119,7 @@ class PackageReleases:
         self._read = read
         self._files: dict[str, list[str]] = {}
         self._parsed: dict[str, Optional[tuple[set[str], dict[str, set[str]], dict[str, set[str]]]]] = {}
+        self._data: dict[str, Optional[bytes]] = {}
         self.read_paths: set[str] = set()
 
     def released_in(self, path: str, kept: tuple[str, ...]) -> frozenset[str]:
@@ -147,8 +148,11 @@ class PackageReleases:
     def _facts(self, path: str, wanted: set[str]) -> Optional[tuple[set[str], dict[str, set[str]], dict[str, set[str]]]]:
         if path in self._parsed:
             return self._parsed[path]
-        data = self._read(path)
-        self.read_paths.add(path)
+        if path not in self._data:
+            # Read once per run: every module asking searches the same files.
+            self._data[path] = self._read(path)
+            self.read_paths.add(path)
+        data = self._data[path]
         if data is None or not any(b"." + w.encode() in data for w in wanted):
             return None  # not parsed (nor memoised: another attribute name may be in it)
         try:
