@@ -256,7 +256,7 @@ for _h in (
     ),
     Heuristic(
         "object-method-closes-by-name",
-        "in __init__ / __enter__, self.close(), self.disconnect(), super().shutdown()... of a method the module does not show closing attributes ends the object's life: every socket stored on self is closed",
+        "in __init__ / __enter__, self.close(), self.disconnect(), super().shutdown()... of a method the module does not show in full (defined elsewhere, handing self to a call, or in a class with a base from another module) ends the object's life: every socket stored on self is closed",
         codes=("SKL111",),
         why="a handler that calls the object's own close() before re-raising is the usual cleanup of a half-built object; its definition may sit in a base class of another module",
     ),

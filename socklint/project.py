@@ -19,10 +19,12 @@ import ast
 import hashlib
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Optional, TypeVar
 
+from socklint.analysis.objects import released_attributes
 from socklint.analysis.project import ModuleSummary, ModuleView, ProjectIndex, module_name
 from socklint.api import check_module
 from socklint.config import Settings
@@ -91,6 +93,85 @@ def project_paths(
     return extra
 
 
+# What the package says about attributes: "Class.attr" asked -> those another module lets go of.
+Releases = Callable[[str, tuple[str, ...]], frozenset[str]]
+
+
+class PackageReleases:
+    """Which attributes other modules of a package let go of, for SKL112 (``released_in``).
+
+    An object often owns its socket in one module and is shut down from another:
+    ``server.srv_sck.close()`` in ``__main__.py``, which imports the class's module, not the
+    reverse, so the import-following views never carry it. A module whose classes keep a socket
+    in an attribute nothing in the module closes (``ModuleSummary.kept_attrs``) asks the rest of
+    its outermost package: every module there, imported or not, is searched for the attribute's
+    name, and those that mention it are parsed and read the way the module reads itself
+    (``objects.released_attributes``): ``X.attr`` closed, passed on, returned or stored through
+    any object but ``self`` (the same name-based answer as inside one module), or ``self.attr``
+    let go of in a class whose bases name the class. Only modules with such attributes ask
+    (rare), and only files that mention the name are parsed. The CLI and the one-file front
+    ends list the same package files and so give the same answer."""
+
+    def __init__(self, package_files: Callable[[str], list[str]], read: Callable[[str], Optional[bytes]]) -> None:
+        """``package_files(pkg)``: the Python files of the package folder ``pkg``, with the run's
+        exclusions; ``read(path)``: a file's bytes (None when unreadable)."""
+        self._package_files = package_files
+        self._read = read
+        self._files: dict[str, list[str]] = {}
+        self._parsed: dict[str, Optional[tuple[set[str], dict[str, set[str]], dict[str, set[str]]]]] = {}
+        self._data: dict[str, Optional[bytes]] = {}
+        self.read_paths: set[str] = set()
+
+    def released_in(self, path: str, kept: tuple[str, ...]) -> frozenset[str]:
+        pkg = outermost_package(path)
+        if pkg is None or not kept:
+            return frozenset()
+        files = self._files.get(pkg)
+        if files is None:
+            files = self._files[pkg] = sorted(os.path.abspath(p) for p in self._package_files(pkg) if p.endswith(".py"))
+        me = os.path.abspath(path)
+        wanted = {k.rsplit(".", 1)[-1] for k in kept}
+        out: set[str] = set()
+        for other in files:
+            if other == me:
+                continue
+            facts = self._facts(other, wanted)
+            if facts is None:
+                continue
+            elsewhere, by_class, bases = facts
+            for k in kept:
+                cls, attr = k.rsplit(".", 1)
+                if attr in elsewhere or any(attr in attrs and cls in bases.get(c, ()) for c, attrs in by_class.items()):
+                    out.add(k)
+        return frozenset(out)
+
+    def _facts(self, path: str, wanted: set[str]) -> Optional[tuple[set[str], dict[str, set[str]], dict[str, set[str]]]]:
+        if path in self._parsed:
+            return self._parsed[path]
+        if path not in self._data:
+            # Read once per run: every module asking searches the same files.
+            self._data[path] = self._read(path)
+            self.read_paths.add(path)
+        data = self._data[path]
+        if data is None or not any(b"." + w.encode() in data for w in wanted):
+            return None  # not parsed (nor memoised: another attribute name may be in it)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(data)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            self._parsed[path] = None
+            return None
+        elsewhere, by_class = released_attributes(tree)
+        bases = {
+            n.name: {b.attr if isinstance(b, ast.Attribute) else b.id for b in n.bases if isinstance(b, (ast.Attribute, ast.Name))}
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ClassDef)
+        }
+        self._parsed[path] = (elsewhere, by_class, bases)
+        return self._parsed[path]
+
+
 @dataclass
 class Converged(Generic[T]):
     index: ProjectIndex
@@ -141,11 +222,13 @@ def converge(
     work: Work[T],
     max_rounds: int = MAX_ROUNDS,
     discover: Optional[Callable[[list[ModuleSummary]], list[ProjectFile]]] = None,
+    releases: Optional[Releases] = None,
 ) -> Converged[T]:
     """Run ``work`` (summarise, and whatever else the caller does with a module and its view)
     round by round until every module has been handled with its final view. ``discover``:
     more modules of the project to summarise, given the summaries just made (the modules
-    they import); those join the next round."""
+    they import); those join the next round. ``releases``: which of a module's kept attributes
+    other modules of its package let go of (``PackageReleases.released_in``), put in its view."""
     files = list(files)
     summaries: dict[str, Optional[ModuleSummary]] = {}
     handled: dict[str, str] = {}
@@ -175,6 +258,8 @@ def converge(
         for f in files:
             s = summaries.get(f.path)
             views[f.path] = index.view(s) if s is not None else f.empty_view()
+            if s is not None and s.kept_attrs and releases is not None:
+                views[f.path].released_elsewhere = releases(f.path, s.kept_attrs)
         todo = [f for f in files if f.path not in handled or views[f.path].digest() != handled[f.path]]
         if not new:
             settled += 1
@@ -242,6 +327,12 @@ class ProjectViews:
             return None
         have = {path}
 
+        def read_bytes(p: str) -> Optional[bytes]:
+            f = read(p)
+            return f.data if f is not None else None
+
+        package = PackageReleases(lambda where: list(finder.by_name.values()) if where == pkg else list(iter_files([where])), read_bytes)
+
         def discover(made: list[ModuleSummary]) -> list[ProjectFile]:
             return [f for p in finder.needed(made, have) if (f := read(p)) is not None]
 
@@ -264,8 +355,9 @@ class ProjectViews:
                 out.append((summary, None))
             return out
 
-        converged = converge([first], work, discover=discover)
-        stamps = tuple(_stamp(p, overrides) for p in sorted(converged.views))
+        converged = converge([first], work, discover=discover, releases=package.released_in)
+        # The modules searched for attributes let go of count too: an edit there changes SKL112.
+        stamps = tuple(_stamp(p, overrides) for p in sorted(set(converged.views) | package.read_paths))
         with self._lock:
             self._memo[key] = (stamps, converged)
         return converged.views.get(path)

@@ -29,7 +29,7 @@ from socklint.api import check_file, check_module
 from socklint.cache import Cache
 from socklint.config import Settings
 from socklint.diagnostics import Diagnostic
-from socklint.project import ModuleFinder, ProjectFile, converge, project_file
+from socklint.project import ModuleFinder, PackageReleases, ProjectFile, converge, project_file
 
 # Below this many files to analyse, starting workers costs more than it saves.
 MIN_FILES_FOR_POOL = 2
@@ -281,6 +281,30 @@ def check_paths(
             out.append(project_file(path, data))
         return out
 
+    # Other modules of a package asked about attributes (SKL112): the files checked and the
+    # other modules, exactly the package's files a one-file front end lists.
+    checked = {os.path.abspath(f.path): f for f in files}
+    in_package = sorted({*checked, *(os.path.abspath(p) for p in others)})
+    spelt = {os.path.abspath(p): p for p in others}
+
+    def read_module(full: str) -> Optional[bytes]:
+        f = checked.get(full)
+        if f is not None:
+            return f.data
+        try:
+            with open(full, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return None
+        read[spelt.get(full, full)] = hashlib.sha256(data).hexdigest()
+        return data
+
+    def package_files(pkg: str) -> list[str]:
+        inside = os.path.join(pkg, "")
+        return [p for p in in_package if p.startswith(inside)]
+
+    package = PackageReleases(package_files, read_module)
+
     run_key = _run_key(cache, files, others) if cache is not None and index else None
     if run_key is not None and cache is not None:
         memo = cache.get_run(run_key, _unchanged)
@@ -347,7 +371,7 @@ def check_paths(
             pool.close()
         return _in_order(paths, results, by_path)
     try:
-        converged = converge(files, work, discover=discover)
+        converged = converge(files, work, discover=discover, releases=package.released_in)
     finally:
         pool.close()
     if run_key is not None and cache is not None:

@@ -9,7 +9,7 @@ import pytest
 from fixture_markers import parse
 
 from socklint.api import check_module, check_source
-from socklint.project import converge, outermost_package, project_file
+from socklint.project import PackageReleases, converge, outermost_package, project_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").rglob("*.py"))
@@ -42,7 +42,9 @@ def _project_diagnostics(package: str, path: Path, exp_settings: object) -> list
                 out.append((summary, diags))
             return out
 
-        _PROJECTS[package] = {p: d for p, d in converge(files, work).results.items()}
+        # Other modules of the package are asked about attributes, as the CLI does (SKL112).
+        releases = PackageReleases(lambda pkg: [f.path for f in files], lambda p: Path(p).read_bytes())
+        _PROJECTS[package] = {p: d for p, d in converge(files, work, releases=releases.released_in).results.items()}
     return _PROJECTS[package][str(path)]
 
 

@@ -350,3 +350,21 @@ async def _recorded(published: list[types.PublishDiagnosticsParams], uri: str, s
             return found[0]
         await asyncio.sleep(0.1)
     raise AssertionError(f"no diagnostics published for {uri}")
+
+
+@pytest.mark.asyncio
+async def test_package_knowledge_reaches_the_editor(client: LanguageClient, tmp_path: Path) -> None:
+    """fixtures/project/netpkg opened in the editor: listener.py's attributes closed by
+    shutdown.py (which the file does not import) are no SKL112, and hosts.py's subclasses of
+    listener.Endpoint hold its socket after `super().__init__()` (SKL111), as in the CLI."""
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "project" / "netpkg", tmp_path / "netpkg")
+    for name, code in (("listener.py", "SKL112"), ("hosts.py", "SKL111")):
+        path = tmp_path / "netpkg" / name
+        text = path.read_text(encoding="utf-8")
+        marked = sorted(i for i, line in enumerate(text.splitlines()) if f"# expect: {code}" in line)
+        assert marked
+        _open(client, path.as_uri(), text)
+        got = (await _next_publish(client, path.as_uri())).diagnostics
+        assert sorted(d.range.start.line for d in got if d.code == code) == marked

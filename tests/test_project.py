@@ -174,3 +174,73 @@ def test_editor_views_see_unsaved_buffers(tmp_path: Path) -> None:
     edited = transport.read_bytes().replace(b"return socket.create_connection((host, port), timeout=5)", b"return None")
     view = views.view_for(client, settings, lambda w: iter_python_files(w, settings), {str(transport): edited})
     assert view is not None and not view.functions["open_channel"].source
+
+
+# listener.py's sockets are closed by shutdown.py, which imports it (not the reverse).
+LISTENER = "netpkg/listener.py"
+SRV_STORE = _line("self.srv_sck = socket.socket(", "listener.py")
+CTL_STORE = _line("self.ctl_sck = socket.socket(", "listener.py")
+BEACON_STORE = _line("self.beacon_sck = socket.socket(", "listener.py")
+
+
+def _skl112(found: list[tuple[str, int, str]]) -> list[int]:
+    return sorted(line for path, line, code in found if path == LISTENER and code == "SKL112")
+
+
+def test_an_attribute_closed_from_another_module_of_the_package_is_no_skl112() -> None:
+    """`server.srv_sck.close()` in a module that imports the class's module (r0c's shape), and
+    `self.ctl_sck.close()` in a subclass there: the package is asked, whichever files are
+    checked, by the CLI and by the flake8 plugin alike."""
+    assert _skl112(run_json("--no-cache", "--no-project", LISTENER)) == [SRV_STORE, CTL_STORE, BEACON_STORE]
+    alone = run_json("--no-cache", LISTENER)
+    assert _skl112(alone) == [BEACON_STORE]
+    assert _skl112(run_json("--no-cache", "netpkg")) == [BEACON_STORE]
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "SKL", "--format=%(path)s:%(row)d:%(code)s", LISTENER],
+        capture_output=True, text=True, cwd=PROJECT, env=_env(), check=False,
+    )
+    flake8 = sorted((os.path.normpath(p), int(r), c) for p, r, c in (line.rsplit(":", 2) for line in proc.stdout.splitlines()))
+    assert flake8 == sorted(alone)
+
+
+def test_an_edit_to_the_closing_module_reaches_a_cached_one_file_run(tmp_path: Path) -> None:
+    """The whole-run cache entry of `socklint check listener.py` depends on shutdown.py too."""
+    where = _copy(tmp_path)
+    cache = str(tmp_path / "cache")
+    assert _skl112(run_json("--cache-dir", cache, LISTENER, cwd=where)) == [BEACON_STORE]
+    assert _skl112(run_json("--cache-dir", cache, LISTENER, cwd=where)) == [BEACON_STORE]  # warm
+    shutdown = where / "netpkg" / "shutdown.py"
+    shutdown.write_text(shutdown.read_text().replace("server.srv_sck.close()", "server.stop()"))
+    assert _skl112(run_json("--cache-dir", cache, LISTENER, cwd=where)) == [SRV_STORE, BEACON_STORE]
+
+
+def test_editor_views_ask_unsaved_buffers_about_attributes(tmp_path: Path) -> None:
+    where = _copy(tmp_path)
+    views = ProjectViews()
+    from socklint.api import iter_python_files
+    from socklint.config import Settings
+
+    settings = Settings()
+    listener = str(where / LISTENER)
+    view = views.view_for(listener, settings, lambda w: iter_python_files(w, settings))
+    assert view is not None and view.released_elsewhere == {"Listener.srv_sck", "Control.ctl_sck"}
+    shutdown = where / "netpkg" / "shutdown.py"
+    edited = shutdown.read_bytes().replace(b"self.ctl_sck.close()", b"pass")
+    view = views.view_for(listener, settings, lambda w: iter_python_files(w, settings), {str(shutdown): edited})
+    assert view is not None and view.released_elsewhere == {"Listener.srv_sck"}
+
+
+def test_super_init_of_a_base_in_another_module_stores_its_socket() -> None:
+    """hosts.py's classes derive from listener.Endpoint, whose `__init__` stores `self.sock`:
+    what fails after `super().__init__()` is SKL111, alone or with the package, and by flake8."""
+    bind = _line('self.sock.bind(("", port))  # expect: SKL111', "hosts.py")
+    hosts = "netpkg/hosts.py"
+    alone = run_json("--no-cache", hosts)
+    assert ("netpkg/hosts.py", bind, "SKL111") in alone
+    assert sorted(alone) == sorted(f for f in run_json("--no-cache", "netpkg") if f[0] == hosts)
+    assert not run_json("--no-cache", "--no-project", hosts)
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "SKL", "--format=%(path)s:%(row)d:%(code)s", hosts],
+        capture_output=True, text=True, cwd=PROJECT, env=_env(), check=False,
+    )
+    assert sorted((os.path.normpath(p), int(r), c) for p, r, c in (line.rsplit(":", 2) for line in proc.stdout.splitlines())) == sorted(alone)

@@ -85,8 +85,11 @@ class CallsMixin(InterpreterCore):
         ):
             val = step(site, st)
             if val is not None:
-                return val
-        return self._call_unknown(site, st)
+                break
+        else:
+            val = self._call_unknown(site, st)
+        self._constructor_calls_base_init(site, st)
+        return val
 
     def _call_site(self, call: cst.Call, st: State) -> CallSite:
         """Evaluate the callee and the arguments, in order, and name what is called."""
@@ -367,9 +370,11 @@ class CallsMixin(InterpreterCore):
             self._dispose(st, inner, call, "close")
             self._event("close", method, call, inner, receiver_text)
             return EMPTY
-        if method in self.ctx.model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids:
+        if method in self.ctx.model.CLOSE_METHODS and recv_val.reach - recv_val.rids and not recv_val.rids and self._self_call_closes_exactly(site) is None:
             # `transport = make_transport(sock); ...; transport.close()`: the object built
-            # around the socket owns it, and closing it closes the socket.
+            # around the socket owns it, and closing it closes the socket. (`self.close()` on
+            # the object under construction whose close() the module shows closes what it
+            # closes: `_call_closes_self`.)
             owned = recv_val.reach - recv_val.rids
             self._dispose(st, owned, call, "close")
             self._event("close", method, call, owned, receiver_text)
@@ -526,6 +531,16 @@ class CallsMixin(InterpreterCore):
         via_super = isinstance(f.value, cst.Call)
         objects = self.ctx.summaries.objects
         attrs: Optional[set[str]] = None
+        exact = self._self_call_closes_exactly(site)
+        if exact is not None:
+            # The module shows all the method closes: what it does not close stays open
+            # (`close()` that closes only the file).
+            closed = frozenset().union(*(held[a] for a in exact if a in held)) if exact & set(held) else frozenset()
+            if not closed:
+                return None
+            self._dispose(st, closed, site.call, "close")
+            self._event("close", method, site.call, closed, site.receiver_text)
+            return EMPTY
         if self.cur_class is not None:
             if via_super:
                 found = [objects.closed_by(b, method) for b in objects.bases.get(self.cur_class, ())]
@@ -542,6 +557,15 @@ class CallsMixin(InterpreterCore):
         self._dispose(st, closed, site.call, "close")
         self._event("close", method, site.call, closed, site.receiver_text)
         return EMPTY
+
+    def _self_call_closes_exactly(self, site: CallSite) -> Optional[set[str]]:
+        """For ``self.m()`` / ``super().m()`` on the object under construction: the attributes
+        ``m`` closes when the module shows all it closes (``ObjectSummary.closes_exactly``);
+        None otherwise, or when the call is not one."""
+        f = site.call.func
+        if self.owner_self is None or self.cur_class is None or site.method is None or not isinstance(f, cst.Attribute) or not self._is_owner_self(f.value):
+            return None
+        return self.ctx.summaries.objects.closes_exactly(self.cur_class, site.method, via_super=isinstance(f.value, cst.Call))
 
     # ------------------------------------------------------------------ closing helpers, owners, borrowers
     def _call_known_function(self, site: CallSite, st: State) -> Optional[Val]:
@@ -671,6 +695,45 @@ class CallsMixin(InterpreterCore):
             self.raise_point(st, site.call, frozenset(made), EXC_OS, FAIL_IO)
         elif made and method in self.ctx.summaries.setters_raise_config:
             self.raise_point(st, site.call, frozenset(made), EXC_OSCFG, FAIL_CONFIG)
+
+    def _constructor_calls_base_init(self, site: CallSite, st: State) -> None:
+        """``super().__init__(...)`` (or ``Base.__init__(self, ...)``) in ``__init__``, where
+        the ``__init__`` it runs, of a class of this module, stores a socket it makes in
+        ``self.X`` (``ObjectSummary.base_init_stores``): once the call returns, the object under
+        construction holds that socket, as after ``self.X = socket.socket()`` here, and what
+        fails afterwards leaves it open with no object to close it (SKL111). The base's own
+        failure is not this call's: that ``__init__`` closes the socket itself
+        (``socketserver.TCPServer``'s `except: self.server_close(); raise`) or is reported
+        where it is."""
+        f = site.call.func
+        if (
+            self.owner_self is None
+            or self.cur_class is None
+            or self.facts.owner_method != "__init__"
+            or not isinstance(f, cst.Attribute)
+            or f.attr.value != "__init__"
+        ):
+            return
+        recv = f.value
+        named: Optional[str] = None
+        if isinstance(recv, cst.Call) and _name_of(recv.func) == "super":
+            pass
+        else:
+            first = site.call.args[0].value if site.call.args else None
+            if not (isinstance(first, cst.Name) and first.value == self.owner_self):
+                return
+            text = _name_of(recv)
+            if text is None:
+                return
+            named = text if "." not in text else "?"
+        attrs = self.ctx.summaries.objects.base_init_stores(self.cur_class, named)
+        callee = f"{named or 'super()'}.__init__()"
+        for attr in sorted(attrs):
+            dotted = f"{self.owner_self}.{attr}"
+            if st.env.get(dotted) or self._finalizer_closes(attr):
+                continue
+            rid = self._create(st, site.call, "factory", callee)
+            self._hold_on_self(st, dotted, frozenset({rid}), Val.of(frozenset({rid})), site.call)
 
     def _call_unknown(self, site: CallSite, st: State) -> Val:
         """Any other call: it may raise, and it borrows what it is given."""

@@ -68,12 +68,27 @@ class ObjectSummary:
     # than a method's own `self`, and by class, through `self` in the class's methods.
     released: set[str] = field(default_factory=set)
     released_by: dict[str, set[str]] = field(default_factory=dict)
+    # "Class.attr" that other modules of the package let go of (`server.srv_sck.close()` in
+    # `__main__.py`), from the project view (``project.released_in_package``).
+    released_elsewhere: set[str] = field(default_factory=set)
     # Classes whose `__init__` stores a socket it makes on self (`self.sock =
     # socket.create_connection(addr)`): building one in a factory makes an object to close.
     socket_inits: set[str] = field(default_factory=set)
     # Classes that reach their attributes by name (`getattr(self, ...)`, `self.__dict__`,
     # `vars(self)`, `__getattr__`): what they close cannot be read off the code.
     opaque: set[str] = field(default_factory=set)
+    # class -> attributes its own `__init__` stores a socket it makes in; and how that
+    # `__init__` runs a base's (`super().__init__()`: "", `Base.__init__(self)`: "Base").
+    init_stores: dict[str, set[str]] = field(default_factory=dict)
+    init_base_call: dict[str, str] = field(default_factory=dict)
+    # class -> the last names of all its bases, in order (`super()` runs the first one's).
+    base_order: dict[str, list[str]] = field(default_factory=dict)
+    # class -> what the `__init__` of its first base, a class of another module of the project,
+    # stores a socket in (the project view's ``base_inits``).
+    imported_inits: dict[str, set[str]] = field(default_factory=dict)
+    # class -> methods that hand `self` itself to a call (`cleanup(self)`, `pool.release(self)`),
+    # directly or through another method of the class: what they close is not all in the class.
+    hands_self: dict[str, set[str]] = field(default_factory=dict)
 
     def family(self, cls: str) -> set[str]:
         """``cls`` with its module-local bases and subclasses, transitively."""
@@ -88,15 +103,18 @@ class ObjectSummary:
                     changed = True
         return out
 
-    def keeps_unseen(self, cls: str, attr: str) -> bool:
+    def keeps_unseen(self, cls: str, attr: str, elsewhere: bool = True) -> bool:
         """Whether ``cls`` keeps ``self.<attr>`` where no code of the module closes it or lets
         it go: the attribute name is never released in the module, no class of the family reaches
         attributes by name, and every base from elsewhere is one that closes nothing of its
-        subclasses (``object``, ``threading.Thread``...)."""
+        subclasses (``object``, ``threading.Thread``...). With ``elsewhere``, nor in another
+        module of the package (``released_elsewhere``)."""
         if attr in self.released:
             return False
         fam = self.family(cls)
         if fam & self.opaque or any(attr in self.released_by.get(c, ()) for c in fam):
+            return False
+        if elsewhere and any(f"{c}.{attr}" in self.released_elsewhere for c in fam):
             return False
         return all(b.rsplit(".", 1)[-1] in INERT_BASES for c in fam for b in self.external_bases.get(c, ()))
 
@@ -120,6 +138,13 @@ class ObjectSummary:
     def closed_by(self, cls: str, method: str) -> Optional[set[str]]:
         """The attributes ``self.method()`` closes when called in ``cls``: the first
         definition found in ``cls`` and its module-local bases; None when none is in the module."""
+        owner = self.defining(cls, method)
+        return None if owner is None else self.closes[owner][method]
+
+    def defining(self, cls: str, method: str) -> Optional[str]:
+        """The class whose ``method`` a call of ``self.method()`` in ``cls`` runs: the first
+        definition in ``cls`` and its module-local bases (breadth first); None when none is in
+        the module."""
         seen: set[str] = set()
         todo = [cls]
         while todo:
@@ -129,9 +154,83 @@ class ObjectSummary:
             seen.add(c)
             ms = self.closes.get(c)
             if ms is not None and method in ms:
-                return ms[method]
+                return c
             todo.extend(self.bases.get(c, ()))
         return None
+
+    def base_init_stores(self, cls: str, named: Optional[str] = None) -> set[str]:
+        """The attributes of ``self`` that hold a socket once ``super().__init__()`` (or
+        ``named.__init__(self)``) called in ``cls`` returns: those the ``__init__`` it runs, of a
+        class of this module, stores a socket it makes in, and those of the base ``__init__``
+        that one runs in turn; for a first base from another module of the project, what the
+        project index says it stores (``imported_inits``). Empty when the ``__init__`` run is
+        unknown (a library's: ``socketserver.TCPServer``)."""
+        first = next(iter(self.base_order.get(cls, ())), None)
+        return self._init_chain(cls, named if named is not None else first)
+
+    def init_attrs(self, cls: str) -> set[str]:
+        """The attributes ``cls(...)`` stores a socket it makes in: its own ``__init__`` (or its
+        bases' here), as the project index exports it (``ClassFacts.init_stores``)."""
+        return self._init_chain(None, cls)
+
+    def _init_chain(self, frm: Optional[str], target: Optional[str]) -> set[str]:
+        out: set[str] = set()
+        seen: set[str] = set()
+        while target is not None and target not in seen:
+            seen.add(target)
+            if target not in self.closes:
+                # A class of another module: the index's word, for the first base only.
+                if frm is not None and target == next(iter(self.base_order.get(frm, ())), None):
+                    out |= self.imported_inits.get(frm, set())
+                break
+            frm = target
+            if "__init__" not in self.closes[target]:
+                # No `__init__` of its own: its first base's runs.
+                target = next(iter(self.base_order.get(target, ())), None)
+                continue
+            out |= self.init_stores.get(target, set())
+            call = self.init_base_call.get(target)
+            if call is None:
+                break
+            target = call or next(iter(self.base_order.get(target, ())), None)
+        return out
+
+    def ancestors(self, cls: str) -> set[str]:
+        """``cls`` and its module-local bases, transitively."""
+        out: set[str] = set()
+        todo = [cls]
+        while todo:
+            c = todo.pop()
+            if c not in out:
+                out.add(c)
+                todo.extend(self.bases.get(c, ()))
+        return out
+
+    def closes_exactly(self, cls: str, method: str, via_super: bool = False) -> Optional[set[str]]:
+        """What ``self.method()`` (``super().method()`` with ``via_super``) called in ``cls``
+        closes, when the module shows all of it: the method is defined in the module, the
+        class and its bases reach no attribute by name, every base from elsewhere closes nothing
+        (``INERT_BASES``), and the method hands ``self`` to no call. Then an attribute not in the
+        answer is not closed by the call (``close()`` that closes only a file). None otherwise:
+        the caller keeps its guesses (``object-method-closes-by-name``)."""
+        starts = list(self.bases.get(cls, ())) if via_super else [cls]
+        if not starts:
+            return None
+        found: set[str] = set()
+        for start in starts:
+            line = self.ancestors(start)
+            if line & self.opaque or any(
+                b.rsplit(".", 1)[-1] not in INERT_BASES for c in line | {cls} for b in self.external_bases.get(c, ())
+            ):
+                return None
+            owner = self.defining(start, method)
+            if owner is None or method in self.hands_self.get(owner, ()):
+                return None
+            closes = self.closes[owner][method]
+            if ALL in closes:
+                return None
+            found |= closes
+        return found
 
 
 def summarize(
@@ -150,6 +249,7 @@ def summarize(
     for c in classes:
         out.bases.setdefault(c.name, [])
         out.external_bases.setdefault(c.name, [])
+        out.base_order[c.name] = [(dotted_name(b) or "?").rsplit(".", 1)[-1] for b in c.bases]
         for b in c.bases:
             d = dotted_name(b)
             if d is not None and d.rsplit(".", 1)[-1] in names and d.rsplit(".", 1)[-1] != c.name:
@@ -164,10 +264,18 @@ def summarize(
                 continue
             if fn.name in ("__getattr__", "__getattribute__"):
                 out.opaque.add(c.name)
-            if fn.name == "__init__" and _stores_fresh_socket(fn, is_source):
-                out.socket_inits.add(c.name)
             me = _self_name(fn)
-            closed, called, opaque = _method_closes(fn, me, closers)
+            if fn.name == "__init__":
+                stored = _fresh_socket_attrs(fn, is_source)
+                if stored:
+                    out.socket_inits.add(c.name)
+                    out.init_stores[c.name] = stored
+                base_call = _base_init_call(fn, me)
+                if base_call is not None:
+                    out.init_base_call[c.name] = base_call
+            closed, called, opaque, hands = _method_closes(fn, me, closers)
+            if hands:
+                out.hands_self.setdefault(c.name, set()).add(fn.name)
             direct.setdefault(c.name, {}).setdefault(fn.name, set()).update(closed)
             calls.setdefault(c.name, {}).setdefault(fn.name, set()).update(called)
             if opaque:
@@ -196,9 +304,24 @@ def summarize(
                     if through and not through <= out.closes[cname][m]:
                         out.closes[cname][m] |= through
                         changed = True
+                    if m not in out.hands_self.get(cname, ()) and _calls_hands_self(out, cname, callee):
+                        out.hands_self.setdefault(cname, set()).add(m)
+                        changed = True
         if not changed:
             break
     return out
+
+
+def _calls_hands_self(s: ObjectSummary, cls: str, callee: str) -> bool:
+    """The method ``callee`` (as ``_method_closes`` records it) called from ``cls`` hands
+    ``self`` to a call."""
+    if callee.startswith(SUPER):
+        m = callee[len(SUPER):]
+        owners = [s.defining(b, m) for b in s.bases.get(cls, ())]
+    else:
+        m = callee
+        owners = [s.defining(cls, m)]
+    return any(o is not None and m in s.hands_self.get(o, ()) for o in owners)
 
 
 def released_attributes(tree: ast.AST) -> tuple[set[str], dict[str, set[str]]]:
@@ -248,20 +371,37 @@ def _lets_go(node: ast.Attribute, parent: Optional[ast.AST]) -> bool:
     return True
 
 
-def _stores_fresh_socket(fn: FuncNode, is_source: Callable[[ast.AST], bool]) -> bool:
-    """``self.X = <socket source>()`` in the method, directly or through a local name bound to
-    one (`sock = socket.socket(); ...; self.sock = sock`)."""
+def _fresh_socket_attrs(fn: FuncNode, is_source: Callable[[ast.AST], bool]) -> set[str]:
+    """The X of ``self.X = <socket source>()`` in the method, directly or through a local name
+    bound to one (`sock = socket.socket(); ...; self.sock = sock`)."""
     me = _self_name(fn)
     fresh: set[str] = set()
-    stores: list[ast.expr] = []
+    stores: list[tuple[str, ast.expr]] = []
     for n in _walk_own(fn):
         if isinstance(n, ast.Assign):
             for t in n.targets:
+                attr = self_attr(t, me)
                 if isinstance(t, ast.Name) and is_source(n.value):
                     fresh.add(t.id)
-                elif self_attr(t, me) is not None:
-                    stores.append(n.value)
-    return any(is_source(v) or (isinstance(v, ast.Name) and v.id in fresh) for v in stores)
+                elif attr is not None:
+                    stores.append((attr, n.value))
+    return {a for a, v in stores if is_source(v) or (isinstance(v, ast.Name) and v.id in fresh)}
+
+
+def _base_init_call(fn: FuncNode, me: Optional[str]) -> Optional[str]:
+    """How ``__init__`` runs a base's ``__init__``: ``super().__init__(...)`` gives "",
+    ``Base.__init__(self, ...)`` gives "Base"; None when it does neither."""
+    for n in _walk_own(fn):
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "__init__"):
+            continue
+        recv = n.func.value
+        if isinstance(recv, ast.Call) and dotted_name(recv.func) == "super":
+            return ""
+        d = dotted_name(recv)
+        if d is not None and me is not None and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
+            # `socketserver.TCPServer.__init__(self, ...)`: a class of another module ("?").
+            return d if "." not in d else "?"
+    return None
 
 
 def _self_name(fn: FuncNode) -> Optional[str]:
@@ -297,12 +437,14 @@ def _walk_own(fn: FuncNode) -> list[ast.AST]:
     return out
 
 
-def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]) -> tuple[set[str], set[str], bool]:
+def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]) -> tuple[set[str], set[str], bool, bool]:
     """The attributes of ``self`` the method closes itself, the methods of ``self`` it calls
-    (``self.m()``, ``super().m()``, ``Base.m(self)``), and whether it reaches attributes by name."""
+    (``self.m()``, ``super().m()``, ``Base.m(self)``), whether it reaches attributes by name,
+    and whether it hands ``self`` itself to a call (`cleanup(self)`: that call may close them)."""
     closed: set[str] = set()
     called: set[str] = set()
     opaque = False
+    hands = False
     alias: dict[str, set[str]] = {}  # local name -> attributes of self it may hold
     nodes = _walk_own(fn)
 
@@ -352,6 +494,16 @@ def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]
                 called.add(SUPER + f.attr)
             elif n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
                 called.add(SUPER + f.attr)  # `Base.close(self)`
+        # `Base.close(self)` runs a method of the class (above); any other call given `self`
+        # may close what it holds.
+        based = (
+            isinstance(f, ast.Attribute)
+            and not (isinstance(f.value, ast.Name) and f.value.id == me)
+            and not (isinstance(f.value, ast.Call) and dotted_name(f.value.func) == "super")
+        )
+        given = [a for i, a in enumerate(n.args) if not (based and i == 0)] + [k.value for k in n.keywords]
+        if me is not None and any(isinstance(a, ast.Name) and a.id == me for a in given):
+            hands = True
         # `closing(self.X)`, `stack.enter_context(self.X)`, `stack.callback(self.X.close)`,
         # `close_socket(self.X)`, a module closer.
         closes_args = last in ("closing", "enter_context", "enter_async_context") or model.closes_by_name(last) or last in closers
@@ -363,4 +515,4 @@ def _method_closes(fn: FuncNode, me: Optional[str], closers: dict[str, set[int]]
     for n in nodes:
         if isinstance(n, ast.Attribute) and n.attr == "__dict__" and isinstance(n.value, ast.Name) and n.value.id == me:
             opaque = True
-    return closed, called, opaque
+    return closed, called, opaque, hands

@@ -82,6 +82,9 @@ class ClassFacts:
     resource: str = ""
     # Constructing it cannot fail (its `__init__` only stores what it is given).
     trivial: bool = False
+    # Attributes of self its `__init__` (or the module-local base `__init__` it runs) stores a
+    # socket it makes in: a subclass elsewhere holds them once `super().__init__()` returns.
+    init_stores: tuple[str, ...] = ()
 
 
 @dataclass
@@ -96,6 +99,9 @@ class ModuleSummary:
     # Last names called where the deep analysis looks (ScanResult.analysed_calls); None: not
     # scanned (no socket code of its own).
     calls: Optional[tuple[str, ...]] = None
+    # "Class.attr" its classes fill with a socket that nothing in the module closes or lets go
+    # of (``scan.Summaries.kept_attributes``): the package is asked whether another module does.
+    kept_attrs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def fn(f: FunctionFacts) -> dict[str, Any]:
@@ -107,11 +113,15 @@ class ModuleSummary:
             "is_package": self.is_package,
             "functions": {k: fn(v) for k, v in sorted(self.functions.items())},
             "classes": {
-                k: {"path": c.path, "line": c.line, "bases": list(c.bases), "methods": {m: fn(f) for m, f in sorted(c.methods.items())}, "resource": c.resource, "trivial": c.trivial}
+                k: {
+                    "path": c.path, "line": c.line, "bases": list(c.bases), "methods": {m: fn(f) for m, f in sorted(c.methods.items())},
+                    "resource": c.resource, "trivial": c.trivial, "init_stores": list(c.init_stores),
+                }
                 for k, c in sorted(self.classes.items())
             },
             "imports": dict(sorted(self.imports.items())),
             "calls": list(self.calls) if self.calls is not None else None,
+            "kept_attrs": list(self.kept_attrs),
         }
 
     @classmethod
@@ -132,11 +142,13 @@ class ModuleSummary:
                 str(k): ClassFacts(
                     str(c["path"]), int(c["line"]), tuple(str(b) for b in c["bases"]),
                     {str(m): fn(f) for m, f in c["methods"].items()}, str(c["resource"]), bool(c["trivial"]),
+                    tuple(str(a) for a in c.get("init_stores", ())),
                 )
                 for k, c in obj["classes"].items()
             },
             {str(k): str(v) for k, v in obj["imports"].items()},
             tuple(str(c) for c in obj["calls"]) if obj.get("calls") is not None else None,
+            tuple(str(a) for a in obj.get("kept_attrs", ())),
         )
 
     def digest(self) -> str:
@@ -194,9 +206,18 @@ class ModuleView:
     # Other classes of the project, by the spelling a `from` import gives them: constructing
     # one around a socket hands the socket to the new object.
     classes: dict[str, ClassFacts] = field(default_factory=dict)
+    # "Class.attr" of the module's ``kept_attrs`` that another module of its package lets go of
+    # (``socklint.project.released_in_package``): no SKL112 for them.
+    released_elsewhere: frozenset[str] = frozenset()
+    # The module's own classes whose first base is a class of another module of the project
+    # that stores sockets on self in its `__init__` (ClassFacts.init_stores): those attributes.
+    base_inits: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.functions or self.socket_classes or self.inherited or self.resource_classes or self.classes)
+        return bool(
+            self.functions or self.socket_classes or self.inherited or self.resource_classes or self.classes
+            or self.released_elsewhere or self.base_inits
+        )
 
     def digest(self) -> str:
         payload = {
@@ -208,6 +229,10 @@ class ModuleView:
             "classes": {k: [c.path, c.line, c.trivial] for k, c in sorted(self.classes.items())},
             "inherited": {c: {m: [f.path, f.line, f.source, f.wraps, f.closes, f.keeps, f.cannot_raise] for m, f in sorted(ms.items())} for c, ms in sorted(self.inherited.items())},
         }
+        if self.released_elsewhere:
+            payload["released_elsewhere"] = sorted(self.released_elsewhere)
+        if self.base_inits:
+            payload["base_inits"] = {k: list(v) for k, v in sorted(self.base_inits.items())}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     def analysis_digest(self, calls: Optional[tuple[str, ...]]) -> str:
@@ -226,12 +251,17 @@ class ModuleView:
             {c: kept for c, ms in self.inherited.items() if (kept := {m: f for m, f in ms.items() if f.source or m in called})},
             self.resource_classes,
             self.classes,
+            self.released_elsewhere,
+            self.base_inits,
         )
         return narrowed.digest()
 
     def trigger_names(self) -> tuple[str, ...]:
         """Names whose mention makes a file worth the deep analysis (the prefilter)."""
-        return tuple(sorted({k for k, f in self.functions.items() if f.source} | set(self.socket_classes) | set(self.resource_classes)))
+        # `super().__init__()` of a base that stores a socket: the subclass's `__init__` is
+        # socket code even when its own text names no socket.
+        inits = {"__init__"} if self.base_inits else set()
+        return tuple(sorted({k for k, f in self.functions.items() if f.source} | set(self.socket_classes) | set(self.resource_classes) | inits))
 
 
 class ProjectIndex:
@@ -326,6 +356,9 @@ class ProjectIndex:
             inherited = self._inherited(summary.classes[local])
             if inherited:
                 v.inherited[local] = inherited
+            stores = self._base_init(summary, summary.classes[local])
+            if stores:
+                v.base_inits[local] = stores
         for local, qual in sorted(summary.imports.items()):
             if qual in self.modules:
                 # `import pkg.transport as t`: every function and class of the module, by its
@@ -336,6 +369,18 @@ class ProjectIndex:
             if facts is not None:
                 self._add(v, local, qual, facts)
         return v
+
+    def _base_init(self, summary: ModuleSummary, c: ClassFacts) -> tuple[str, ...]:
+        """What the first base's `__init__` stores a socket in, when that base is a class of
+        another module of the project (a base of the module itself is the module's own
+        business: ``ObjectSummary.base_init_stores``)."""
+        if not c.bases:
+            return ()
+        qual = self.resolve_name(c.bases[0]) or c.bases[0]
+        if qual.rpartition(".")[0] == summary.name or qual in _MODELLED:
+            return ()
+        facts = self.resolve(qual)
+        return facts.init_stores if isinstance(facts, ClassFacts) else ()
 
     def _inherited(self, c: ClassFacts) -> dict[str, FunctionFacts]:
         """Methods a class gets from its project bases (depth first, left to right, as far as a
@@ -434,13 +479,16 @@ def _add_classes(out: ModuleSummary, tree: ast.Module, imports: Any) -> None:
 def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSummary:
     """The exported summary of one scanned module (``scan.ScanResult``)."""
     s = result.summaries
-    out = ModuleSummary(name, path, is_package, imports=dict(result.imports.names), calls=tuple(sorted(result.analysed_calls)))
+    out = ModuleSummary(
+        name, path, is_package, imports=dict(result.imports.names), calls=tuple(sorted(result.analysed_calls)), kept_attrs=s.kept_attributes
+    )
     for dotted in result.imports.dotted_modules:
         out.imports.setdefault(dotted, dotted)
     _add_classes(out, result.tree, result.imports)
     for cname, c in list(out.classes.items()):
         kind = result.summaries.resource_classes.get(cname, "")
-        out.classes[cname] = ClassFacts(c.path, c.line, c.bases, c.methods, kind, cname in result.summaries.trivial_init)
+        stores = tuple(sorted(s.objects.init_attrs(cname)))
+        out.classes[cname] = ClassFacts(c.path, c.line, c.bases, c.methods, kind, cname in result.summaries.trivial_init, stores)
     for fnode, cls in _top_level_functions(result.tree):
         n = fnode.name
         if cls is None:
@@ -454,7 +502,7 @@ def summarise(result: Any, name: str, path: str, is_package: bool) -> ModuleSumm
             methods[n] = _facts(
                 s, n, path, fnode.lineno, cls in s.method_sources.get(n, ()), cls in s.nonraising_methods.get(n, ())
             )
-            out.classes[cls] = ClassFacts(owner.path, owner.line, owner.bases, methods, owner.resource, owner.trivial)
+            out.classes[cls] = ClassFacts(owner.path, owner.line, owner.bases, methods, owner.resource, owner.trivial, owner.init_stores)
     return out
 
 

@@ -154,6 +154,9 @@ class Summaries:
     # themselves, so they can raise with it stored: with I/O that fails in normal operation
     # (`setters_raise`), or only with configuration calls (`setters_raise_config`: SKL107).
     socket_setters: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
+    # The same for `__init__`, `__enter__`...: class -> the attributes they store a socket they
+    # make in.
+    init_socket_attrs: dict[str, frozenset[str]] = field(default_factory=dict)
     setters_raise: set[str] = field(default_factory=set)
     setters_raise_config: set[str] = field(default_factory=set)
     # Connection handlers: functions (or methods, by name) of the module given to
@@ -172,6 +175,10 @@ class Summaries:
     # Classes and their attributes: which methods close which `self.X`, which attribute names
     # the module ever lets go of (`objects.py`; SKL111, SKL112).
     objects: ObjectSummary = field(default_factory=ObjectSummary)
+    # "Class.attr": attributes the module's classes fill with a socket they make that nothing in
+    # the module closes or lets go of (SKL112 unless another module of the package does; the
+    # project index asks the package, ``socklint.project.released_in_package``).
+    kept_attributes: tuple[str, ...] = ()
 
     def defines(self, local_name: str, via_self: bool, cur_class: Optional[str]) -> bool:
         """The call reaches this module's definition of ``local_name``: a plain call, or
@@ -556,19 +563,29 @@ def scan(
     _attribute_rebind_triggers(fns)
     _late_triggers(w, factories)
     calls = _analysed_calls(w)
-    if summary_only:
-        return ScanResult(imports, summaries, [], w.classes, tree, analysed_calls=calls)
-    unseen = w.passed | {a for a, n in w.attr_mentions.items() if n != w.attr_calls.get(a, 0)}
-    _find_dgram_params(fns, imports, summaries, unseen, w.call_funcs)
-    if w.classes:
+    # The objects are a module's own analysis's; a summary needs them only to say which
+    # attributes keep a socket nothing in the module closes (`kept_attributes`), asked only of
+    # modules that store a socket they make on self. Both kinds of scan answer it the same way.
+    if w.classes and (not summary_only or summaries.socket_setters or summaries.init_socket_attrs or (view is not None and view.base_inits)):
         summaries.objects = summarize_objects(
             w.classes,
             summaries.closers,
             lambda n: _is_source_call(n, imports, factories, summaries.sources),
             by_name="object-method-closes-by-name" in guesses,
         )
-        _factory_triggers(fns, summaries)
+        if view is not None:
+            summaries.objects.imported_inits = {c: set(a) for c, a in view.base_inits.items()}
+        if not summary_only:
+            _factory_triggers(fns, summaries)
+            _base_init_triggers(fns, summaries)
         summaries.objects.released, summaries.objects.released_by = released_attributes(tree)
+        summaries.kept_attributes = _kept_attributes(summaries)
+        if view is not None:
+            summaries.objects.released_elsewhere = set(view.released_elsewhere)
+    if summary_only:
+        return ScanResult(imports, summaries, [], w.classes, tree, analysed_calls=calls)
+    unseen = w.passed | {a for a, n in w.attr_mentions.items() if n != w.attr_calls.get(a, 0)}
+    _find_dgram_params(fns, imports, summaries, unseen, w.call_funcs)
     _find_handlers(w)
     snippets = _snippets(tree, fns, w.top_trigger)
     result = ScanResult(imports, summaries, snippets, w.classes, tree, analysed_calls=calls)
@@ -605,6 +622,28 @@ def _factory_triggers(fns: list[_Fn], s: Summaries) -> None:
             f.trigger = True
 
 
+def _kept_attributes(s: Summaries) -> tuple[str, ...]:
+    """``Summaries.kept_attributes``: the attributes ``__init__`` (``ObjectSummary.init_stores``)
+    or another method (``Summaries.socket_setters``) stores a socket it makes in, that the module
+    itself never closes nor lets go of. Decided without what the view says other modules do, so
+    the question the module asks its package does not change with the answer."""
+    stores = {(c, a) for c, attrs in s.init_socket_attrs.items() for a in attrs}
+    stores |= {(c, a) for c, ms in s.socket_setters.items() for attrs in ms.values() for a in attrs}
+    return tuple(sorted(f"{c}.{a}" for c, a in stores if s.objects.keeps_unseen(c, a, elsewhere=False)))
+
+
+def _base_init_triggers(fns: list[_Fn], s: Summaries) -> None:
+    """An ``__init__`` that runs a base's ``__init__`` of this module (``super().__init__()``,
+    ``Base.__init__(self)``) storing a socket it makes: from that call on the object under
+    construction holds the socket, so what fails after it is SKL111 (``calls._constructor_calls_base_init``)."""
+    for f in fns:
+        if f.trigger or f.cls is None or f.parent >= 0 or f.node.name != "__init__" or "__init__" not in f.called:
+            continue
+        call = s.objects.init_base_call.get(f.cls)
+        if call is not None and s.objects.base_init_stores(f.cls, call or None):
+            f.trigger = True
+
+
 def _resolve_factory_aliases(w: _Walk, factories: frozenset[str]) -> None:
     """`socket_factory = socket.socket` at module level: calling the alias makes a socket, as
     an import under another name would (`from socket import socket as socket_factory`)."""
@@ -624,6 +663,10 @@ def _find_socket_setters(fns: list[_Fn], imports: ImportTable, factories: frozen
         return isinstance(v, ast.Name) and any(_is_source_call(c, imports, factories, s.sources) for c in f.assigned.get(v.id, ()))
 
     for f in fns:
+        if f.cls is not None and f.parent < 0 and f.node.name in OWNING_METHODS:
+            attrs = frozenset(a for a, values in f.self_stored.items() if any(fresh(f, v) for v in values))
+            if attrs:
+                s.init_socket_attrs[f.cls] = s.init_socket_attrs.get(f.cls, frozenset()) | attrs
         if f.cls is None or f.parent >= 0 or f.node.name in OWNING_METHODS or f.node.name == "__new__":
             continue
         attrs = frozenset(a for a, values in f.self_stored.items() if any(fresh(f, v) for v in values))
