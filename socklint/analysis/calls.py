@@ -620,6 +620,11 @@ class CallsMixin(InterpreterCore):
                 # `ev` on (`kq.control([ev])`) hands nothing on.
                 return EMPTY
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
+        if qual in self.ctx.model.PURE_CALLS:
+            # `time.time()`, `platform.system()` (`cannot-fail` rows, `when = "always"`): no
+            # raise point, never a witness. (`sorted(xs)`, `list(xs)` stay raise points here:
+            # iterating their argument may run a generator that does I/O.)
+            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
         f = call.func
         if isinstance(f, cst.Attribute) and self.raises.str_method_cannot_fail(call, f):
             # `"whois -h {0}".format(server)`, `b"".join(parts)`, `query.encode()` where
