@@ -632,6 +632,11 @@ class CallsMixin(InterpreterCore):
             # programming error (a bad format field), not at run time, so it is neither a raise
             # point nor a witness.
             return EMPTY
+        if isinstance(f, cst.Attribute) and self.raises.container_method_cannot_fail(f):
+            # `rtts.append(rtt)` on a list the function built: only memory can fail it. What
+            # goes in is handed to the container as with any call.
+            self._after_borrow(st, call, arg_vals, qual, method)
+            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
         local_name = site.local_name
         if local_name is not None and self.ctx.summaries.nonraising_in(local_name, site.via_self, self.cur_class):
             # `set_nodelay(sock)` whose body is `with suppress(Exception): ...`, or

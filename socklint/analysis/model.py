@@ -204,6 +204,7 @@ class Model:
         self.PURE_BUILTINS = n("cannot-fail", when="unless-misused")
         self.CONSTANT_CONVERSIONS = n("cannot-fail", when="constant-arguments")
         self.STR_BUILDING_METHODS = n("string-methods")
+        self.CONTAINER_METHODS = n("container-methods")
         self.LENIENT_CODEC_ERRORS = n("lenient-codec-errors")
         self.ASYNC_LOOP_METHODS = n("coroutine-methods")
         self.ASYNC_LOOP_IO_METHODS = n("coroutine-methods", fails="in-operation")

@@ -20,6 +20,9 @@ from socklint.analysis.frames import EXC_ANY, EXC_CANCEL, EXC_NONOS, EXC_OS, EXC
 Catch = str  # "yes" | "no" | "maybe"
 
 
+# Displays and comprehensions that build a fresh container.
+_CONTAINERS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+
 class RaiseOracle:
     def __init__(self, ctx: ModuleContext, bindings: FunctionBindings) -> None:
         self.ctx = ctx
@@ -60,6 +63,14 @@ class RaiseOracle:
             values = self.bindings.values(node.value)
             return bool(values) and all(v is not None and self.is_str(v, depth + 1) for v in values or ())
         return False
+
+    def container_method_cannot_fail(self, f: cst.Attribute) -> bool:
+        """``rtts.append(x)`` where every value the name is bound to in the function is a list,
+        dict or set display or comprehension (``container-methods`` rows)."""
+        if f.attr.value not in self.ctx.model.CONTAINER_METHODS or not isinstance(f.value, cst.Name):
+            return False
+        values = self.bindings.values(f.value.value)
+        return bool(values) and all(isinstance(v, _CONTAINERS) for v in values or ())
 
     def str_method_cannot_fail(self, call: cst.Call, f: cst.Attribute) -> bool:
         method = f.attr.value

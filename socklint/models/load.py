@@ -163,6 +163,11 @@ KINDS: Mapping[str, Kind] = {
     ),
     "string-methods": Kind("str/bytes methods that build a string and fail only when misused.", _NONE),
     "lenient-codec-errors": Kind("Codec error handlers that never raise.", _NONE),
+    "container-methods": Kind(
+        "Methods of a list, dict or set built in the function (`rtts = []`) that cannot fail: "
+        "no raise point.",
+        _NONE,
+    ),
     "coroutine-methods": Kind(
         "Event-loop methods that only build a coroutine when called; `fails = \"in-operation\"`: "
         "awaiting it is socket I/O (an OSError in normal operation: a refused connect, a reset).",
