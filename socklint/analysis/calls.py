@@ -286,6 +286,14 @@ class CallsMixin(InterpreterCore):
             ) if closes else frozenset()
             if by_coro:
                 self._dispose(st, by_coro, call, "close")
+            # One that hands an argument on (`Conn(reader, writer)`, stored on self) owns it too.
+            keeps = summaries.keepers.get(local_name, set())
+            kept: frozenset[int] = frozenset().union(
+                *(v.rids | v.reach for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in keeps)
+            ) if keeps else frozenset()
+            if kept - by_coro:
+                self._dispose(st, kept - by_coro, call, "escape")
+                by_coro |= kept
             owned_kw = frozenset().union(
                 *(v.rids | v.reach for a, v in arg_vals if a.keyword is not None and a.keyword.value in self.ctx.model.OWNING_KEYWORDS)
             )
@@ -663,6 +671,17 @@ class CallsMixin(InterpreterCore):
     def _owned_by_call(self, site: CallSite, st: State) -> Optional[Val]:
         """The call takes the sockets it is given over (a keeper, a class, a container)."""
         call, arg_vals = site.call, site.arg_vals
+        positions = self.ctx.summaries.keepers.get(site.local_name) if site.local_name is not None else None
+        if positions and not self._keeps(site.name, site.qual, site.method, site.last, None, call) and not self._keeps_any_alternative(call):
+            # A helper known to keep some of its parameters (`wrap(s, flags)` that builds
+            # `Conn(s)`) takes over what is passed there, not every argument. (One passed by
+            # keyword may be any parameter: taken over too.)
+            kept = frozenset().union(
+                *(v.rids | v.reach for i, (a, v) in enumerate(arg_vals) if a.keyword is not None or i in positions)
+            )
+            if kept:
+                self._dispose(st, kept, call, "escape")
+            return None  # the rest of the call as any other: what it raises, what it borrows
         if self._keeps(site.name, site.qual, site.method, site.last, site.local_name, call) or self._keeps_any_alternative(call):
             # The new owner has the socket before anything in the call can fail.
             self._dispose(st, site.arg_rids, call, "escape")

@@ -483,6 +483,12 @@ class _Walk:
             for pos, arg in enumerate(node.args):
                 if isinstance(arg, ast.Name) and arg.id in f.params:
                     f.param_calls.append((last, pos, f.params[arg.id]))
+            if "class-call-takes-ownership" in self.guesses and _names_a_class(last):
+                # `Conn(reader, writer)`, `TcpConnection(writer=writer)`: the object built around
+                # the parameter owns it, as at a direct call (calls._keeps).
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    if isinstance(arg, ast.Name) and arg.id in f.params:
+                        self.summaries.keepers.setdefault(f.node.name, set()).add(f.params[arg.id])
 
     def _attribute(self, node: ast.Attribute, fi: int, ti: int) -> None:
         self.attr_mentions[node.attr] = self.attr_mentions.get(node.attr, 0) + 1
@@ -558,7 +564,7 @@ def scan(
     _find_local_classes(w.classes, summaries)
     _find_always_raise(fns, summaries)
     _import_raising(summaries, view)
-    _close_chains(fns, summaries)
+    _close_chains(fns, summaries, "closes-by-name" in guesses)
     _class_sources(fns, imports, factories, summaries)
     _attribute_rebind_triggers(fns)
     _late_triggers(w, factories)
@@ -1265,14 +1271,26 @@ def _find_fake_net(fns: list[_Fn], s: Summaries, imports: ImportTable) -> None:
                 changed = True
 
 
-def _close_chains(fns: list[_Fn], s: Summaries) -> None:
+def _names_a_class(last: str) -> bool:
+    """The shape the ``class-call-takes-ownership`` guess reads as a class (``Conn``,
+    ``_TransportWrapper``; not ``CONSTANT``), other than an exception: raising one hands its
+    arguments to nobody who closes them."""
+    bare = last.lstrip("_")
+    return bool(bare) and bare[0].isupper() and not bare.isupper() and not bare.endswith(("Error", "Exception", "Warning"))
+
+
+def _close_chains(fns: list[_Fn], s: Summaries, by_name: bool) -> None:
     """A helper that passes its parameter to a closing helper closes it too
-    (socketserver's ``shutdown_request`` -> ``close_request``)."""
+    (socketserver's ``shutdown_request`` -> ``close_request``), also to a function of another
+    module named for closing (``close_quietly(s)``, under ``closes-by-name``: as at a direct
+    call, calls._closer_params)."""
     for _ in range(5):
         changed = False
         for f in fns:
             for callee, pos, param in f.param_calls:
                 closes = s.closers.get(callee)
+                if not closes and by_name and callee not in s.defined and model.closes_by_name(callee):
+                    closes = {pos}
                 if closes and pos in closes and param not in s.closers.get(f.node.name, set()):
                     s.closers.setdefault(f.node.name, set()).add(param)
                     changed = True
