@@ -12,15 +12,16 @@ SINGLETONS = frozenset(
 )
 
 
-def children(node: ast.AST) -> list[ast.AST]:
-    """``list(ast.iter_child_nodes(node))`` minus the singletons, in the same order, without
-    its two nested generators (about 3x faster)."""
+def children(node: ast.AST, skip: frozenset[type] = SINGLETONS) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))`` minus the nodes of the classes in ``skip`` (by
+    default the singletons), in the same order, without its two nested generators (about 3x
+    faster)."""
     out: list[ast.AST] = []
     for name in node._fields:
         value = getattr(node, name, None)
         if value.__class__ is list:
-            out.extend([v for v in value if isinstance(v, ast.AST) and v.__class__ not in SINGLETONS])
-        elif isinstance(value, ast.AST) and value.__class__ not in SINGLETONS:
+            out.extend([v for v in value if isinstance(v, ast.AST) and v.__class__ not in skip])
+        elif isinstance(value, ast.AST) and value.__class__ not in skip:
             out.append(value)
     return out
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from socklint.analysis import model
-from socklint.analysis.astutil import SINGLETONS, dotted_name
+from socklint.analysis.astutil import SINGLETONS, children, dotted_name
 from socklint.analysis.compat import python3_constant_ast
 from socklint.analysis.facts import OWNING_METHODS
 from socklint.analysis.helper_raises import (
@@ -239,16 +239,9 @@ _INERT = frozenset({ast.Name, ast.Constant} | SINGLETONS)
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
-    """``list(ast.iter_child_nodes(node))`` minus inert nodes, in the same order, without its
-    two nested generators: 1.5x less CPU for the whole scan on the 3.11 standard library."""
-    out: list[ast.AST] = []
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if value.__class__ is list:
-            out.extend([v for v in value if isinstance(v, ast.AST) and v.__class__ not in _INERT])
-        elif isinstance(value, ast.AST) and value.__class__ not in _INERT:
-            out.append(value)
-    return out
+    """The children the walk in ``scan`` visits: 1.5x less CPU for the whole scan on the 3.11
+    standard library than ``ast.iter_child_nodes``."""
+    return children(node, _INERT)
 
 
 @dataclass
