@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -139,8 +140,13 @@ class PackageReleases:
             if facts is None:
                 continue
             elsewhere, by_class, bases = facts
+            data = self._data.get(other) or b""
             for k in kept:
                 cls, attr = k.rsplit(".", 1)
+                if not re.search(rb"\b" + re.escape(cls.encode()) + rb"\b", data):
+                    # A module that never names the class does not hold its objects: its
+                    # `r.sock` is another class's attribute of the same name.
+                    continue
                 if attr in elsewhere or any(attr in attrs and cls in bases.get(c, ()) for c, attrs in by_class.items()):
                     out.add(k)
         return frozenset(out)

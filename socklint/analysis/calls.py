@@ -288,8 +288,10 @@ class CallsMixin(InterpreterCore):
                 self._dispose(st, by_coro, call, "close")
             # One that hands an argument on (`Conn(reader, writer)`, stored on self) owns it too.
             keeps = summaries.keepers.get(local_name, set())
+            # The argument itself, not what it reaches: `_wait(loop.sock_connect(sock, addr))`
+            # keeps the coroutine, not the socket the coroutine uses.
             kept: frozenset[int] = frozenset().union(
-                *(v.rids | v.reach for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in keeps)
+                *(v.rids for i, (a, v) in enumerate(arg_vals) if a.keyword is None and i in keeps)
             ) if keeps else frozenset()
             if kept - by_coro:
                 self._dispose(st, kept - by_coro, call, "escape")

@@ -249,7 +249,12 @@ def summarize(
     for c in classes:
         out.bases.setdefault(c.name, [])
         out.external_bases.setdefault(c.name, [])
-        out.base_order[c.name] = [(dotted_name(b) or "?").rsplit(".", 1)[-1] for b in c.bases]
+        # A dotted base (`queue.Queue`), or one spelt like the class itself (`class Queue(Queue)`
+        # after `from queue import Queue`), is another module's class, never one of these.
+        out.base_order[c.name] = [
+            d if d is not None and "." not in d and d != c.name else f"<elsewhere>{d or '?'}"
+            for d in (dotted_name(b) for b in c.bases)
+        ]
         for b in c.bases:
             d = dotted_name(b)
             if d is not None and d.rsplit(".", 1)[-1] in names and d.rsplit(".", 1)[-1] != c.name:
