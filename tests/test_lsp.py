@@ -27,13 +27,11 @@ DEBOUNCE_MS = 300
 TIMEOUT = 30
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "socklint", "lsp"])
-)
-async def client(lsp_client: LanguageClient, tmp_path: Path) -> Any:
-    # Record every publish (the default handler keeps only the latest per file).
+def record_client(lsp_client: LanguageClient) -> None:
+    """Keep every publish in ``published`` (the default handler keeps only the latest per
+    file), and accept the server's dynamic registrations into ``registrations``, as VS Code
+    does (the pyproject.toml watcher)."""
     lsp_client.published = []  # type: ignore[attr-defined]
-
     features = lsp_client.protocol.fm.features
     default = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
 
@@ -43,11 +41,17 @@ async def client(lsp_client: LanguageClient, tmp_path: Path) -> Any:
         return default(*args)
 
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record
-    # VS Code accepts the server's dynamic registrations (the pyproject.toml watcher).
     lsp_client.registrations = []  # type: ignore[attr-defined]
     lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(
         lambda params: lsp_client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
     )
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "socklint", "lsp"])
+)
+async def client(lsp_client: LanguageClient, tmp_path: Path) -> Any:
+    record_client(lsp_client)
 
     params = types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),

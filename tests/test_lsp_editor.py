@@ -5,7 +5,6 @@ kept while the text does not parse. Expectations come from the library on the sa
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import re
 import sys
@@ -17,7 +16,7 @@ import pytest_lsp
 from frontend_sources import CLEAN, LEAK
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from test_lsp import TIMEOUT, _change, _next_publish, _open, _write
+from test_lsp import TIMEOUT, _change, _next_publish, _open, _write, record_client
 
 from socklint.api import check_source
 from socklint.codes import CODES
@@ -35,20 +34,7 @@ DEBOUNCE_MS = 100
 async def client(lsp_client: LanguageClient) -> Any:
     """A client not yet initialised: each test starts the session with the capabilities of the
     editor it plays (``_start``)."""
-    lsp_client.published = []  # type: ignore[attr-defined]
-    features = lsp_client.protocol.fm.features
-    default = features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
-
-    @functools.wraps(default)
-    def _record(*args: Any) -> Any:
-        lsp_client.published.append(args[-1])  # type: ignore[attr-defined]
-        return default(*args)
-
-    features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record
-    lsp_client.registrations = []  # type: ignore[attr-defined]
-    lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)(
-        lambda params: lsp_client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
-    )
+    record_client(lsp_client)
     yield
     if lsp_client.capabilities is not None:
         await lsp_client.shutdown_session()
