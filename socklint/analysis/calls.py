@@ -624,16 +624,19 @@ class CallsMixin(InterpreterCore):
             self._rekey(exc, ei)
             self.jump("raise", exc, "AssertionError")
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
-        if qual in self.ctx.model.INSPECTING_FUNCTIONS or name in self.ctx.model.INSPECTING_FUNCTIONS or ("logging-call" in self.guesses and model.is_logging_call(name, method)):
+        # `time.time()`, `platform.system()` (`cannot-fail` rows, `when = "always"`) are no raise
+        # point either, as inspectors. (`sorted(xs)`, `list(xs)` stay raise points here:
+        # iterating their argument may run a generator that does I/O.)
+        if (
+            qual in self.ctx.model.INSPECTING_FUNCTIONS
+            or name in self.ctx.model.INSPECTING_FUNCTIONS
+            or qual in self.ctx.model.PURE_CALLS
+            or ("logging-call" in self.guesses and model.is_logging_call(name, method))
+        ):
             if qual in self.ctx.model.NON_OWNING_CALLS:
                 # `ev = select.kevent(b, ...)` holds a descriptor number, not the socket: handing
                 # `ev` on (`kq.control([ev])`) hands nothing on.
                 return EMPTY
-            return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
-        if qual in self.ctx.model.PURE_CALLS:
-            # `time.time()`, `platform.system()` (`cannot-fail` rows, `when = "always"`): no
-            # raise point, never a witness. (`sorted(xs)`, `list(xs)` stay raise points here:
-            # iterating their argument may run a generator that does I/O.)
             return Val(frozenset(), arg_rids, frozenset()) if arg_rids else EMPTY
         f = call.func
         if isinstance(f, cst.Attribute) and self.raises.str_method_cannot_fail(call, f):
